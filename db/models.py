@@ -1,0 +1,169 @@
+"""SQLAlchemy 2 typed models: users, markets, candle series and candles.
+
+Conventions: timestamps of market data are integer milliseconds (UTC) as ccxt gives them; wall-clock
+columns are timezone-aware datetimes. Candle prices are doubles (market data, read by the million);
+anything that is money in an account (orders, fills, P&L) is Numeric and handled as Decimal.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PRICE = Numeric(36, 18)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def enum_column(enum_type: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native ENUM type) so adding a state is a one-line change.
+    return Enum(enum_type, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    TRADER = "trader"
+    ANALYST = "analyst"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.ANALYST)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    theme: Mapped[str] = mapped_column(String(8), default="light")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Market(Base):
+    """One tradable market of an exchange, as ccxt describes it (precision as tick sizes)."""
+
+    __tablename__ = "markets"
+    __table_args__ = (UniqueConstraint("exchange", "symbol"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange: Mapped[str] = mapped_column(String(32), index=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    base: Mapped[str] = mapped_column(String(32))
+    quote: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_short: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_tick: Mapped[Decimal | None] = mapped_column(PRICE)
+    amount_tick: Mapped[Decimal | None] = mapped_column(PRICE)
+    min_amount: Mapped[Decimal | None] = mapped_column(PRICE)
+    max_amount: Mapped[Decimal | None] = mapped_column(PRICE)
+    min_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    max_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    min_cost: Mapped[Decimal | None] = mapped_column(PRICE)
+    maker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
+    taker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class BackfillStatus(enum.StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Series(Base):
+    """A fetched candle series (exchange, symbol, timeframe); stored once whoever watches it."""
+
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("exchange", "symbol", "timeframe"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange: Mapped[str] = mapped_column(String(32))
+    symbol: Mapped[str] = mapped_column(String(64))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    # Progress of the running backfill, for progress bars in the CLI and the UI.
+    backfill_status: Mapped[BackfillStatus] = mapped_column(enum_column(BackfillStatus), default=BackfillStatus.IDLE)
+    backfill_done: Mapped[int] = mapped_column(Integer, default=0)
+    backfill_total: Mapped[int] = mapped_column(Integer, default=0)
+    backfill_error: Mapped[str | None] = mapped_column(Text)
+    # Oldest candle the exchange has: a full-history backfill stops here and never asks again.
+    first_available_ts: Mapped[int | None] = mapped_column(BigInteger)
+    last_fetch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Watch(Base):
+    """A user's watchlist entry; many users may watch one series."""
+
+    __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("user_id", "series_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Candle(Base):
+    """One OHLCV candle of a series at a pyramid level (`tf_ms`); the series' own level is its
+    timeframe, coarser levels are rollups maintained on ingest."""
+
+    __tablename__ = "candles"
+    # A clustered primary key on SQLite: range reads by (series, level, time) touch one b-tree.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True)
+    tf_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    open: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    low: Mapped[float] = mapped_column(Float)
+    close: Mapped[float] = mapped_column(Float)
+    volume: Mapped[float] = mapped_column(Float)
+
+
+class DataHole(Base):
+    """An interval [start_ts, end_ts) the exchange itself has no candles for: never refetched."""
+
+    __tablename__ = "data_holes"
+    __table_args__ = (UniqueConstraint("series_id", "start_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int] = mapped_column(BigInteger)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,146 @@
+"""Settings: read from environment variables (and an optional `.env`), validated once at start.
+
+Every setting is documented in the README. A bad value stops the app with one clear line per
+problem instead of failing later somewhere deep in the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_EXCHANGE = "demo"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """Raised with every invalid setting listed, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    exchanges: tuple[str, ...]
+    instance_dir: Path
+    engine_enabled: bool = True
+    demo_seed: int = 42
+    backfill_days: int = 30
+    point_budget: int = 2_000
+    log_level: str = "INFO"
+    admin_username: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+
+
+def normalize_database_url(url: str) -> str:
+    """Make Heroku-style URLs use psycopg 3 (`postgres://` is what Heroku hands out)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name}={raw!r} is not a whole number")
+        return default
+    if not low <= value <= high:
+        problems.append(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool, problems: list[str]) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    problems.append(f"{name}={raw!r} must be one of true/false, yes/no, on/off, 1/0")
+    return default
+
+
+def _exchanges(env: dict[str, str], problems: list[str]) -> tuple[str, ...]:
+    raw = env.get("TRADEBLOCK_EXCHANGES", "").strip() or DEMO_EXCHANGE
+    names = tuple(dict.fromkeys(n.strip().lower() for n in raw.split(",") if n.strip()))
+    import ccxt  # imported here so a config error does not wait on ccxt's import
+
+    unknown = [n for n in names if n != DEMO_EXCHANGE and n not in ccxt.exchanges]
+    if unknown:
+        problems.append(
+            f"TRADEBLOCK_EXCHANGES names unknown exchanges {', '.join(unknown)}: "
+            "use 'demo' or ccxt ids such as binance, okx, bybit"
+        )
+    return names
+
+
+def _secret_key(env: dict[str, str], instance_dir: Path, problems: list[str]) -> str:
+    key = env.get("SECRET_KEY", "").strip()
+    if key:
+        if len(key) < 16:
+            problems.append("SECRET_KEY must be at least 16 characters")
+        return key
+    # Zero set-up: a random key kept in the instance folder, so sessions survive restarts.
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Settings:
+    """Read and validate the settings; raise ConfigError listing every bad value."""
+    if env is None:
+        if dotenv:
+            load_dotenv(ROOT / ".env", override=False)
+        env = dict(os.environ)
+    problems: list[str] = []
+    instance_dir = Path(env.get("TRADEBLOCK_INSTANCE_DIR", "").strip() or ROOT / "instance").resolve()
+    database_url = normalize_database_url(
+        env.get("DATABASE_URL", "").strip() or f"sqlite:///{instance_dir / 'tradeblock.db'}"
+    )
+    if not database_url.startswith(("sqlite", "postgresql")):
+        problems.append(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {database_url.split(':')[0]}://..."
+        )
+    log_level = env.get("TRADEBLOCK_LOG_LEVEL", "").strip().upper() or "INFO"
+    if log_level not in LOG_LEVELS:
+        problems.append(f"TRADEBLOCK_LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
+    admin_username = env.get("TRADEBLOCK_ADMIN_USERNAME", "").strip() or None
+    admin_password = env.get("TRADEBLOCK_ADMIN_PASSWORD", "") or None
+    if bool(admin_username) != bool(admin_password):
+        problems.append("TRADEBLOCK_ADMIN_USERNAME and TRADEBLOCK_ADMIN_PASSWORD must be set together")
+    settings = Settings(
+        database_url=database_url,
+        secret_key=_secret_key(env, instance_dir, problems),
+        exchanges=_exchanges(env, problems),
+        instance_dir=instance_dir,
+        engine_enabled=_bool(env, "TRADEBLOCK_ENGINE", True, problems),
+        demo_seed=_int(env, "TRADEBLOCK_DEMO_SEED", 42, 0, 2**31 - 1, problems),
+        backfill_days=_int(env, "TRADEBLOCK_BACKFILL_DAYS", 30, 1, 3_650, problems),
+        point_budget=_int(env, "TRADEBLOCK_POINT_BUDGET", 2_000, 100, 20_000, problems),
+        log_level=log_level,
+        admin_username=admin_username,
+        admin_password=admin_password,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when DATABASE_URL says so).
+
+The schema is built once per run through the Alembic migrations (so the migrations are tested
+too); every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Base
+from db.session import is_postgres, make_engine
+from engine.config import Settings, load_settings
+from engine.runtime import Runtime, build_runtime
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _reset_postgres_schema(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    instance = tmp_path_factory.mktemp("instance")
+    env = {
+        "TRADEBLOCK_INSTANCE_DIR": str(instance),
+        "SECRET_KEY": "test-secret-key-that-is-long-enough",
+        "TRADEBLOCK_ENGINE": "off",
+    }
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    settings = load_settings(env)
+    if settings.database_url.startswith("postgresql"):
+        _reset_postgres_schema(settings.database_url)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def runtime_session(test_settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(test_settings, upgrade_schema=True)
+    yield runtime
+    runtime.db.dispose()
+
+
+def _empty_all_tables(runtime: Runtime) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with runtime.db.begin() as conn:
+        if is_postgres(runtime.db):
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def runtime(runtime_session: Runtime) -> Runtime:
+    """The shared runtime with every table emptied before the test."""
+    _empty_all_tables(runtime_session)
+    return runtime_session
+
+
+@pytest.fixture
+def sessions(runtime: Runtime) -> sessionmaker[Session]:
+    return runtime.sessions
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
