@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from db.enums import BackfillStatus, Role
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,12 +52,6 @@ class Base(DeclarativeBase):
 def enum_column(enum_type: type[enum.Enum]) -> Enum:
     # Stored as plain strings (no native ENUM type) so adding a state is a one-line change.
     return Enum(enum_type, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    TRADER = "trader"
-    ANALYST = "analyst"
 
 
 class User(Base):
@@ -95,13 +91,6 @@ class Market(Base):
     maker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
     taker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-
-
-class BackfillStatus(enum.StrEnum):
-    IDLE = "idle"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class Series(Base):

@@ -6,7 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from db.models import Base, Role, User
+from db.enums import Role
+from db.models import Base, User
 from engine.config import ConfigError, load_settings, normalize_database_url
 from engine.runtime import Runtime
 from engine.timeframes import floor_ts, levels_above, tf_ms

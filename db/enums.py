@@ -1,0 +1,78 @@
+"""Domain states and kinds, stored as strings. The legal moves between states live in
+`engine/states.py`; here are only the names, so that `db` depends on nothing of ours."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    TRADER = "trader"
+    ANALYST = "analyst"
+
+
+class BackfillStatus(enum.StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Side(enum.StrEnum):
+    LONG = "long"
+    SHORT = "short"
+
+
+class EntryType(enum.StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"  # stop-entry: buy a breakout above / sell a breakdown below
+
+
+class SizeMode(enum.StrEnum):
+    BASE = "base"  # amount of the base currency
+    QUOTE = "quote"  # amount of the quote currency
+    EQUITY_PCT = "equity_pct"  # percent of account equity
+    RISK_PCT = "risk_pct"  # percent of equity lost if the stop is hit
+
+
+class OrderRole(enum.StrEnum):
+    ENTRY = "entry"
+    TP = "tp"
+    SL = "sl"
+    EXIT = "exit"  # market close (cancel with close, time exit)
+
+
+class OrderType(enum.StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_MARKET = "stop_market"
+
+
+class OrderStatus(enum.StrEnum):
+    """Life of one order, after nautilus_trader's order state machine (simplified)."""
+
+    INITIALIZED = "initialized"  # intent written, not sent yet
+    SUBMITTED = "submitted"  # sent; answer not yet seen (maybe lost)
+    ACCEPTED = "accepted"  # resting on the exchange
+    PARTIALLY_FILLED = "partially_filled"
+    PENDING_CANCEL = "pending_cancel"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class TradeStatus(enum.StrEnum):
+    PENDING = "pending"  # entry not filled yet
+    OPEN = "open"  # position held (entry filled at least in part)
+    CLOSED = "closed"  # position flat after an exit
+    CANCELED = "canceled"  # entry never filled
+
+
+class BlockStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    CANCELED = "canceled"
