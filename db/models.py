@@ -20,14 +20,14 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.enums import BackfillStatus, Role
+from db.enums import BackfillStatus, OrderType, Role
+from db.types import Money
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -38,7 +38,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-PRICE = Numeric(36, 18)
+# Exact money and market precision: NUMERIC on PostgreSQL, decimal text on SQLite (db.types).
+PRICE = Money()
 
 
 def utcnow() -> datetime:
@@ -156,3 +157,82 @@ class DataHole(Base):
     start_ts: Mapped[int] = mapped_column(BigInteger)
     end_ts: Mapped[int] = mapped_column(BigInteger)
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- paper exchange ---
+# State of the simulated venue (engine/exchanges/paper.py): accounts, balances, orders, fills and how
+# far each account has replayed each symbol's price feed. Sides and statuses are ccxt's strings.
+
+
+class PaperAccount(Base):
+    __tablename__ = "paper_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    margin: Mapped[bool] = mapped_column(Boolean, default=False)  # shorts allowed (base may go negative)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PaperBalance(Base):
+    __tablename__ = "paper_balances"
+    __table_args__ = (UniqueConstraint("account_id", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    currency: Mapped[str] = mapped_column(String(32))
+    free: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    used: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # locked by resting orders
+
+
+class PaperOrder(Base):
+    __tablename__ = "paper_orders"
+    __table_args__ = (UniqueConstraint("account_id", "client_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))  # buy, sell
+    type: Mapped[OrderType] = mapped_column(enum_column(OrderType))
+    amount: Mapped[Decimal] = mapped_column(PRICE)
+    price: Mapped[Decimal | None] = mapped_column(PRICE)
+    stop_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, closed, canceled, expired, rejected
+    filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    cost: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # quote value of the fills
+    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    locked_currency: Mapped[str | None] = mapped_column(String(32))
+    locked_amount: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # released when it leaves 'open'
+    created_ts: Mapped[int] = mapped_column(BigInteger)
+    updated_ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperFill(Base):
+    __tablename__ = "paper_fills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("paper_orders.id", ondelete="CASCADE"), index=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    amount: Mapped[Decimal] = mapped_column(PRICE)
+    fee: Mapped[Decimal] = mapped_column(PRICE)
+    fee_currency: Mapped[str] = mapped_column(String(32))
+    taker_or_maker: Mapped[str] = mapped_column(String(5))
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperFeedCursor(Base):
+    """How far an account has replayed a symbol's prices: candles at or before last_ts are done."""
+
+    __tablename__ = "paper_feed_cursors"
+    __table_args__ = (UniqueConstraint("account_id", "symbol"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("paper_accounts.id", ondelete="CASCADE"), index=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    last_ts: Mapped[int] = mapped_column(BigInteger)
+    last_price: Mapped[Decimal | None] = mapped_column(PRICE)

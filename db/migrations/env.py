@@ -16,6 +16,7 @@ with engine.connect() as connection:
         # Batch mode rebuilds tables on SQLite, which cannot ALTER most constraints in place.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        user_module_prefix="db.types.",
     )
     with context.begin_transaction():
         context.run_migrations()

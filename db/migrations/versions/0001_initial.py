@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:38:03.860269
+Create Date: 2026-11-23 02:09:43.773039
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import db.types
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -30,15 +32,15 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("can_short", sa.Boolean(), nullable=False),
-        sa.Column("price_tick", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("amount_tick", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("min_amount", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("max_amount", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("min_price", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("max_price", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("min_cost", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("maker_fee", sa.Numeric(precision=36, scale=18), nullable=True),
-        sa.Column("taker_fee", sa.Numeric(precision=36, scale=18), nullable=True),
+        sa.Column("price_tick", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("amount_tick", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("min_amount", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("max_amount", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("min_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("max_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("min_cost", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("maker_fee", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("taker_fee", db.types.Money(precision=36, scale=18), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_markets")),
         sa.UniqueConstraint("exchange", "symbol", name=op.f("uq_markets_exchange_symbol")),
@@ -115,6 +117,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_data_holes_series_id"), ["series_id"], unique=False)
 
     op.create_table(
+        "paper_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("owner_user_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("margin", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_user_id"], ["users.id"], name=op.f("fk_paper_accounts_owner_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_accounts")),
+    )
+    with op.batch_alter_table("paper_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_paper_accounts_owner_user_id"), ["owner_user_id"], unique=False)
+
+    op.create_table(
         "watches",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -131,16 +148,141 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_watches_series_id"), ["series_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_watches_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "paper_balances",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=32), nullable=False),
+        sa.Column("free", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("used", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["paper_accounts.id"],
+            name=op.f("fk_paper_balances_account_id_paper_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_balances")),
+        sa.UniqueConstraint("account_id", "currency", name=op.f("uq_paper_balances_account_id_currency")),
+    )
+    with op.batch_alter_table("paper_balances", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_paper_balances_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
+        "paper_feed_cursors",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("symbol", sa.String(length=64), nullable=False),
+        sa.Column("last_ts", sa.BigInteger(), nullable=False),
+        sa.Column("last_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["paper_accounts.id"],
+            name=op.f("fk_paper_feed_cursors_account_id_paper_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_feed_cursors")),
+        sa.UniqueConstraint("account_id", "symbol", name=op.f("uq_paper_feed_cursors_account_id_symbol")),
+    )
+    with op.batch_alter_table("paper_feed_cursors", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_paper_feed_cursors_account_id"), ["account_id"], unique=False)
+
+    op.create_table(
+        "paper_orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("client_order_id", sa.String(length=64), nullable=False),
+        sa.Column("symbol", sa.String(length=64), nullable=False),
+        sa.Column("side", sa.String(length=4), nullable=False),
+        sa.Column(
+            "type",
+            sa.Enum("market", "limit", "stop_market", name="ordertype", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("stop_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("reduce_only", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("filled", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("cost", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("fee", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("locked_currency", sa.String(length=32), nullable=True),
+        sa.Column("locked_amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("created_ts", sa.BigInteger(), nullable=False),
+        sa.Column("updated_ts", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["paper_accounts.id"],
+            name=op.f("fk_paper_orders_account_id_paper_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_orders")),
+        sa.UniqueConstraint("account_id", "client_order_id", name=op.f("uq_paper_orders_account_id_client_order_id")),
+    )
+    with op.batch_alter_table("paper_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_paper_orders_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_paper_orders_status"), ["status"], unique=False)
+
+    op.create_table(
+        "paper_fills",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("symbol", sa.String(length=64), nullable=False),
+        sa.Column("side", sa.String(length=4), nullable=False),
+        sa.Column("price", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("fee", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("fee_currency", sa.String(length=32), nullable=False),
+        sa.Column("taker_or_maker", sa.String(length=5), nullable=False),
+        sa.Column("ts", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["paper_accounts.id"],
+            name=op.f("fk_paper_fills_account_id_paper_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["paper_orders.id"], name=op.f("fk_paper_fills_order_id_paper_orders"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_fills")),
+    )
+    with op.batch_alter_table("paper_fills", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_paper_fills_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_paper_fills_order_id"), ["order_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("paper_fills", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_paper_fills_order_id"))
+        batch_op.drop_index(batch_op.f("ix_paper_fills_account_id"))
+
+    op.drop_table("paper_fills")
+    with op.batch_alter_table("paper_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_paper_orders_status"))
+        batch_op.drop_index(batch_op.f("ix_paper_orders_account_id"))
+
+    op.drop_table("paper_orders")
+    with op.batch_alter_table("paper_feed_cursors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_paper_feed_cursors_account_id"))
+
+    op.drop_table("paper_feed_cursors")
+    with op.batch_alter_table("paper_balances", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_paper_balances_account_id"))
+
+    op.drop_table("paper_balances")
     with op.batch_alter_table("watches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_watches_user_id"))
         batch_op.drop_index(batch_op.f("ix_watches_series_id"))
 
     op.drop_table("watches")
+    with op.batch_alter_table("paper_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_paper_accounts_owner_user_id"))
+
+    op.drop_table("paper_accounts")
     with op.batch_alter_table("data_holes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_holes_series_id"))
 

@@ -1,0 +1,160 @@
+"""Bookkeeping of the paper exchange inside one DB transaction: exact Decimal money in and out of the
+paper tables, an account's balances with their locks, and paper rows turned into venue dataclasses.
+
+Money columns are exact on both databases (db.types.Money); `Money.write` cuts a value to the
+column's 18 decimals so that what Python holds is what the database stores.
+"""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import PaperAccount, PaperBalance, PaperFill, PaperOrder
+from db.session import transaction
+from db.types import to_scale
+from engine.exchanges.trading import Balance, InvalidOrder, OrderSide, VenueOrder, VenueStatus, VenueTrade
+
+_SCALE = Decimal("1e-18")  # the scale of db.models.PRICE
+_WIDE = Context(prec=60)
+ZERO = Decimal(0)
+
+
+class Money:
+    """Converts money between Python and the paper tables of one database dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    @staticmethod
+    def read(value: Decimal | None) -> Decimal | None:
+        return value
+
+    def must(self, value: Decimal | None) -> Decimal:
+        result = self.read(value)
+        assert result is not None
+        return result
+
+    @staticmethod
+    def write(value: Decimal) -> Decimal:
+        """`value` cut to the column's 18 decimals, so what Python holds is what the DB stores."""
+        return to_scale(value)
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    """(base, quote) of a ccxt symbol: 'BTC/USDT' -> ('BTC', 'USDT'); 'BTC/USDT:USDT' too."""
+    base, sep, rest = symbol.partition("/")
+    quote = rest.split(":", 1)[0]
+    if not sep or not base or not quote:
+        raise InvalidOrder(f"symbol {symbol!r} is not of the form BASE/QUOTE")
+    return base, quote
+
+
+def create_paper_account(
+    sessions: sessionmaker[Session],
+    owner_user_id: int | None,
+    name: str,
+    balances: dict[str, Decimal],
+    margin: bool = False,
+) -> int:
+    """Create a simulated account holding `balances` (all free) and return its id."""
+    if any(not isinstance(v, Decimal) or v < 0 for v in balances.values()):
+        raise ValueError("starting balances must be non-negative Decimals")
+    with transaction(sessions) as s:
+        account = PaperAccount(owner_user_id=owner_user_id, name=name, margin=margin)
+        s.add(account)
+        s.flush()
+        s.add_all(PaperBalance(account_id=account.id, currency=c, free=v, used=ZERO) for c, v in balances.items())
+        return account.id
+
+
+class Ledger:
+    """The balances of one account, loaded once per transaction and changed in place."""
+
+    def __init__(self, session: Session, account_id: int, money: Money) -> None:
+        self.session, self.account_id, self.money = session, account_id, money
+        rows = session.scalars(select(PaperBalance).where(PaperBalance.account_id == account_id))
+        self._rows = {row.currency: row for row in rows}
+
+    def _row(self, currency: str) -> PaperBalance:
+        row = self._rows.get(currency)
+        if row is None:
+            row = PaperBalance(account_id=self.account_id, currency=currency, free=ZERO, used=ZERO)
+            self.session.add(row)
+            self._rows[currency] = row
+        return row
+
+    def free(self, currency: str) -> Decimal:
+        row = self._rows.get(currency)
+        return ZERO if row is None else self.money.must(row.free)
+
+    def used(self, currency: str) -> Decimal:
+        row = self._rows.get(currency)
+        return ZERO if row is None else self.money.must(row.used)
+
+    def total(self, currency: str) -> Decimal:
+        return self.free(currency) + self.used(currency)
+
+    def add_free(self, currency: str, delta: Decimal) -> None:
+        self._row(currency).free = Money.write(self.free(currency) + delta)
+
+    def lock(self, currency: str, amount: Decimal) -> None:
+        row = self._row(currency)
+        row.free = Money.write(self.free(currency) - amount)
+        row.used = Money.write(self.used(currency) + amount)
+
+    def release(self, currency: str, amount: Decimal) -> None:
+        self.lock(currency, -amount)
+
+    def balances(self) -> dict[str, Balance]:
+        return {cur: Balance(cur, self.free(cur), self.used(cur), self.total(cur)) for cur in sorted(self._rows)}
+
+
+def release_order_lock(ledger: Ledger, row: PaperOrder) -> None:
+    """Give back whatever the order still locks (called whenever it leaves 'open' or fills)."""
+    locked = ledger.money.must(row.locked_amount)
+    if row.locked_currency and locked:
+        ledger.release(row.locked_currency, locked)
+    row.locked_amount = ZERO
+
+
+def order_of(row: PaperOrder, money: Money) -> VenueOrder:
+    filled = money.must(row.filled)
+    amount = money.must(row.amount)
+    return VenueOrder(
+        id=str(row.id),
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        type=row.type,
+        amount=amount,
+        price=money.read(row.price),
+        stop_price=money.read(row.stop_price),
+        status=VenueStatus(row.status),
+        filled=filled,
+        remaining=amount - filled,
+        average=money.must(row.cost) / filled if filled else None,
+        fee=money.must(row.fee),
+        fee_currency=split_symbol(row.symbol)[1],
+        ts=row.created_ts,
+        last_update_ts=row.updated_ts,
+        reduce_only=row.reduce_only,
+    )
+
+
+def trade_of(fill: PaperFill, client_order_id: str, money: Money) -> VenueTrade:
+    return VenueTrade(
+        id=str(fill.id),
+        order_id=str(fill.order_id),
+        client_order_id=client_order_id,
+        symbol=fill.symbol,
+        side=OrderSide(fill.side),
+        price=money.must(fill.price),
+        amount=money.must(fill.amount),
+        fee=money.must(fill.fee),
+        fee_currency=fill.fee_currency,
+        ts=fill.ts,
+        taker_or_maker=fill.taker_or_maker,
+    )
