@@ -76,3 +76,24 @@ class BlockStatus(enum.StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
     CANCELED = "canceled"
+
+
+class AccountKind(enum.StrEnum):
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class ProtectionMode(enum.StrEnum):
+    """How a filled entry is protected on the venue (chosen per exchange and market)."""
+
+    NATIVE_OCO = "native_oco"  # the venue holds target and stop as one-cancels-other
+    STOP_RESTS = "stop_rests"  # the stop rests on the venue; the engine takes profit at the target
+    REDUCE_ONLY = "reduce_only"  # derivatives: target and stop both rest as reduce-only orders
+
+
+class CloseReason(enum.StrEnum):
+    TARGET = "target"
+    STOP = "stop"
+    BREAKEVEN = "breakeven"
+    TIME = "time"
+    CANCEL = "cancel"

@@ -26,7 +26,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from db.enums import BackfillStatus, OrderType, Role
+from db.enums import (
+    AccountKind,
+    BackfillStatus,
+    BlockStatus,
+    CloseReason,
+    EntryType,
+    OrderRole,
+    OrderStatus,
+    OrderType,
+    ProtectionMode,
+    Role,
+    Side,
+    SizeMode,
+    TradeStatus,
+)
 from db.types import Money
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -236,3 +250,126 @@ class PaperFeedCursor(Base):
     symbol: Mapped[str] = mapped_column(String(64))
     last_ts: Mapped[int] = mapped_column(BigInteger)
     last_price: Mapped[Decimal | None] = mapped_column(PRICE)
+
+
+# --- trading: exchange accounts, trade blocks, trades, orders, fills ---
+
+
+class ExchangeAccount(Base):
+    """A user's account on a venue: paper (simulated on `exchange`'s prices) or live through ccxt.
+
+    Credentials are encrypted at rest (engine.secrets); live trading stays off until switched on."""
+
+    __tablename__ = "exchange_accounts"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind))
+    exchange: Mapped[str] = mapped_column(String(32))
+    live_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_key_enc: Mapped[str | None] = mapped_column(Text)
+    secret_enc: Mapped[str | None] = mapped_column(Text)
+    password_enc: Mapped[str | None] = mapped_column(Text)
+    paper_account_id: Mapped[int | None] = mapped_column(ForeignKey("paper_accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Block(Base):
+    """A trade block: one idea (entry, stop, several targets) split into one trade per target."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    entry_type: Mapped[EntryType] = mapped_column(enum_column(EntryType))
+    entry_price: Mapped[Decimal | None] = mapped_column(PRICE)  # None for market entries
+    stop_price: Mapped[Decimal] = mapped_column(PRICE)
+    size_mode: Mapped[SizeMode] = mapped_column(enum_column(SizeMode))
+    size_value: Mapped[Decimal] = mapped_column(PRICE)
+    total_amount: Mapped[Decimal] = mapped_column(PRICE)
+    risk: Mapped[Decimal] = mapped_column(PRICE)  # money lost if every stop is hit, at plan time
+    breakeven_after_first: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry_timeout_s: Mapped[int | None] = mapped_column(Integer)
+    max_duration_s: Mapped[int | None] = mapped_column(Integer)
+    protection_mode: Mapped[ProtectionMode] = mapped_column(enum_column(ProtectionMode))
+    status: Mapped[BlockStatus] = mapped_column(enum_column(BlockStatus), default=BlockStatus.PENDING, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)  # a persistent exchange failure, shown on the block
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Trade(Base):
+    """One target's share of a block: its entry, its take-profit and its stop."""
+
+    __tablename__ = "trades"
+    __table_args__ = (UniqueConstraint("block_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[TradeStatus] = mapped_column(enum_column(TradeStatus), default=TradeStatus.PENDING)
+    amount: Mapped[Decimal] = mapped_column(PRICE)
+    target_price: Mapped[Decimal] = mapped_column(PRICE)
+    stop_price: Mapped[Decimal] = mapped_column(PRICE)  # current stop (moves to break-even)
+    entry_filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    entry_average: Mapped[Decimal | None] = mapped_column(PRICE)
+    exit_filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    exit_average: Mapped[Decimal | None] = mapped_column(PRICE)
+    fees: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    realized_pnl: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    close_reason: Mapped[CloseReason | None] = mapped_column(enum_column(CloseReason))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Order(Base):
+    """An order intent and what the venue made of it. Written before the venue is called; its
+    deterministic client order id lets a restart tell "never sent" from "sent, answer lost"."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id"), index=True)
+    trade_id: Mapped[int] = mapped_column(ForeignKey("trades.id"), index=True)
+    role: Mapped[OrderRole] = mapped_column(enum_column(OrderRole))
+    type: Mapped[OrderType] = mapped_column(enum_column(OrderType))
+    side: Mapped[str] = mapped_column(String(4))  # buy / sell
+    amount: Mapped[Decimal] = mapped_column(PRICE)
+    price: Mapped[Decimal | None] = mapped_column(PRICE)
+    stop_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_order_id: Mapped[str] = mapped_column(String(40), unique=True)
+    exchange_order_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.INITIALIZED, index=True)
+    filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    average: Mapped[Decimal | None] = mapped_column(PRICE)
+    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Fill(Base):
+    """One execution of an order; exit fills carry the realized P&L they booked (fees included)."""
+
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("order_id", "exchange_trade_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    trade_id: Mapped[int] = mapped_column(ForeignKey("trades.id"), index=True)
+    exchange_trade_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[OrderRole] = mapped_column(enum_column(OrderRole))
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    amount: Mapped[Decimal] = mapped_column(PRICE)
+    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    fee_currency: Mapped[str | None] = mapped_column(String(16))
+    realized_pnl: Mapped[Decimal | None] = mapped_column(PRICE)
+    ts: Mapped[int] = mapped_column(BigInteger, index=True)

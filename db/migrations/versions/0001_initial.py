@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 02:09:43.773039
+Create Date: 2026-11-23 02:11:13.027976
 """
 
 from __future__ import annotations
@@ -149,6 +149,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_watches_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "exchange_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.Enum("paper", "live", name="accountkind", native_enum=False, length=24), nullable=False),
+        sa.Column("exchange", sa.String(length=32), nullable=False),
+        sa.Column("live_enabled", sa.Boolean(), nullable=False),
+        sa.Column("api_key_enc", sa.Text(), nullable=True),
+        sa.Column("secret_enc", sa.Text(), nullable=True),
+        sa.Column("password_enc", sa.Text(), nullable=True),
+        sa.Column("paper_account_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["paper_account_id"],
+            ["paper_accounts.id"],
+            name=op.f("fk_exchange_accounts_paper_account_id_paper_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exchange_accounts_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_accounts")),
+        sa.UniqueConstraint("user_id", "name", name=op.f("uq_exchange_accounts_user_id_name")),
+    )
+    with op.batch_alter_table("exchange_accounts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_exchange_accounts_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "paper_balances",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -224,6 +251,56 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_paper_orders_status"), ["status"], unique=False)
 
     op.create_table(
+        "blocks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("symbol", sa.String(length=64), nullable=False),
+        sa.Column("side", sa.Enum("long", "short", name="side", native_enum=False, length=24), nullable=False),
+        sa.Column(
+            "entry_type",
+            sa.Enum("market", "limit", "stop", name="entrytype", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("entry_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("stop_price", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column(
+            "size_mode",
+            sa.Enum("base", "quote", "equity_pct", "risk_pct", name="sizemode", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("size_value", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("total_amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("risk", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("breakeven_after_first", sa.Boolean(), nullable=False),
+        sa.Column("entry_timeout_s", sa.Integer(), nullable=True),
+        sa.Column("max_duration_s", sa.Integer(), nullable=True),
+        sa.Column(
+            "protection_mode",
+            sa.Enum("native_oco", "stop_rests", "reduce_only", name="protectionmode", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("pending", "active", "closed", "canceled", name="blockstatus", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("activated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["exchange_accounts.id"], name=op.f("fk_blocks_account_id_exchange_accounts")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_blocks_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_blocks")),
+    )
+    with op.batch_alter_table("blocks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_blocks_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_blocks_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_blocks_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "paper_fills",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -251,16 +328,151 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_paper_fills_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_paper_fills_order_id"), ["order_id"], unique=False)
 
+    op.create_table(
+        "trades",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("block_id", sa.Integer(), nullable=False),
+        sa.Column("index", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("pending", "open", "closed", "canceled", name="tradestatus", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("target_price", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("stop_price", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("entry_filled", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("entry_average", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("exit_filled", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("exit_average", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("fees", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("realized_pnl", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column(
+            "close_reason",
+            sa.Enum("target", "stop", "breakeven", "time", "cancel", name="closereason", native_enum=False, length=24),
+            nullable=True,
+        ),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["block_id"], ["blocks.id"], name=op.f("fk_trades_block_id_blocks")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trades")),
+        sa.UniqueConstraint("block_id", "index", name=op.f("uq_trades_block_id_index")),
+    )
+    with op.batch_alter_table("trades", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_trades_block_id"), ["block_id"], unique=False)
+
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("block_id", sa.Integer(), nullable=False),
+        sa.Column("trade_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "role", sa.Enum("entry", "tp", "sl", "exit", name="orderrole", native_enum=False, length=24), nullable=False
+        ),
+        sa.Column(
+            "type",
+            sa.Enum("market", "limit", "stop_market", name="ordertype", native_enum=False, length=24),
+            nullable=False,
+        ),
+        sa.Column("side", sa.String(length=4), nullable=False),
+        sa.Column("amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("stop_price", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("reduce_only", sa.Boolean(), nullable=False),
+        sa.Column("client_order_id", sa.String(length=40), nullable=False),
+        sa.Column("exchange_order_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "initialized",
+                "submitted",
+                "accepted",
+                "partially_filled",
+                "pending_cancel",
+                "filled",
+                "canceled",
+                "rejected",
+                "expired",
+                name="orderstatus",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("filled", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("average", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("fee", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["block_id"], ["blocks.id"], name=op.f("fk_orders_block_id_blocks")),
+        sa.ForeignKeyConstraint(["trade_id"], ["trades.id"], name=op.f("fk_orders_trade_id_trades")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
+        sa.UniqueConstraint("client_order_id", name=op.f("uq_orders_client_order_id")),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_orders_block_id"), ["block_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_trade_id"), ["trade_id"], unique=False)
+
+    op.create_table(
+        "fills",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("trade_id", sa.Integer(), nullable=False),
+        sa.Column("exchange_trade_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "role", sa.Enum("entry", "tp", "sl", "exit", name="orderrole", native_enum=False, length=24), nullable=False
+        ),
+        sa.Column("price", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("amount", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("fee", db.types.Money(precision=36, scale=18), nullable=False),
+        sa.Column("fee_currency", sa.String(length=16), nullable=True),
+        sa.Column("realized_pnl", db.types.Money(precision=36, scale=18), nullable=True),
+        sa.Column("ts", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_fills_order_id_orders")),
+        sa.ForeignKeyConstraint(["trade_id"], ["trades.id"], name=op.f("fk_fills_trade_id_trades")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fills")),
+        sa.UniqueConstraint("order_id", "exchange_trade_id", name=op.f("uq_fills_order_id_exchange_trade_id")),
+    )
+    with op.batch_alter_table("fills", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_fills_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fills_trade_id"), ["trade_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fills_ts"), ["ts"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("fills", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fills_ts"))
+        batch_op.drop_index(batch_op.f("ix_fills_trade_id"))
+        batch_op.drop_index(batch_op.f("ix_fills_order_id"))
+
+    op.drop_table("fills")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_orders_trade_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_status"))
+        batch_op.drop_index(batch_op.f("ix_orders_block_id"))
+
+    op.drop_table("orders")
+    with op.batch_alter_table("trades", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trades_block_id"))
+
+    op.drop_table("trades")
     with op.batch_alter_table("paper_fills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_paper_fills_order_id"))
         batch_op.drop_index(batch_op.f("ix_paper_fills_account_id"))
 
     op.drop_table("paper_fills")
+    with op.batch_alter_table("blocks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_blocks_user_id"))
+        batch_op.drop_index(batch_op.f("ix_blocks_status"))
+        batch_op.drop_index(batch_op.f("ix_blocks_account_id"))
+
+    op.drop_table("blocks")
     with op.batch_alter_table("paper_orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_paper_orders_status"))
         batch_op.drop_index(batch_op.f("ix_paper_orders_account_id"))
@@ -274,6 +486,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_paper_balances_account_id"))
 
     op.drop_table("paper_balances")
+    with op.batch_alter_table("exchange_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_exchange_accounts_user_id"))
+
+    op.drop_table("exchange_accounts")
     with op.batch_alter_table("watches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_watches_user_id"))
         batch_op.drop_index(batch_op.f("ix_watches_series_id"))
