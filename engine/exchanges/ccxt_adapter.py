@@ -27,7 +27,7 @@ T = TypeVar("T")
 DEFAULT_PAGE_LIMIT = 500
 MARKETS_MAX_AGE_S = 3_600.0
 _SHORTABLE_TYPES = frozenset({"swap", "future", "margin"})
-_CREDENTIALS = ("apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token")
+CREDENTIALS = ("apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token")
 
 
 class CcxtExchange:
@@ -76,7 +76,7 @@ class CcxtExchange:
     def ohlcv_page_limit(self, symbol: str, timeframe: str) -> int:
         """Most candles per fetch_ohlcv call, from ccxt's `features` for the market's type."""
         market = self._market(symbol)
-        section = _feature_section(getattr(self.client, "features", None) or {}, market)
+        section = feature_section(getattr(self.client, "features", None) or {}, market)
         limit = ((section or {}).get("fetchOHLCV") or {}).get("limit")
         return int(limit) if isinstance(limit, int | float) and limit > 0 else DEFAULT_PAGE_LIMIT
 
@@ -146,7 +146,7 @@ class CcxtExchange:
         return before_sleep
 
     def _mask(self, text: str) -> str:
-        for name in _CREDENTIALS:
+        for name in CREDENTIALS:
             value = getattr(self.client, name, None)
             if isinstance(value, str) and len(value) >= 4:
                 text = text.replace(value, "***")
@@ -223,7 +223,7 @@ def _fixed_length(timeframe: str) -> bool:
     return True
 
 
-def _feature_section(features: dict[str, Any], market: dict[str, Any]) -> dict[str, Any] | None:
+def feature_section(features: dict[str, Any], market: dict[str, Any]) -> dict[str, Any] | None:
     """The part of ccxt's `features` describing this market: features['spot'], or for contracts
     features['swap'|'future']['linear'|'inverse']."""
     kind = market.get("type") or "spot"
