@@ -150,7 +150,10 @@ class Candle(Base):
     # A clustered primary key on SQLite: range reads by (series, level, time) touch one b-tree.
     __table_args__ = {"sqlite_with_rowid": False}
 
-    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key on purpose: PostgreSQL checks one per inserted row, which cost 7 of the 10 s
+    # of a million-candle COPY (docs/benchmarks.md). Only db.bulk writes here, with ids it read
+    # from `series`; series are never deleted (unwatching keeps the candles).
+    series_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tf_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     open: Mapped[float] = mapped_column(Float)

@@ -1,18 +1,75 @@
-"""The command line: `python -m engine COMMAND` (database, markets, watchlist, backfill, gaps, export)."""
+"""The command line: `python -m engine COMMAND` (database, users, markets, watchlist, backfill,
+gaps, export). Long commands show a progress bar."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
+from sqlalchemy import select
+from tqdm import tqdm
 
 from db import migrate
+from db.enums import Role
+from db.models import Series, User
+from engine import jobs
+from engine.candles import Progress, backfill, get_or_create_series, repair_gaps
 from engine.config import load_settings
+from engine.export import EXPORT_FORMATS, export_series
+from engine.gaps import find_gaps
+from engine.markets import sync_markets
 from engine.runtime import Runtime, build_runtime, configure_logging
+from engine.timeframes import levels_above, tf_ms
+from engine.users import UserError, create_user
+from engine.watchlist import WatchError, remove_watch, user_watchlist
 
 
 def runtime_from_env(upgrade_schema: bool = True) -> Runtime:
     settings = load_settings()
     configure_logging(settings.log_level)
     return build_runtime(settings, upgrade_schema=upgrade_schema)
+
+
+@contextmanager
+def progress_bar(description: str, unit: str = "candle") -> Iterator[Progress]:
+    bar = tqdm(desc=description, unit=unit, total=0, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = max(total, done)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def parse_day(value: str | None) -> int | None:
+    if value is None:
+        return None
+    return int(datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def find_user(runtime: Runtime, username: str) -> User:
+    with runtime.sessions() as session:
+        user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
+
+
+def find_series(runtime: Runtime, exchange: str, symbol: str, timeframe: str) -> Series:
+    with runtime.sessions() as session:
+        series = session.scalar(
+            select(Series).where(Series.exchange == exchange, Series.symbol == symbol, Series.timeframe == timeframe)
+        )
+    if series is None:
+        raise click.ClickException(f"no stored series {exchange} {symbol} {timeframe}: watch it first")
+    return series
 
 
 @click.group()
@@ -38,3 +95,163 @@ def db_revision(message: str) -> None:
     """Autogenerate a migration from db/models.py against the current schema."""
     runtime = runtime_from_env(upgrade_schema=True)
     migrate.revision(runtime.db, message)
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.TRADER.value, show_default=True)
+@click.password_option()
+def create_user_command(username: str, role: str, password: str) -> None:
+    """Create a user (the first admin, for instance)."""
+    runtime = runtime_from_env()
+    try:
+        with runtime.sessions.begin() as session:
+            create_user(session, username, password, Role(role))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} created ({role})")
+
+
+@cli.command("sync-markets")
+@click.argument("exchange")
+def sync_markets_command(exchange: str) -> None:
+    """Load an exchange's markets into the markets table."""
+    runtime = runtime_from_env()
+    count = sync_markets(runtime.sessions, jobs.source(runtime, exchange))
+    click.echo(f"{exchange}: {count} markets")
+
+
+@cli.command()
+@click.argument("exchange")
+@click.argument("symbol")
+@click.argument("timeframe")
+@click.option("--user", "username", required=True, help="Whose watchlist.")
+def watch(exchange: str, symbol: str, timeframe: str, username: str) -> None:
+    """Add a series to a watchlist and backfill its recent history."""
+    runtime = runtime_from_env()
+    user = find_user(runtime, username)
+    try:
+        series = jobs.watch(runtime, user.id, exchange, symbol, timeframe)
+    except WatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with progress_bar(f"{exchange} {symbol} {timeframe}") as update:
+        stored = jobs.backfill_recent(runtime, series, update)
+    click.echo(f"watching {exchange} {symbol} {timeframe}; {stored} candles stored")
+
+
+@cli.command()
+@click.argument("exchange")
+@click.argument("symbol")
+@click.argument("timeframe")
+@click.option("--user", "username", required=True)
+def unwatch(exchange: str, symbol: str, timeframe: str, username: str) -> None:
+    """Remove a series from a watchlist (its candles stay stored)."""
+    runtime = runtime_from_env()
+    user, series = find_user(runtime, username), find_series(runtime, exchange, symbol, timeframe)
+    with runtime.sessions.begin() as session:
+        removed = remove_watch(session, user.id, series.id)
+    click.echo("removed" if removed else "was not watched")
+
+
+@cli.command()
+@click.option("--user", "username", required=True)
+def watchlist(username: str) -> None:
+    """List a user's watchlist with backfill progress."""
+    runtime = runtime_from_env()
+    user = find_user(runtime, username)
+    with runtime.sessions() as session:
+        for entry in user_watchlist(session, user.id):
+            click.echo(
+                f"{entry.exchange:10} {entry.symbol:16} {entry.timeframe:4} {entry.backfill_status.value:8} "
+                f"{entry.progress:6.1%}"
+            )
+
+
+@cli.command("backfill")
+@click.argument("exchange")
+@click.argument("symbol")
+@click.argument("timeframe")
+@click.option("--since", help="First day to fetch (YYYY-MM-DD); default: the whole history.")
+def backfill_command(exchange: str, symbol: str, timeframe: str, since: str | None) -> None:
+    """Fetch history (the whole of it unless --since), resumable after an interruption."""
+    runtime = runtime_from_env()
+    with runtime.sessions.begin() as session:
+        series = get_or_create_series(session, exchange, symbol, timeframe)
+    with progress_bar(f"backfill {exchange} {symbol} {timeframe}") as update:
+        result = backfill(runtime.sessions, jobs.source(runtime, exchange), series, parse_day(since), update)
+    click.echo(f"{result.stored} candles stored in {result.requests} requests ({result.rejected} rejected as dirty)")
+
+
+@cli.group()
+def gaps() -> None:
+    """Missing intervals in stored series."""
+
+
+def _series_selection(runtime: Runtime, exchange: str | None, symbol: str | None) -> list[Series]:
+    with runtime.sessions() as session:
+        query = select(Series).order_by(Series.id)
+        if exchange:
+            query = query.where(Series.exchange == exchange)
+        if symbol:
+            query = query.where(Series.symbol == symbol)
+        return list(session.scalars(query))
+
+
+@gaps.command("report")
+@click.option("--exchange")
+@click.option("--symbol")
+def gaps_report(exchange: str | None, symbol: str | None) -> None:
+    """List the gaps of every stored series (known exchange holes left out)."""
+    runtime = runtime_from_env()
+    for series in _series_selection(runtime, exchange, symbol):
+        with runtime.sessions() as session:
+            found = find_gaps(session.connection(), series.id, series.timeframe)
+        missing = sum(g.missing for g in found)
+        click.echo(
+            f"{series.exchange} {series.symbol} {series.timeframe}: {len(found)} gaps, {missing} candles missing"
+        )
+        for gap in found:
+            start = datetime.fromtimestamp(gap.start_ts / 1000, UTC).isoformat()
+            click.echo(f"  from {start} missing {gap.missing} x {series.timeframe}")
+
+
+@gaps.command("repair")
+@click.option("--exchange")
+@click.option("--symbol")
+def gaps_repair(exchange: str | None, symbol: str | None) -> None:
+    """Refetch the gaps; remember the ones the exchange has no data for."""
+    runtime = runtime_from_env()
+    for series in _series_selection(runtime, exchange, symbol):
+        with progress_bar(f"repair {series.exchange} {series.symbol} {series.timeframe}", unit="gap") as update:
+            result = repair_gaps(runtime.sessions, jobs.source(runtime, series.exchange), series, update)
+        click.echo(f"  {result.gaps} gaps: {result.filled} candles filled, {result.holes_recorded} holes recorded")
+
+
+@cli.command()
+@click.argument("exchange")
+@click.argument("symbol")
+@click.argument("timeframe")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--since", help="YYYY-MM-DD")
+@click.option("--until", help="YYYY-MM-DD (exclusive)")
+def export(exchange: str, symbol: str, timeframe: str, out_path: Path, since: str | None, until: str | None) -> None:
+    """Export a stored series (or any pyramid level of it) to .csv or .parquet."""
+    runtime = runtime_from_env()
+    if out_path.suffix.lower() not in EXPORT_FORMATS:
+        raise click.ClickException(f"export to {' or '.join(EXPORT_FORMATS)}, not {out_path.name!r}")
+    base = _base_series_for(runtime, exchange, symbol, timeframe)
+    with runtime.sessions() as session:
+        rows = export_series(session.connection(), base, timeframe, out_path, parse_day(since), parse_day(until))
+    click.echo(f"{rows} candles written to {out_path}")
+
+
+def _base_series_for(runtime: Runtime, exchange: str, symbol: str, timeframe: str) -> Series:
+    """The stored series holding `timeframe`: itself, or the finest series whose pyramid has it."""
+    candidates = [
+        s
+        for s in _series_selection(runtime, exchange, symbol)
+        if timeframe in (s.timeframe, *levels_above(s.timeframe))
+    ]
+    if not candidates:
+        raise click.ClickException(f"no stored series of {exchange} {symbol} can give {timeframe} candles")
+    return min(candidates, key=lambda s: tf_ms(s.timeframe))

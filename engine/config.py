@@ -13,6 +13,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from engine.timeframes import tf_ms
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXCHANGE = "demo"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -37,6 +39,8 @@ class Settings:
     backfill_days: int = 30
     point_budget: int = 2_000
     log_level: str = "INFO"
+    default_watchlist: tuple[tuple[str, str, str], ...] = ()
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     admin_username: str | None = None
     admin_password: str | None = field(default=None, repr=False)
 
@@ -89,6 +93,47 @@ def _exchanges(env: dict[str, str], problems: list[str]) -> tuple[str, ...]:
     return names
 
 
+DEFAULT_WATCHLIST = "demo BTC/USDT 1m, demo ETH/USDT 1m, demo SOL/USDT 1m"
+
+
+def _watchlist(
+    env: dict[str, str], exchanges: tuple[str, ...], problems: list[str]
+) -> tuple[tuple[str, str, str], ...]:
+    raw = env.get("TRADEBLOCK_DEFAULT_WATCHLIST")
+    if raw is None:
+        raw = DEFAULT_WATCHLIST if DEMO_EXCHANGE in exchanges else ""
+    entries = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        words = item.split()
+        if len(words) != 3:
+            problems.append(f"TRADEBLOCK_DEFAULT_WATCHLIST entry {item!r} must be 'exchange symbol timeframe'")
+            continue
+        exchange, symbol, timeframe = words[0].lower(), words[1].upper(), words[2]
+        if exchange not in exchanges:
+            problems.append(f"TRADEBLOCK_DEFAULT_WATCHLIST entry {item!r} uses {exchange}, not in TRADEBLOCK_EXCHANGES")
+        try:
+            tf_ms(timeframe)
+        except ValueError as exc:
+            problems.append(f"TRADEBLOCK_DEFAULT_WATCHLIST entry {item!r}: {exc}")
+        entries.append((exchange, symbol, timeframe))
+    return tuple(entries)
+
+
+def _encryption_keys(env: dict[str, str], problems: list[str]) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    keys = tuple(k.strip() for k in env.get("TRADEBLOCK_ENCRYPTION_KEYS", "").split(",") if k.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            problems.append(
+                f"TRADEBLOCK_ENCRYPTION_KEYS key {number} is not a Fernet key "
+                "(make one with: python -c 'from engine.secrets import new_key; print(new_key())')"
+            )
+    return keys
+
+
 def _secret_key(env: dict[str, str], instance_dir: Path, problems: list[str]) -> str:
     key = env.get("SECRET_KEY", "").strip()
     if key:
@@ -128,10 +173,13 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
     admin_password = env.get("TRADEBLOCK_ADMIN_PASSWORD", "") or None
     if bool(admin_username) != bool(admin_password):
         problems.append("TRADEBLOCK_ADMIN_USERNAME and TRADEBLOCK_ADMIN_PASSWORD must be set together")
+    exchanges = _exchanges(env, problems)
     settings = Settings(
         database_url=database_url,
         secret_key=_secret_key(env, instance_dir, problems),
-        exchanges=_exchanges(env, problems),
+        exchanges=exchanges,
+        default_watchlist=_watchlist(env, exchanges, problems),
+        encryption_keys=_encryption_keys(env, problems),
         instance_dir=instance_dir,
         engine_enabled=_bool(env, "TRADEBLOCK_ENGINE", True, problems),
         demo_seed=_int(env, "TRADEBLOCK_DEMO_SEED", 42, 0, 2**31 - 1, problems),

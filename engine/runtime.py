@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,9 @@ class Runtime:
     settings: Settings
     db: Engine
     sessions: sessionmaker[Session]
+    # Market-data sources by exchange name, built on first use (engine.jobs.source); tests put
+    # their own (a demo feed on a fixed clock) here.
+    sources: dict[str, Any] = field(default_factory=dict)
 
 
 def build_runtime(settings: Settings, upgrade_schema: bool = True) -> Runtime:
@@ -35,3 +39,5 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # ccxt logs request bodies at DEBUG, which would include signed (secret-bearing) requests.
     logging.getLogger("ccxt").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # APScheduler logs every run of the per-minute fetch at INFO; keep its warnings and errors.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -37,6 +37,7 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "TRADEBLOCK_INSTANCE_DIR": str(instance),
         "SECRET_KEY": "test-secret-key-that-is-long-enough",
         "TRADEBLOCK_ENGINE": "off",
+        "TRADEBLOCK_BACKFILL_DAYS": "2",
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
@@ -67,6 +68,7 @@ def _empty_all_tables(runtime: Runtime) -> None:
 def runtime(runtime_session: Runtime) -> Runtime:
     """The shared runtime with every table emptied before the test."""
     _empty_all_tables(runtime_session)
+    runtime_session.sources.clear()
     return runtime_session
 
 

@@ -21,13 +21,21 @@ def test_bad_settings_are_all_reported_at_once(tmp_path) -> None:
         "TRADEBLOCK_BACKFILL_DAYS": "many",
         "TRADEBLOCK_ENGINE": "maybe",
         "SECRET_KEY": "short",
+        "TRADEBLOCK_ENCRYPTION_KEYS": "not-a-key",
     }
     with pytest.raises(ConfigError) as err:
         load_settings(env)
     message = str(err.value)
-    for fragment in ("DATABASE_URL", "notanexchange", "TRADEBLOCK_BACKFILL_DAYS", "TRADEBLOCK_ENGINE", "SECRET_KEY"):
+    for fragment in (
+        "DATABASE_URL",
+        "notanexchange",
+        "TRADEBLOCK_BACKFILL_DAYS",
+        "TRADEBLOCK_ENGINE",
+        "SECRET_KEY",
+        "not a Fernet key",
+    ):
         assert fragment in message
-    assert len(err.value.problems) == 5
+    assert len(err.value.problems) == 6
 
 
 def test_defaults_give_sqlite_demo_and_a_persistent_secret(tmp_path) -> None:
