@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, start_engine: bool | None = Non
     app = Dash(
         __name__,
         use_pages=True,
-        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        # Bootstrap is served from assets/ (no CDN): the app must work offline and self-hosted.
         suppress_callback_exceptions=True,
         title="Tradeblock",
     )
