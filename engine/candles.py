@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from db.bulk import candle_range
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.bulk import candle_range
 from db.enums import BackfillStatus
 from db.models import Series
 from engine.clean import clean_candles
@@ -85,16 +85,34 @@ def store_page(conn: Connection, series: Series, page: list[OHLCV], now_ms: int)
     return FetchResult(fetched=len(page), stored=len(result.rows), rejected=rejected, requests=1)
 
 
-def _pages_forward(source: MarketDataSource, series: Series, start: int, end: int) -> Iterator[tuple[int, list[OHLCV]]]:
-    """Yield (requested since, page) from `start` up to `end` (exclusive), oldest first."""
+def _pages_forward(
+    source: MarketDataSource, series: Series, start: int, end: int
+) -> Iterator[tuple[int, int, list[OHLCV]]]:
+    """Yield (since, covered, page) from `start` up to `end` (exclusive), oldest first.
+
+    `covered` is how far the answer speaks for: everything in [since, covered) that the page lacks,
+    the exchange does not have. Exchanges differ on an empty answer: "from since on" ones (binance)
+    send the next candles after a hole, "window" ones (okx) send nothing for a window inside an
+    outage. So an empty page is followed by one look at the newest candle: none at or after
+    `since` means nothing more to fetch; otherwise the page vouches for one page's width only.
+    """
     step, limit = tf_ms(series.timeframe), source.ohlcv_page_limit(series.symbol, series.timeframe)
     cursor = start
     while cursor < end:
         page = [c for c in source.fetch_ohlcv(series.symbol, series.timeframe, cursor, limit) if c[0] >= cursor]
-        yield cursor, [c for c in page if c[0] < end]
-        if not page:
-            return
-        cursor = int(page[-1][0]) + step
+        if page:
+            covered = min(end, int(page[-1][0]) + step)
+        elif _has_candles_from(source, series, cursor):
+            covered = min(end, cursor + limit * step)
+        else:
+            covered = end
+        yield cursor, covered, [c for c in page if c[0] < end]
+        cursor = covered
+
+
+def _has_candles_from(source: MarketDataSource, series: Series, since: int) -> bool:
+    newest = source.fetch_ohlcv(series.symbol, series.timeframe, None, 1)
+    return bool(newest) and newest[-1][0] >= since
 
 
 def _save(sessions: sessionmaker[Session], series: Series, **fields: object) -> None:
@@ -126,7 +144,7 @@ def fetch_latest(sessions: sessionmaker[Session], source: MarketDataSource, seri
             stored = stored_range(session.connection(), series)
         start = stored[1] + tf_ms(series.timeframe) if stored else end - default_days * 86_400_000
         total = FetchResult()
-        for _since, page in _pages_forward(source, series, start, end):
+        for _since, _covered, page in _pages_forward(source, series, start, end):
             if page:
                 with sessions.begin() as session:
                     total += store_page(session.connection(), series, page, now)
@@ -200,13 +218,13 @@ def _backfill(
             report(len(page))
             lo, hi = int(page[0][0]), int(page[-1][0])
         else:
-            for _since, page in _pages_forward(source, series, floor, end):
+            for _since, _covered, page in _pages_forward(source, series, floor, end):
                 if page:
                     result += _store_with_progress(sessions, series, page, now, done, expected)
                     report(len(page))
             return result
     result += _backfill_older(sessions, source, series, floor, lo, start_ms is None, now, report, expected)
-    for _since, page in _pages_forward(source, series, hi + step, end):
+    for _since, _covered, page in _pages_forward(source, series, hi + step, end):
         if page:
             result += _store_with_progress(sessions, series, page, now, done, expected)
             report(len(page))
@@ -278,17 +296,14 @@ def repair_gaps(
             gaps = find_gaps(session.connection(), series.id, series.timeframe)
         now, filled, holes = source.milliseconds(), 0, 0
         for number, gap in enumerate(gaps, start=1):
-            for since, page in _pages_forward(source, series, gap.start_ts, gap.end_ts):
-                # The gap lies between stored candles, so the exchange has data after it: whatever
-                # this page leaves missing up to its last candle (or the gap's end) is a real hole.
-                page_end = min(gap.end_ts, int(page[-1][0]) + step) if page else gap.end_ts
+            for since, covered, page in _pages_forward(source, series, gap.start_ts, gap.end_ts):
                 with sessions.begin() as session:
                     conn = session.connection()
                     result = clean_candles(page, series.timeframe, now)
                     if result.rows:
                         ingest_candles(conn, series.id, series.timeframe, result.rows)
                         filled += len(result.rows)
-                    for start, end in missing_intervals(since, page_end, [int(r[0]) for r in result.rows], step):
+                    for start, end in missing_intervals(since, covered, [int(r[0]) for r in result.rows], step):
                         record_hole(conn, series.id, start, end)
                         holes += 1
             if progress:
