@@ -112,13 +112,7 @@ class CcxtExchange:
 
     def _call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) with retries on network errors; ccxt failures become ExchangeError."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential(multiplier=self.wait_initial, max=self.wait_max),
-            retry=retry_if_exception_type(ccxt.NetworkError),
-            before_sleep=self._log_retry(what),
-            reraise=True,
-        )
+        retrying = network_retrying(f"{self.id} {what}", self.attempts, self.wait_initial, self.wait_max, self._mask)
         try:
             return retrying(fn, *args)
         except ccxt.NetworkError as exc:
@@ -129,21 +123,6 @@ class CcxtExchange:
             cause = exc
         log.error("%s", message)
         raise ExchangeError(message) from cause
-
-    def _log_retry(self, what: str) -> Callable[[RetryCallState], None]:
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "%s %s: %s (attempt %d of %d), retrying in %.1fs",
-                self.id,
-                what,
-                self._mask(f"{type(exc).__name__}: {exc}"),
-                state.attempt_number,
-                self.attempts,
-                state.next_action.sleep if state.next_action else 0.0,
-            )
-
-        return before_sleep
 
     def _mask(self, text: str) -> str:
         for name in CREDENTIALS:
@@ -233,3 +212,29 @@ def feature_section(features: dict[str, Any], market: dict[str, Any]) -> dict[st
     if kind in ("swap", "future") and isinstance(section, dict):
         return section.get("inverse" if market.get("inverse") else "linear")
     return section
+
+
+def network_retrying(
+    label: str, attempts: int, wait_initial: float, wait_max: float, redact: Callable[[str], str]
+) -> Retrying:
+    """Retry policy for every ccxt call: ccxt's NetworkError family (timeouts, exchange not
+    available, rate limits) with exponential backoff; each retry logged with secrets redacted."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s: %s (attempt %d of %d), retrying in %.1fs",
+            label,
+            redact(f"{type(exc).__name__}: {exc}"),
+            state.attempt_number,
+            attempts,
+            state.next_action.sleep if state.next_action else 0.0,
+        )
+
+    return Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=wait_initial, max=wait_max),
+        retry=retry_if_exception_type(ccxt.NetworkError),
+        before_sleep=before_sleep,
+        reraise=True,
+    )

@@ -21,10 +21,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import Retrying
 
 from db.enums import OrderType, ProtectionMode
-from engine.exchanges.ccxt_adapter import feature_section
+from engine.exchanges.ccxt_adapter import feature_section, network_retrying
 from engine.exchanges.ccxt_orders import (
     DERIVATIVES,
     capabilities_of,
@@ -361,18 +361,8 @@ class CcxtTradingVenue:
         return int(self.client.milliseconds())
 
     def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.retry_attempts),
-            wait=wait_exponential(multiplier=self.retry_wait, max=30.0),
-            retry=retry_if_exception_type(ccxt.NetworkError),
-            before_sleep=lambda state: log.warning(
-                "%s: %s (attempt %d of %d), retrying",
-                self.id,
-                mask(self.client, repr(state.outcome.exception() if state.outcome else None)),
-                state.attempt_number,
-                self.retry_attempts,
-            ),
-            reraise=True,
+        return network_retrying(
+            self.id, self.retry_attempts, self.retry_wait, 30.0, lambda text: mask(self.client, text)
         )
 
     def _call(self, method: str, symbol: str | None, fn: Callable[..., T], *args: Any) -> T:
