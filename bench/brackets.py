@@ -1,0 +1,117 @@
+"""Bench: one sync tick over 1,000 active blocks of 4 targets each (4,000 resting stops) on the paper
+exchange, against a baseline that polls each order with its own fetch_order request. The tick
+reconciles all orders with one batch lookup per account, settles, watches the targets, and must
+place nothing (the prices do not move). The last line is baseline / ours.
+
+    .venv/bin/python bench/brackets.py [--quick]      (--quick: 100 blocks)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+from _common import database_label, parse_args, percentiles, print_ratio, scratch_engine
+from sqlalchemy import select
+
+from db.enums import EntryType, OrderStatus, Role, Side, SizeMode
+from db.models import Order, User
+from db.session import make_session_factory
+from engine.accounts import open_paper_account
+from engine.blocks import BlockRequest, TargetSpec
+from engine.config import load_settings
+from engine.exchanges.demo import DemoExchange
+from engine.markets import sync_markets
+from engine.precision import to_decimal
+from engine.runtime import Runtime
+from engine.sync import sync_tick
+from engine.trading import submit_block
+from engine.venues import trading_state
+
+NOW = 1_717_200_000_000  # the demo feed's clock stands still: no fills during the timing
+SYMBOL = "BTC/USDT"
+TARGET_MS = 200.0
+TARGET_RATIO = 10.0
+RUNS = 7
+
+
+def build(engine, blocks: int) -> Runtime:  # type: ignore[no-untyped-def]
+    settings = load_settings({"TRADEBLOCK_INSTANCE_DIR": tempfile.mkdtemp(), "SECRET_KEY": "bench-secret-key-123"})
+    feed = DemoExchange(clock=lambda: NOW)
+    runtime = Runtime(settings, engine, make_session_factory(engine), {"demo": feed})
+    sync_markets(runtime.sessions, feed)
+    with runtime.sessions.begin() as s:
+        user = User(username="bench", password_hash="x", role=Role.TRADER)
+        s.add(user)
+        s.flush()
+        user_id = user.id
+    account = open_paper_account(runtime.sessions, user_id, "bench", balance=Decimal("10000000"))
+    last = to_decimal(feed.fetch_ticker(SYMBOL).last)
+    targets = tuple(TargetSpec((last * Decimal(f"1.{20 + i}")).quantize(Decimal("0.01"))) for i in range(4))
+    req = BlockRequest(
+        symbol=SYMBOL,
+        side=Side.LONG,
+        entry_type=EntryType.MARKET,
+        entry_price=None,
+        stop_price=(last * Decimal("0.8")).quantize(Decimal("0.01")),
+        targets=targets,
+        size_mode=SizeMode.BASE,
+        size_value=Decimal("0.004"),
+    )
+    started = time.perf_counter()
+    for _ in range(blocks):
+        submit_block(runtime, user_id, account.id, req, drive=False)
+    print(f"submitted {blocks} blocks in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    report = sync_tick(runtime)  # sends the market entries (filled at once) and places every stop
+    print(f"first tick (entries + {report.orders_placed} orders placed) in {time.perf_counter() - started:.1f} s")
+    return runtime
+
+
+def working(runtime: Runtime) -> list[tuple[str, str]]:
+    with runtime.sessions() as s:
+        rows = s.execute(select(Order.client_order_id, Order.status).where(Order.status == OrderStatus.ACCEPTED))
+        return [(cid, SYMBOL) for cid, _status in rows]
+
+
+def main() -> int:
+    args = parse_args(__doc__ or "")
+    blocks = 100 if args.quick else 1_000
+    with scratch_engine() as engine:
+        print(f"database: {database_label(engine)}; {blocks} blocks x 4 targets")
+        runtime = build(engine, blocks)
+        orders = working(runtime)
+        if len(orders) != blocks * 4:
+            print(f"expected {blocks * 4} resting stops, found {len(orders)}")
+            return 1
+        reports = []
+
+        def tick() -> None:
+            reports.append(sync_tick(runtime))
+
+        venue = next(iter(trading_state(runtime).venues.values()))
+
+        def poll_each() -> None:
+            for cid, symbol in orders:
+                venue.fetch_order(client_order_id=cid, symbol=symbol)
+
+        ours_p50, ours_p95 = percentiles(tick, RUNS)
+        for report in reports:
+            if report.orders_placed or report.orders_canceled or report.errors or report.orders_checked != len(orders):
+                print(f"the tick was not a pure reconciliation: {report}")
+                return 1
+        base_p50, _ = percentiles(poll_each, 3)
+        print(f"sync tick over {len(orders)} orders: p50 {ours_p50 * 1000:.1f} ms, p95 {ours_p95 * 1000:.1f} ms")
+        print(f"baseline, one fetch_order per order: p50 {base_p50 * 1000:.1f} ms")
+        met = ours_p50 * 1000 < TARGET_MS and base_p50 / ours_p50 >= TARGET_RATIO
+        print(
+            f"targets {'met' if met else 'MISSED'}: tick < {TARGET_MS:.0f} ms and >= {TARGET_RATIO:.0f}x the baseline"
+        )
+        print_ratio(base_p50, ours_p50)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
