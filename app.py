@@ -7,32 +7,61 @@ gunicorn and `python app.py` get the one built from the environment.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-import dash
-import dash_bootstrap_components as dbc
 from dash import Dash, html
+from flask_login import current_user
 
 from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime, configure_logging
+from pages.components.layout import register_shell_callbacks, shell
+from web.auth import init_auth
+from web.security import csrf_token
 
 log = logging.getLogger("tradeblock")
 
 
-def create_app(settings: Settings | None = None, start_engine: bool | None = None) -> Dash:
+class TradeblockDash(Dash):
+    """Dash with the signed-in user's theme on <html>, so a page never flashes the wrong one."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        index = super().interpolate_index(**kwargs)
+        theme = "dark" if current_user.is_authenticated and current_user.view.theme == "dark" else "light"
+        return index.replace("<html>", f'<html lang="en" data-bs-theme="{theme}">', 1)
+
+
+def secure_cookies_setting(env: dict[str, str] | None = None) -> bool:
+    """TRADEBLOCK_SECURE_COOKIES: send the session cookie over HTTPS only (on behind TLS)."""
+    raw = (env if env is not None else os.environ).get("TRADEBLOCK_SECURE_COOKIES", "").strip().lower()
+    return raw in ("1", "true", "yes", "on")
+
+
+def _layout() -> html.Div:
+    # A function: Dash calls it per request, so the navbar shows this user and a fresh form token.
+    user = current_user.view if current_user.is_authenticated else None
+    return shell(user, csrf_token() if user else "")
+
+
+def create_app(
+    settings: Settings | None = None, start_engine: bool | None = None, secure_cookies: bool | None = None
+) -> Dash:
     """Build the Dash app on `settings` (default: from the environment) and start the engine."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings)
-    app = Dash(
+    app = TradeblockDash(
         __name__,
         use_pages=True,
         # Bootstrap is served from assets/ (no CDN): the app must work offline and self-hosted.
         suppress_callback_exceptions=True,
         title="Tradeblock",
+        update_title=None,  # live updates every few seconds would make the tab title flicker
     )
     app.server.config.update(SECRET_KEY=settings.secret_key, TRADEBLOCK_RUNTIME=runtime)
-    app.layout = dbc.Container([html.H1("Tradeblock", className="my-3"), dash.page_container], fluid=True)
+    init_auth(app.server, secure_cookies_setting() if secure_cookies is None else secure_cookies)
+    app.layout = _layout
+    register_shell_callbacks(app)
     if settings.engine_enabled if start_engine is None else start_engine:
         start_background_engine(runtime)
     return app
@@ -56,7 +85,5 @@ def __getattr__(name: str) -> Any:
 
 
 if __name__ == "__main__":
-    import os
-
     application = create_app()
     application.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

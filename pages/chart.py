@@ -1,0 +1,330 @@
+"""Chart page (home): the symbol bar, the watchlist, and candlesticks with volume.
+
+Adding a series starts its backfill and shows its progress until the chart can be drawn; zooming
+or panning re-reads the visible window within the point budget (the status line says when the
+candles shown are coarser than the series' timeframe); every few seconds new and updated candles
+are appended as a dash.Patch. Every callback reads the user from the server session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from engine import charts
+from engine.chart_data import ChartCandles
+from engine.timeframes import tf_ms
+from engine.watchlist import WatchEntry
+from pages.components import figures
+from pages.components import watchlist as wl
+from pages.components.layout import THEME_SWITCH
+from web.auth import READERS, current_runtime, current_view, require_role
+
+dash.register_page(__name__, path="/", title="Tradeblock", name="Chart")
+
+LIVE_EVERY_MS = 3_000
+PROGRESS_EVERY_MS = 700
+MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
+
+
+def layout(**_query: Any) -> html.Div:
+    exchanges = charts.exchanges(current_runtime())
+    bar = dbc.Row(
+        [
+            dbc.Col(
+                dcc.Dropdown(
+                    id="bar-exchange",
+                    options=list(exchanges),
+                    value=exchanges[0] if exchanges else None,
+                    clearable=False,
+                    persistence=True,
+                    persistence_type="local",
+                ),
+                md=2,
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="bar-symbol",
+                    placeholder="Symbol (type to search)",
+                    clearable=False,
+                    persistence=True,
+                    persistence_type="local",
+                ),
+                md=3,
+            ),
+            dbc.Col(
+                dcc.Dropdown(id="bar-timeframe", clearable=False, persistence=True, persistence_type="local"), md=2
+            ),
+            dbc.Col(dbc.Button("Add to watchlist", id="bar-add", color="primary", n_clicks=0), width="auto"),
+            dbc.Col(html.Div(id="bar-message", className="small"), class_name="align-self-center"),
+        ],
+        class_name="g-2 mb-3 align-items-center",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="chart-prefs", storage_type="local"),  # {"series_id": ...}: survives reloads
+            dcc.Store(id="series-state"),  # the series drawn and its backfill status
+            dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
+            dcc.Store(id="watch-version", data=0),
+            dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
+            dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
+            bar,
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [dbc.CardHeader("Watchlist"), html.Div(id="watchlist", className="p-2")],
+                            class_name="h-100",
+                        ),
+                        lg=3,
+                        xl=2,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(id="chart-status", className="d-flex align-items-center gap-2 mb-1"),
+                            html.Div(id="chart-progress"),
+                            dcc.Graph(
+                                id="chart-graph",
+                                figure=figures.empty_figure("Loading…", None),
+                                config={"scrollZoom": True, "displaylogo": False, "responsive": True},
+                                style={"height": "68vh"},
+                            ),
+                        ],
+                        lg=9,
+                        xl=10,
+                    ),
+                ],
+                class_name="g-3",
+            ),
+        ]
+    )
+
+
+@callback(
+    Output("bar-symbol", "options"),
+    Input("bar-exchange", "value"),
+    Input("bar-symbol", "search_value"),
+    State("bar-symbol", "value"),
+)
+@require_role(*READERS)
+def symbol_options(exchange: str | None, search: str | None, current: str | None) -> list[str]:
+    symbols = charts.search_symbols(current_runtime(), exchange or "", search)
+    if current and current not in symbols:
+        symbols.insert(0, current)  # a dropdown blanks a value missing from its options
+    return symbols
+
+
+@callback(
+    Output("bar-timeframe", "options"),
+    Output("bar-timeframe", "value"),
+    Input("bar-exchange", "value"),
+    State("bar-timeframe", "value"),
+)
+@require_role(*READERS)
+def timeframe_options(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:
+    options = list(charts.timeframes(current_runtime(), exchange or ""))
+    if current in options:
+        return options, current
+    return options, "1m" if "1m" in options else (options[0] if options else None)
+
+
+@callback(
+    Output("chart-prefs", "data"),
+    Output("watch-version", "data"),
+    Output("bar-message", "children"),
+    Input("bar-add", "n_clicks"),
+    Input({"type": wl.SELECT, "series": ALL}, "n_clicks"),
+    Input({"type": wl.REMOVE, "series": ALL}, "n_clicks"),
+    State("bar-exchange", "value"),
+    State("bar-symbol", "value"),
+    State("bar-timeframe", "value"),
+    State("chart-prefs", "data"),
+    State("watch-version", "data"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def watchlist_actions(
+    _add: int,
+    _selects: list[int],
+    _removes: list[int],
+    exchange: str | None,
+    symbol: str | None,
+    timeframe: str | None,
+    prefs: dict | None,
+    version: int | None,
+) -> tuple[Any, Any, Any]:
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update, no_update, no_update  # buttons re-rendered, not clicked
+    runtime, user = current_runtime(), current_view()
+    bump = (version or 0) + 1
+    if trigger == "bar-add":
+        if not (exchange and symbol and timeframe):
+            return (
+                no_update,
+                no_update,
+                html.Span("Pick an exchange, a symbol and a timeframe.", className="text-danger"),
+            )
+        try:
+            entry = charts.add_series(runtime, user.id, exchange, symbol, timeframe)
+        except (charts.WatchError, ValueError) as exc:
+            return no_update, no_update, html.Span(str(exc), className="text-danger")
+        return {"series_id": entry.series_id}, bump, html.Span(f"Added {wl.label(entry)}.", className="text-success")
+    if isinstance(trigger, dict) and trigger.get("type") == wl.SELECT:
+        return {"series_id": int(trigger["series"])}, no_update, ""
+    if isinstance(trigger, dict) and trigger.get("type") == wl.REMOVE:
+        charts.remove_series(runtime, user.id, int(trigger["series"]))
+        keep = prefs if (prefs or {}).get("series_id") != trigger["series"] else {"series_id": None}
+        return keep, bump, ""
+    return no_update, no_update, no_update
+
+
+@callback(
+    Output("watchlist", "children"),
+    Output("progress-poll", "disabled"),
+    Output("chart-progress", "children"),
+    Output("series-state", "data"),
+    Input("watch-version", "data"),
+    Input("progress-poll", "n_intervals"),
+    Input("chart-prefs", "data"),
+    State("series-state", "data"),
+)
+@require_role(*READERS)
+def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict | None) -> tuple[Any, ...]:
+    runtime, user = current_runtime(), current_view()
+    entries = charts.watchlist(runtime, user.id)
+    chosen = charts.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
+    progress: Any = None
+    if chosen is not None and wl.backfilling(chosen):
+        progress = html.Div(
+            [
+                html.Div(f"Backfilling {wl.label(chosen)}…", className="small"),
+                wl.progress_bar(chosen, "backfill-progress"),
+            ],
+            className="mb-2",
+        )
+    new_state = None if chosen is None else {"series_id": chosen.series_id, "status": chosen.backfill_status.value}
+    polling = any(wl.backfilling(e) for e in entries)
+    return (
+        wl.panel(entries, chosen.series_id if chosen else None),
+        not polling,
+        progress,
+        new_state if new_state != state else no_update,
+    )
+
+
+def _status(entry: WatchEntry, candles: ChartCandles) -> list:
+    parts: list = [html.Span(f"{entry.symbol} · {entry.exchange} · {entry.timeframe}", className="fw-semibold")]
+    if candles.coarser:
+        parts.append(dbc.Badge(f"showing {candles.timeframe} candles", color="info", id="chart-level"))
+    parts.append(html.Span(f"{len(candles)} candles", className="small text-body-secondary"))
+    return parts
+
+
+def _view(entry: WatchEntry, candles: ChartCandles) -> dict:
+    return {
+        "series_id": entry.series_id,
+        "level": candles.timeframe,
+        "count": len(candles),
+        "last_ts": candles.ts[-1] if candles.ts else None,
+    }
+
+
+# Three callbacks, not one: Dash drops the answer of a callback called again before it answered,
+# so a zoom must not cancel the first drawing, nor a live update a theme change.
+@callback(
+    Output("chart-graph", "figure"),
+    Output("chart-view", "data"),
+    Output("chart-status", "children"),
+    Input("series-state", "data"),
+    State(THEME_SWITCH, "value"),
+)
+@require_role(*READERS)
+def draw_chart(state: dict | None, dark: bool | None) -> tuple[Any, ...]:
+    runtime, user = current_runtime(), current_view()
+    series_id = (state or {}).get("series_id")
+    try:
+        entry = charts.watched(runtime, user.id, series_id)
+    except charts.NotWatchedError:
+        return figures.empty_figure("Add a series to your watchlist to see its chart.", dark), None, ""
+    if wl.backfilling(entry):
+        message = f"Backfilling {wl.label(entry)}…"
+        return figures.empty_figure(message, dark), None, _status(entry, ChartCandles(entry.timeframe, "", False))
+    # A few screens' worth, not the whole budget: plotly draws one path per candle, so fewer
+    # candles paint sooner; a pan or zoom loads what comes into view.
+    recent = charts.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES)
+    if recent is None:
+        return figures.empty_figure(f"No candles stored for {wl.label(entry)} yet.", dark), None, ""
+    candles = charts.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
+    title = f"{entry.symbol} {entry.timeframe}"
+    x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
+    figure = figures.candle_figure(candles, title, dark, uirevision=str(series_id), x_range=x_range)
+    return figure, _view(entry, candles), _status(entry, candles)
+
+
+@callback(
+    Output("chart-graph", "figure", allow_duplicate=True),
+    Output("chart-view", "data", allow_duplicate=True),
+    Output("chart-status", "children", allow_duplicate=True),
+    Input("chart-graph", "relayoutData"),
+    State("chart-view", "data"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
+    """Re-read the window a zoom or pan left in view, within the point budget."""
+    window = figures.visible_range(relayout)
+    if not view or window is None:
+        return no_update, no_update, no_update
+    runtime, user = current_runtime(), current_view()
+    series_id = view.get("series_id")
+    try:
+        entry = charts.watched(runtime, user.id, series_id)
+    except charts.NotWatchedError:
+        return no_update, None, no_update
+    if window == "auto":
+        stored = charts.stored_window(runtime, user.id, series_id)
+        if stored is None:
+            return no_update, no_update, no_update
+        start, end = stored.start_ms, stored.end_ms
+    else:
+        start, end = window  # type: ignore[misc]
+        pad = int((end - start) * MARGIN)
+        start, end = start - pad, end + pad
+    candles = charts.chart_candles(runtime, user.id, series_id, start, end)
+    return figures.replace_data(candles), _view(entry, candles), _status(entry, candles)
+
+
+@callback(
+    Output("chart-graph", "figure", allow_duplicate=True),
+    Input(THEME_SWITCH, "value"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def follow_theme(dark: bool | None) -> Any:
+    return figures.template_patch(dark)
+
+
+@callback(
+    Output("chart-graph", "figure", allow_duplicate=True),
+    Output("chart-view", "data", allow_duplicate=True),
+    Input("live-poll", "n_intervals"),
+    State("chart-view", "data"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def live_update(_tick: int, view: dict | None) -> tuple[Any, Any]:
+    if not view or view.get("last_ts") is None:
+        return no_update, no_update
+    runtime, user = current_runtime(), current_view()
+    try:
+        tail = charts.candles_since(runtime, user.id, view["series_id"], view["level"], int(view["last_ts"]))
+    except charts.NotWatchedError:
+        return no_update, None
+    if not tail.ts:
+        return no_update, no_update
+    patch, count = figures.append_data(tail, int(view["count"]), int(view["last_ts"]))
+    return patch, {**view, "count": count, "last_ts": tail.ts[-1]}

@@ -1,0 +1,1 @@
+"""Reusable pieces of the pages: the app shell, figures."""

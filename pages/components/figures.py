@@ -1,0 +1,183 @@
+"""Plotly figures of the chart page: candlesticks over a volume pane sharing the time axis, and the
+partial updates (dash.Patch) that refresh their data without redrawing the figure.
+
+Times are ms since the epoch (UTC) on a date axis. No rangebreaks: crypto trades around the clock,
+and rangebreaks make plotly very slow (plotly.js #5630).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from dash import Patch
+from plotly.subplots import make_subplots
+
+from engine.chart_data import ChartCandles
+
+UP, DOWN = "#26a69a", "#ef5350"
+TRANSPARENT = "rgba(0,0,0,0)"
+INITIAL_CANDLES = 240  # candles in view when a series opens
+FIRST_LOAD_CANDLES = 3 * INITIAL_CANDLES  # candles loaded then: some to pan back through
+
+
+def template_name(dark: bool | None) -> str:
+    return "plotly_dark" if dark else "plotly_white"
+
+
+def template(dark: bool | None) -> Any:
+    return pio.templates[template_name(dark)]
+
+
+def volume_colors(opens: Sequence[float], closes: Sequence[float]) -> list[str]:
+    return [UP if c >= o else DOWN for o, c in zip(opens, closes, strict=True)]
+
+
+def axis_time(ms: int) -> str:
+    """A timestamp as plotly writes date-axis values (UTC)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def parse_axis_time(value: Any) -> int | None:
+    """ms since the epoch of a date-axis value from relayoutData (string or number), or None."""
+    try:
+        if isinstance(value, int | float):
+            return int(value)
+        stamp = pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return int(stamp.value // 1_000_000)
+
+
+def visible_range(relayout: Mapping[str, Any] | None) -> tuple[int, int] | str | None:
+    """The x window a zoom or pan left in view, "auto" after an autoscale, None if x did not move."""
+    if not relayout:
+        return None
+    for key, value in relayout.items():
+        if key.startswith("xaxis") and key.endswith(".autorange") and value:
+            return "auto"
+    for axis in ("xaxis", "xaxis2"):
+        pair = relayout.get(f"{axis}.range") or [relayout.get(f"{axis}.range[0]"), relayout.get(f"{axis}.range[1]")]
+        start, end = (parse_axis_time(v) if v is not None else None for v in pair[:2])
+        if start is not None and end is not None and end > start:
+            return start, end
+    return None
+
+
+def candle_figure(
+    candles: ChartCandles, title: str, dark: bool | None, uirevision: str, x_range: tuple[int, int] | None = None
+) -> go.Figure:
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.03)
+    fig.add_trace(
+        go.Candlestick(
+            x=candles.ts,
+            open=candles.open,
+            high=candles.high,
+            low=candles.low,
+            close=candles.close,
+            name=title,
+            increasing={"line": {"color": UP}, "fillcolor": UP},
+            decreasing={"line": {"color": DOWN}, "fillcolor": DOWN},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=candles.ts,
+            y=candles.volume,
+            name="volume",
+            marker={"color": volume_colors(candles.open, candles.close), "line": {"width": 0}},
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_xaxes(type="date", rangeslider_visible=False, showspikes=True, spikemode="across", spikethickness=1)
+    fig.update_yaxes(side="right", fixedrange=False)
+    fig.update_yaxes(title_text="", showticklabels=True, nticks=3, row=2, col=1)
+    fig.update_layout(
+        template=template(dark),
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        showlegend=False,
+        dragmode="pan",
+        hovermode="x",
+        margin={"l": 10, "r": 10, "t": 10, "b": 30},
+        uirevision=uirevision,
+        bargap=0.1,
+    )
+    if x_range is not None:
+        fig.update_xaxes(range=[axis_time(x_range[0]), axis_time(x_range[1])])
+    return fig
+
+
+def initial_range(candles: ChartCandles, step_ms: int) -> tuple[int, int] | None:
+    """The newest INITIAL_CANDLES candles, with half a candle of margin on the right."""
+    if not candles.ts:
+        return None
+    first = candles.ts[max(0, len(candles.ts) - INITIAL_CANDLES)]
+    return first - step_ms // 2, candles.ts[-1] + step_ms
+
+
+def empty_figure(message: str, dark: bool | None) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        template=template(dark),
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 16}, "xref": "paper", "yref": "paper"}],
+    )
+    return fig
+
+
+def replace_data(candles: ChartCandles) -> Patch:
+    """Swap the candles of a drawn chart (after a zoom or pan), keeping the view."""
+    patch = Patch()
+    patch["data"][0].update(
+        {"x": candles.ts, "open": candles.open, "high": candles.high, "low": candles.low, "close": candles.close}
+    )
+    patch["data"][1].update(
+        {"x": candles.ts, "y": candles.volume, "marker": {"color": volume_colors(candles.open, candles.close)}}
+    )
+    return patch
+
+
+def append_data(tail: ChartCandles, count: int, last_ts: int | None) -> tuple[Patch, int]:
+    """Update the last drawn candle and append newer ones; returns the patch and the new count.
+
+    `count` is how many candles the chart holds and `last_ts` the newest one's open time: a tail
+    row at `last_ts` replaces it (the forming candle moved), later rows are appended."""
+    patch = Patch()
+    candle, volume = patch["data"][0], patch["data"][1]
+    start = 0
+    if tail.ts and last_ts is not None and count and tail.ts[0] == last_ts:
+        i = count - 1
+        for key, values in (("open", tail.open), ("high", tail.high), ("low", tail.low), ("close", tail.close)):
+            candle[key][i] = values[0]
+        volume["y"][i] = tail.volume[0]
+        volume["marker"]["color"][i] = UP if tail.close[0] >= tail.open[0] else DOWN
+        start = 1
+    new = slice(start, len(tail.ts))
+    if tail.ts[new]:
+        candle["x"].extend(tail.ts[new])
+        for key, values in (("open", tail.open), ("high", tail.high), ("low", tail.low), ("close", tail.close)):
+            candle[key].extend(values[new])
+        volume["x"].extend(tail.ts[new])
+        volume["y"].extend(tail.volume[new])
+        volume["marker"]["color"].extend(volume_colors(tail.open[new], tail.close[new]))
+    return patch, count + len(tail.ts) - start
+
+
+def template_patch(dark: bool | None) -> Patch:
+    patch = Patch()
+    patch["layout"]["template"] = template(dark)
+    return patch

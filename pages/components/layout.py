@@ -1,0 +1,96 @@
+"""The app shell around every page: navbar (links by role, theme switch, user, sign-out form) and
+the theme callbacks. The theme is applied on load by the server (app.py puts `data-bs-theme` on
+<html>); the switch flips it in the browser at once and saves it for the user."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from db.enums import Role
+from engine.user_admin import UserView, set_theme
+from web.auth import READERS, current_runtime, current_view, require_role
+from web.login_page import THEME_KEY
+from web.security import CSRF_FIELD
+
+THEME_SWITCH = "theme-switch"
+THEME_STORE = "theme-applied"
+
+
+def navbar(user: UserView, csrf: str) -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink("Chart", href="/", active="exact", id="nav-chart"))]
+    if user.role == Role.ADMIN:
+        links.append(dbc.NavItem(dbc.NavLink("Users", href="/admin/users", active="exact", id="nav-admin")))
+    logout = html.Form(
+        [
+            dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf),
+            html.Button("Sign out", type="submit", className="btn btn-outline-secondary btn-sm", id="logout-button"),
+        ],
+        method="POST",
+        action="/logout",
+        className="mb-0",
+    )
+    right = html.Div(
+        [
+            dbc.Switch(id=THEME_SWITCH, label="Dark", value=user.theme == "dark", class_name="mb-0 me-2"),
+            html.Span(
+                [
+                    html.Span(user.username, id="nav-username"),
+                    dbc.Badge(user.role.value, color="secondary", className="ms-1"),
+                ],
+                className="text-body-secondary small",
+            ),
+            logout,
+        ],
+        className="d-flex align-items-center gap-3 ms-auto",
+    )
+    return dbc.Navbar(
+        dbc.Container(
+            [dbc.NavbarBrand("Tradeblock", href="/"), dbc.Nav(links, navbar=True, class_name="me-auto"), right],
+            fluid=True,
+        ),
+        color="body-tertiary",
+        dark=False,  # Bootstrap 5.3 colours the navbar from data-bs-theme
+        expand=True,
+        class_name="border-bottom mb-3",
+        id="navbar",
+    )
+
+
+def shell(user: UserView | None, csrf: str) -> html.Div:
+    """The whole page: navbar and the current Dash page (empty until signed in)."""
+    if user is None:  # only Dash's own start-up check sees this; real visitors are redirected
+        return html.Div([dcc.Store(id=THEME_STORE), dbc.Switch(id=THEME_SWITCH), dash.page_container])
+    return html.Div(
+        [
+            dcc.Store(id=THEME_STORE),
+            navbar(user, csrf),
+            dbc.Container(dash.page_container, fluid=True, class_name="pb-3"),
+        ]
+    )
+
+
+def plotly_template(dark: bool | None) -> str:
+    return "plotly_dark" if dark else "plotly_white"
+
+
+def register_shell_callbacks(app: Dash) -> None:
+    """Per-app callbacks of the shell (pages' callbacks are global; these need the app)."""
+    app.clientside_callback(
+        f"""function (dark) {{
+            var theme = dark ? "dark" : "light";
+            document.documentElement.setAttribute("data-bs-theme", theme);
+            try {{ window.localStorage.setItem("{THEME_KEY}", theme); }} catch (e) {{}}
+            return theme;
+        }}""",
+        Output(THEME_STORE, "data"),
+        Input(THEME_SWITCH, "value"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(Input(THEME_STORE, "data"), prevent_initial_call=True)
+    @require_role(*READERS)
+    def save_theme(theme: str | None) -> None:
+        if theme in ("light", "dark"):
+            set_theme(current_runtime(), current_view().id, theme)

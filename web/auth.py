@@ -1,0 +1,205 @@
+"""Sign-in and authorization on the server: flask-login sessions, one `before_request` guard for
+every route (as dash-auth does) with an explicit list of public routes, the login/logout/health
+routes, and `require_role` for Dash callbacks.
+
+The user is loaded from the database on every request, so a disabled user is signed out and a
+role change applies at once; nothing the browser sends about its user is ever trusted.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from flask import Flask, Response, abort, current_app, jsonify, redirect, request, session
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from db.enums import Role
+from engine.health import database_ok
+from engine.runtime import Runtime
+from engine.user_admin import UserView, check_login, load_user
+from web.login_page import render_login
+from web.security import CSRF_FIELD, AttemptLimiter, csrf_token, csrf_valid, safe_next
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Everything else needs a signed-in, enabled user.
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/assets/00-bootstrap.min.css", "/_favicon.ico"})
+# Pages only admins may open (their callbacks check the role too).
+ADMIN_PREFIXES = ("/admin",)
+READERS = (Role.ADMIN, Role.TRADER, Role.ANALYST)
+TRADERS = (Role.ADMIN, Role.TRADER)
+ADMINS = (Role.ADMIN,)
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+class WebUser(UserMixin):
+    """The signed-in user for flask-login: a UserView with the attributes it expects."""
+
+    def __init__(self, view: UserView) -> None:
+        self.view = view
+
+    def get_id(self) -> str:
+        return str(self.view.id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.view.is_active
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.view, name)
+
+
+def current_runtime() -> Runtime:
+    return current_app.config["TRADEBLOCK_RUNTIME"]
+
+
+def current_view() -> UserView:
+    """The signed-in user (call only behind the guard or `require_role`)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    return current_user.view
+
+
+def has_role(*roles: Role) -> bool:
+    return bool(current_user.is_authenticated and current_user.view.role in roles)
+
+
+def require_role(*roles: Role) -> Callable[[F], F]:
+    """Refuse the call (401 signed out, 403 wrong role) before the wrapped callback runs.
+    Put it under `@callback`, so Dash registers the guarded function."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                abort(401)
+            if current_user.view.role not in roles:
+                log.warning("%s (%s) refused %s", current_user.view.username, current_user.view.role, func.__name__)
+                abort(403)
+            return func(*args, **kwargs)
+
+        guarded.required_roles = roles  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def init_auth(server: Flask, secure_cookies: bool) -> None:
+    """Sessions, the guard and the auth routes, on the Dash app's Flask server."""
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_NAME="tradeblock_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure_cookies,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # Send the cookie only when the session changes: a page has several requests in flight,
+        # and re-sent copies of an older session would undo a sign-out (or drop the form secret).
+        # Sessions therefore end SESSION_LIFETIME after sign-in, however active.
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    manager = LoginManager()
+    manager.init_app(server)
+    manager.user_loader(_load_user)
+    server.extensions["tradeblock_login_limiter"] = AttemptLimiter(limit=5, window_s=900)
+    server.extensions["tradeblock_ip_limiter"] = AttemptLimiter(limit=50, window_s=900)
+    server.before_request(_guard)
+    server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "logout", _logout, methods=["POST"])
+    server.add_url_rule("/healthz", "healthz", _healthz, methods=["GET"])
+
+
+def _load_user(user_id: str) -> WebUser | None:
+    if not user_id.isdigit():
+        return None
+    view = load_user(current_runtime(), int(user_id))
+    if view is None or not view.is_active:
+        return None  # disabled: treated as signed out from this request on
+    return WebUser(view)
+
+
+def _guard() -> Response | None:
+    path = request.path
+    if path in PUBLIC_PATHS:
+        return None
+    if not current_user.is_authenticated:
+        session.pop("_user_id", None)
+        if request.method == "GET" and not path.startswith(("/_dash", "/assets/", "/_reload")):
+            return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}")
+        return _refuse(401, "sign in first")
+    if path.startswith(ADMIN_PREFIXES) and current_user.view.role != Role.ADMIN:
+        return _refuse(403, "admins only")
+    return None
+
+
+def _refuse(status: int, message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def _limiters() -> tuple[AttemptLimiter, AttemptLimiter]:
+    ext = current_app.extensions
+    return ext["tradeblock_login_limiter"], ext["tradeblock_ip_limiter"]
+
+
+def _page(status: int, next_path: str, username: str = "", error: str | None = None) -> Response:
+    body = render_login(csrf_token(), next_path, username, error)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _login() -> Response:
+    next_path = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_path)  # type: ignore[return-value]
+        return _page(200, next_path)
+    username = request.form.get("username", "").strip()[:64]
+    if not csrf_valid(request.form.get(CSRF_FIELD)):
+        return _page(400, next_path, username, "The form expired. Please sign in again.")
+    per_user, per_ip = _limiters()
+    ip = request.remote_addr or "?"
+    key = f"{username.lower()}|{ip}"
+    wait = max(per_user.retry_after(key), per_ip.retry_after(ip))
+    if wait:
+        minutes = -(-wait // 60)
+        return _page(429, next_path, username, f"Too many failed attempts. Try again in {minutes} min.")
+    view = check_login(current_runtime(), username, request.form.get("password", ""))
+    if view is None:
+        per_user.fail(key)
+        per_ip.fail(ip)
+        log.warning("failed sign-in for %r from %s", username, ip)
+        return _page(401, next_path, username, "Wrong username or password.")
+    per_user.reset(key)
+    session.clear()  # a fresh session: nothing set before sign-in carries over (fixation)
+    login_user(WebUser(view))
+    session.permanent = True
+    # The form secret is set now, not when the first page asks for a token: requests the page
+    # makes in parallel each send the session cookie back, and one carrying the session from
+    # before the secret existed would drop it.
+    csrf_token()
+    log.info("%s signed in from %s", view.username, ip)
+    return redirect(next_path)  # type: ignore[return-value]
+
+
+def _logout() -> Response:
+    if not csrf_valid(request.form.get(CSRF_FIELD)):
+        return _refuse(400, "invalid form token")
+    logout_user()
+    session.clear()
+    return redirect("/login")  # type: ignore[return-value]
+
+
+def _healthz() -> Response:
+    ok = database_ok(current_runtime())
+    response = jsonify(status="ok" if ok else "database unreachable")
+    response.status_code = 200 if ok else 503
+    return response

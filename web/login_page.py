@@ -1,0 +1,69 @@
+"""The sign-in page: one plain HTML form styled by the Bootstrap in assets/ (no JavaScript needed
+to sign in, so the Dash renderer and its callback endpoint stay behind the login).
+
+The theme follows what the user last chose in this browser (localStorage, set by the app's theme
+switch), else the system's colour scheme.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+THEME_KEY = "tradeblock-theme"
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en" data-bs-theme="light">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Tradeblock</title>
+<link rel="icon" href="/_favicon.ico">
+<link rel="stylesheet" href="/assets/00-bootstrap.min.css">
+<script>
+(function () {{
+  var saved = null;
+  try {{ saved = window.localStorage.getItem("{theme_key}"); }} catch (e) {{}}
+  var dark = saved ? saved === "dark" : window.matchMedia("(prefers-color-scheme: dark)").matches;
+  document.documentElement.setAttribute("data-bs-theme", dark ? "dark" : "light");
+}})();
+</script>
+</head>
+<body class="bg-body-tertiary">
+<main class="container d-flex align-items-center justify-content-center" style="min-height: 100vh">
+  <div class="card shadow-sm" style="width: 100%; max-width: 380px">
+    <div class="card-body p-4">
+      <h1 class="h4 mb-1">Tradeblock</h1>
+      <p class="text-body-secondary mb-4">Sign in to your trading desk</p>
+      {alert}
+      <form method="post" action="/login" id="login-form" novalidate>
+        <input type="hidden" name="csrf_token" value="{csrf}">
+        <input type="hidden" name="next" value="{next}">
+        <div class="mb-3">
+          <label class="form-label" for="username">Username</label>
+          <input class="form-control" id="username" name="username" value="{username}"
+                 autocomplete="username" autofocus required maxlength="64">
+        </div>
+        <div class="mb-4">
+          <label class="form-label" for="password">Password</label>
+          <input class="form-control" id="password" name="password" type="password"
+                 autocomplete="current-password" required>
+        </div>
+        <button class="btn btn-primary w-100" type="submit" id="login-submit">Sign in</button>
+      </form>
+    </div>
+  </div>
+</main>
+</body>
+</html>
+"""
+
+
+def render_login(csrf: str, next_path: str, username: str = "", error: str | None = None) -> str:
+    alert = (
+        Markup('<div class="alert alert-danger py-2" role="alert" id="login-error">{}</div>').format(error)
+        if error
+        else ""
+    )
+    return _PAGE.format(
+        theme_key=THEME_KEY, alert=alert, csrf=escape(csrf), next=escape(next_path), username=escape(username)
+    )
