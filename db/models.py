@@ -376,3 +376,19 @@ class Fill(Base):
     fee_currency: Mapped[str | None] = mapped_column(String(16))
     realized_pnl: Mapped[Decimal | None] = mapped_column(PRICE)
     ts: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+# --- dashboard ---
+
+
+class Drawing(Base):
+    """A user's drawings on one series' chart (plotly shapes as JSON, validated by engine.drawings)."""
+
+    __tablename__ = "drawings"
+    __table_args__ = (UniqueConstraint("user_id", "series_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    shapes: Mapped[str] = mapped_column(Text, default="[]")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

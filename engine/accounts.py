@@ -1,11 +1,13 @@
 """Exchange accounts of a user: opening a paper account (the simulated venue's account and the
-exchange_accounts row, in one transaction), listing them, and fetching one only for its owner."""
+exchange_accounts row, in one transaction), listing them, fetching one only for its owner, and
+the default paper account a trader gets when they have none."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import AccountKind
@@ -45,6 +47,26 @@ def open_paper_account(
         session.add(account)
         session.flush()
         return account
+
+
+DEFAULT_PAPER_NAME = "Paper"
+DEFAULT_PAPER_BALANCE = Decimal("10000")
+
+
+def ensure_default_paper_account(
+    sessions: sessionmaker[Session], user_id: int, exchange: str = "demo"
+) -> ExchangeAccount:
+    """The user's first account; a user without any gets a paper account on `exchange` funded with
+    10,000 USDT, so the trade-block form always has an account to trade on."""
+    with sessions() as session:
+        existing = user_accounts(session, user_id)
+    if existing:
+        return existing[0]
+    try:
+        return open_paper_account(sessions, user_id, DEFAULT_PAPER_NAME, exchange, "USDT", DEFAULT_PAPER_BALANCE)
+    except IntegrityError:  # two requests of the same user raced: (user_id, name) is unique
+        with sessions() as session:
+            return user_accounts(session, user_id)[0]
 
 
 def user_accounts(session: Session, user_id: int) -> list[ExchangeAccount]:

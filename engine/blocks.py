@@ -116,6 +116,12 @@ class BlockPreview:
     reward_risk: tuple[Decimal | None, ...]
     amounts: tuple[Decimal, ...] | None
     errors: tuple[FieldError, ...] = field(default_factory=tuple)
+    # The form's prices rounded to the price tick, valid or not, so the chart can draw them where
+    # they would be sent (None where a price is missing or not a positive number).
+    entry_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    target_prices: tuple[Decimal | None, ...] = ()
+    price_tick: Decimal | None = None
 
 
 def _fmt(d: Decimal) -> str:
@@ -467,6 +473,7 @@ def preview(
         if risk is not None and equity > 0
         else None
     )
+    drawn_entry = req.reference_price if req.entry_type is EntryType.MARKET else req.entry_price
     return BlockPreview(
         size=size,
         cost=multiply(size, entry) if size is not None and entry is not None else None,
@@ -475,4 +482,16 @@ def preview(
         reward_risk=tuple(_reward_risk(entry, stop, t) for t in a.targets),
         amounts=tuple(a.amounts) if a.amounts is not None else None,
         errors=tuple(a.errors),
+        entry_price=_on_tick(drawn_entry, market),
+        stop_price=_on_tick(req.stop_price, market),
+        target_prices=tuple(_on_tick(t.price, market) for t in req.targets),
+        price_tick=market.price_tick,
     )
+
+
+def _on_tick(value: Decimal | None, market: MarketInfo) -> Decimal | None:
+    """A form price rounded to the tick, or None when it is not a positive number."""
+    if value is None or not value.is_finite() or value <= 0:
+        return None
+    rounded = round_price(value, market.price_tick)
+    return rounded if rounded > 0 else None

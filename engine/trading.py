@@ -1,5 +1,6 @@
 """The trading API the pages call: submit a block, cancel it, list blocks and show one.
 
+`preview_block` runs the same checks for the form's live preview, writing nothing.
 `submit_block` checks the block against the market (markets table) and the account's balance on its
 venue, plans it (engine.blocks), then writes the block, its trades and one ENTRY intent per trade in
 ONE transaction; a refused block raises BlockRejected (field errors) and leaves no row and no order.
@@ -17,7 +18,7 @@ two cancels per move; STOP_RESTS is the safe fallback on every venue.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.accounts import get_account, is_margin
 from engine.block_queries import BlockAccessError, BlockDetail, BlockSummary, block_detail, list_blocks, owned_block
-from engine.blocks import BlockPlan, BlockRejected, BlockRequest, FieldError, plan_block
+from engine.blocks import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
 from engine.bracket_store import client_order_id, from_ms
 from engine.exchanges.base import MarketInfo
 from engine.exchanges.paper_ledger import split_symbol
@@ -50,6 +51,7 @@ __all__ = [
     "block_detail",
     "cancel_block",
     "list_blocks",
+    "preview_block",
     "protection_for",
     "submit_block",
 ]
@@ -75,27 +77,30 @@ def submit_block(
     Raises AccountAccessError (a PermissionError) for another user's account and BlockRejected with
     every field error for a block that cannot be placed; either way nothing is written or sent.
     `drive=False` leaves sending the entries to the next sync tick (bulk submits, benchmarks)."""
-    with runtime.sessions() as s:
-        account = get_account(s, user_id, account_id)
-        market = get_market(s, account.exchange, req.symbol)
-        margin = is_margin(s, account)
-    if market is None:
-        raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
-    if account.kind is AccountKind.PAPER:
-        market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
-    venue = venue_for(runtime, account)
+    ready = _prepare(runtime, user_id, account_id, req)
+    account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
-    last = _last_price(runtime, account, req)
-    equity, free = _funds(venue, market, last)
-    if req.reference_price is None and last is not None:
-        req = replace(req, reference_price=last)
-    plan = plan_block(req, market, equity, free)
+    plan = plan_block(req, market, ready.equity, ready.free)
     mode = protection_for(venue.capabilities, market.type)
     block_id = _write_block(runtime, user_id, account, req, plan, mode, now)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
         _drive(runtime, account.id, block_id, now_ms)
     return block_id
+
+
+def preview_block(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> BlockPreview:
+    """What `submit_block` would make of the request, without writing or sending anything: size,
+    cost, money at risk, reward:risk per target and every field error, from the same market,
+    price and balance the submit would use (engine.blocks.preview runs plan_block's analysis).
+
+    Raises AccountAccessError for another user's account; an unknown market or an unreadable
+    balance comes back as the preview's errors."""
+    try:
+        ready = _prepare(runtime, user_id, account_id, req)
+    except BlockRejected as exc:
+        return BlockPreview(None, None, None, None, (), None, exc.errors)
+    return preview(ready.req, ready.market, ready.equity, ready.free)
 
 
 def cancel_block(
@@ -115,6 +120,36 @@ def cancel_block(
 
 
 # --- helpers ---
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What planning a block needs: the account and its venue, the market as this account trades
+    it, the request with the current price filled in, and the account's equity and free quote."""
+
+    account: ExchangeAccount
+    market: MarketInfo
+    venue: TradingVenue
+    req: BlockRequest
+    equity: Decimal
+    free: Decimal
+
+
+def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> _Prepared:
+    with runtime.sessions() as s:
+        account = get_account(s, user_id, account_id)
+        market = get_market(s, account.exchange, req.symbol)
+        margin = is_margin(s, account)
+    if market is None:
+        raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
+    if account.kind is AccountKind.PAPER:
+        market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
+    venue = venue_for(runtime, account)
+    last = _last_price(runtime, account, req)
+    equity, free = _funds(venue, market, last)
+    if req.reference_price is None and last is not None:
+        req = replace(req, reference_price=last)
+    return _Prepared(account, market, venue, req, equity, free)
 
 
 def _last_price(runtime: Runtime, account: ExchangeAccount, req: BlockRequest) -> Decimal | None:

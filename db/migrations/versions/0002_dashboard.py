@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 import db.types  # noqa: F401
 
@@ -21,8 +21,27 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "drawings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=False),
+        sa.Column("shapes", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["series_id"], ["series.id"], name=op.f("fk_drawings_series_id_series"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_drawings_user_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drawings")),
+        sa.UniqueConstraint("user_id", "series_id", name=op.f("uq_drawings_user_id_series_id")),
+    )
+    with op.batch_alter_table("drawings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_drawings_series_id"), ["series_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_drawings_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("drawings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_drawings_user_id"))
+        batch_op.drop_index(batch_op.f("ix_drawings_series_id"))
+    op.drop_table("drawings")
