@@ -68,7 +68,7 @@ def create_app(
 
 
 def start_background_engine(runtime: Runtime) -> None:
-    """Start the scheduler (candle fetches, syncs) once per process."""
+    """Start the engine (candle fetches, bracket syncs), unless another process already runs it."""
     from engine import scheduler
 
     scheduler.start(runtime)
@@ -85,5 +85,11 @@ def __getattr__(name: str) -> Any:
 
 
 if __name__ == "__main__":
+    import signal
+    import sys
+
+    # SIGTERM (a deploy, `kill`) exits through atexit, which stops the engine after its running
+    # jobs; Python's default would end the process on the spot.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     application = create_app()
     application.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -1,8 +1,15 @@
 """APScheduler wiring: one background scheduler per process, started exactly once.
 
-Jobs: fetch every watched series right after each minute closes (every timeframe closes on a
-minute boundary), repair gaps every six hours, and one-off backfills submitted by the pages or at
-start-up (resuming any that a restart interrupted).
+Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
+anything new is sent); then the bracket sync every few seconds; every watched series fetched right
+after each minute closes (every timeframe closes on a minute boundary); gaps repaired every six
+hours; and one-off backfills submitted by the pages or at start-up (resuming any that a restart
+interrupted).
+
+Exactly once: `start` is idempotent within a process, and across processes (gunicorn workers, a
+second app on the same database) only the holder of the engine lock (engine.engine_lock) starts
+one; the others serve pages and log that another process runs the engine. `stop` waits for the
+running jobs, so a SIGTERM never cuts an order intent between its two commits.
 """
 
 from __future__ import annotations
@@ -17,39 +24,48 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine import jobs
+from engine import jobs, sync
+from engine.engine_lock import EngineLock
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
+SYNC_EVERY_S = 5
 _lock = threading.Lock()
 _scheduler: BackgroundScheduler | None = None
+_engine_lock: EngineLock | None = None
 
 
-def start(runtime: Runtime) -> BackgroundScheduler:
-    """Start the scheduler if this process has not started one yet; return it."""
-    global _scheduler
+def start(runtime: Runtime) -> BackgroundScheduler | None:
+    """Start the engine if no process runs it yet; return this process's scheduler, or None when
+    another process holds the engine lock."""
+    global _scheduler, _engine_lock
     with _lock:
         if _scheduler is not None:
             return _scheduler
+        lock = EngineLock(runtime.db, runtime.settings.instance_dir)
+        if not lock.acquire():
+            log.info("another process runs the engine on this database; this one serves pages only")
+            return None
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        scheduler.add_job(_startup, id="startup", args=[runtime])
-        # Two seconds past the minute: the candle has closed and the exchange has published it.
-        scheduler.add_job(jobs.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
-        scheduler.add_job(jobs.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
+        scheduler.add_job(_startup, id="startup", args=[runtime, scheduler])
         scheduler.start()
         atexit.register(stop)
-        _scheduler = scheduler
+        _scheduler, _engine_lock = scheduler, lock
         log.info("engine scheduler started")
         return scheduler
 
 
-def stop() -> None:
-    global _scheduler
+def stop(wait: bool = True) -> None:
+    """Stop the engine: running jobs finish (`wait`), then the engine lock is released."""
+    global _scheduler, _engine_lock
     with _lock:
         if _scheduler is not None:
-            _scheduler.shutdown(wait=False)
+            _scheduler.shutdown(wait=wait)
             _scheduler = None
             log.info("engine scheduler stopped")
+        if _engine_lock is not None:
+            _engine_lock.release()
+            _engine_lock = None
 
 
 def running() -> bool:
@@ -64,7 +80,21 @@ def submit(job_id: str, func: Callable[..., Any], *args: Any) -> bool:
     return True
 
 
-def _startup(runtime: Runtime) -> None:
+def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
+    # Added only after the recovery tick: a periodic sync must not race the start-up one.
+    scheduler.add_job(sync.sync_tick, IntervalTrigger(seconds=SYNC_EVERY_S), id="sync-brackets", args=[runtime])
+    # Two seconds past the minute: the candle has closed and the exchange has published it.
+    scheduler.add_job(jobs.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
+    scheduler.add_job(jobs.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
+
+
+def _startup(runtime: Runtime, scheduler: BackgroundScheduler) -> None:
+    try:
+        report = sync.recover(runtime)
+        log.info("bracket recovery: %d accounts checked, %d errors", report.accounts, len(report.errors))
+    except Exception:
+        log.exception("bracket recovery failed; the periodic sync will retry")
+    _add_recurring_jobs(scheduler, runtime)
     for exchange in runtime.settings.exchanges:
         try:
             jobs.ensure_markets(runtime, exchange)

@@ -1,0 +1,21 @@
+"""gunicorn settings, read by `gunicorn app:server` (Procfile) from the project root.
+
+One worker with threads: the engine runs inside the web process (engine/scheduler.py). More
+workers are safe (only the holder of the engine lock runs the engine), but each keeps its own
+caches and sign-in rate limits, so one is the default.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 120
+# Long enough for a running sync tick to finish its order intents before the worker goes.
+graceful_timeout = 30
+
+
+def worker_exit(server, worker):  # gunicorn calls it with these names
+    from engine import scheduler
+
+    scheduler.stop()
