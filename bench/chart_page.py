@@ -1,0 +1,257 @@
+"""Bench: the chart page in headless Chromium against a page that sends the raw year in one figure.
+
+One year of 1m candles (quick: 30 days) is stored with its rollups and put on a user's watchlist;
+the real app (engine off) is served on a local port. Measured, from navigation (page.goto) to the
+candlestick trace holding data and its candles painted: ours (the chart page, which draws the
+newest candles and reads more on zoom) and the baseline (a tiny Dash app in this file whose layout
+reads every 1m row of the series and sends them in one dcc.Graph figure). Then the bytes of one
+live update (the /_dash-update-component answer of the live-poll callback, caught with
+page.on("response")): the forming candle moving and a new one appended. The last line is the
+first-candles speed-up (baseline median / ours median).
+
+    .venv/bin/python bench/chart_page.py [--quick] [--baseline-candles N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+from _common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
+from sqlalchemy import Engine, text
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
+
+from browser import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app import create_app
+from db.enums import BackfillStatus, Role
+from db.models import Series, Watch
+from db.session import make_session_factory
+from engine.config import load_settings
+from engine.rollups import ingest_candles
+from engine.user_admin import add_user
+
+DAY = 1_440 * MINUTE
+USER, PASSWORD = "bench", "bench password 1"
+VIEWPORT = {"width": 1280, "height": 800}
+# Drawn: the figure's first trace holds candles and plotly painted their paths.
+DRAWN_JS = """() => {
+    const gd = document.querySelector('#chart-graph .js-plotly-plot');
+    const trace = gd && gd.data && gd.data[0];
+    return !!(trace && trace.type === 'candlestick' && trace.x && trace.x.length > 0
+        && gd.querySelector('.boxlayer path'));
+}"""
+CANDLES_JS = "document.querySelector('#chart-graph .js-plotly-plot').data[0].x.length"
+
+
+class BenchFeed:
+    """The series' exchange for the app: a clock half a minute into the candle after the stored
+    ones, and that forming candle (what a live poll appends)."""
+
+    id = "bench"
+
+    def __init__(self, now_ms: int, last_close: float) -> None:
+        self.now_ms, self.last_close = now_ms, last_close
+
+    def milliseconds(self) -> int:
+        return self.now_ms
+
+    def fetch_ohlcv(self, symbol: str, timeframe: str, since: int | None, limit: int | None) -> list[list[float]]:
+        opens = self.now_ms - self.now_ms % MINUTE
+        price = self.last_close
+        return [[opens, price, price * 1.0005, price * 0.9995, price * 1.0002, 3.0]]
+
+
+@contextmanager
+def served(flask_app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def app_database_url(engine: Engine) -> str:
+    """The scratch database as a URL the app can open itself (PostgreSQL: its schema first on the
+    search path, through libpq's `options`)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql":
+        return url
+    with engine.connect() as conn:
+        schema = conn.scalar(text("SELECT current_schema()"))
+    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+
+
+def store_year(engine: Engine, count: int) -> tuple[int, float, float]:
+    """Store `count` 1m candles with rollups on a watched series; (user id, seconds, last close)."""
+    series_id = make_series(engine)
+    arr = synthetic_candles(count)
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        ingest_candles(conn, series_id, "1m", arr)
+    elapsed = time.perf_counter() - start
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        session.get(Series, series_id).backfill_status = BackfillStatus.DONE
+    return series_id, elapsed, float(arr[-1, 4])
+
+
+def watch(runtime: Any, series_id: int) -> None:
+    user = add_user(runtime, USER, PASSWORD, Role.TRADER)
+    with runtime.sessions.begin() as session:
+        session.add(Watch(user_id=user.id, series_id=series_id))
+
+
+def baseline_app(engine: Engine, series_id: int, limit: int) -> Any:
+    """A one-graph Dash app whose layout sends the newest `limit` raw 1m candles in one figure."""
+    import plotly.graph_objects as go
+    from dash import Dash, dcc, html
+
+    query = text(
+        "SELECT ts, open, high, low, close FROM candles WHERE series_id = :sid AND tf_ms = :tf "
+        "ORDER BY ts DESC LIMIT :limit"
+    )
+
+    def layout() -> Any:
+        with engine.connect() as conn:
+            rows = conn.execute(query, {"sid": series_id, "tf": MINUTE, "limit": limit}).all()[::-1]
+        ts, o, h, lo, c = (list(col) for col in zip(*rows, strict=True))
+        figure = go.Figure(go.Candlestick(x=ts, open=o, high=h, low=lo, close=c))
+        figure.update_layout(xaxis={"type": "date", "rangeslider": {"visible": False}})
+        return html.Div(dcc.Graph(id="chart-graph", figure=figure, style={"height": "68vh"}))
+
+    app = Dash(__name__, title="baseline")
+    app.layout = layout
+    return app
+
+
+def time_to_candles(page: Page, url: str, timeout_s: float) -> float:
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(DRAWN_JS, polling="raf", timeout=timeout_s * 1000)
+    return time.perf_counter() - start
+
+
+def sign_in(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/login")
+    page.fill("#username", USER)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav-username", timeout=30_000)
+
+
+def measure(browser: Browser, prepare: Callable[[Page], None], url: str, runs: int, timeout_s: float) -> list[float]:
+    """Seconds to candles of `runs` navigations, each in a fresh page of one signed-in context
+    (the browser cache warm after the first, as for a returning user)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    prepare(page)
+    samples = []
+    for _ in range(runs):
+        samples.append(time_to_candles(page, url, timeout_s))
+    context.close()
+    return samples
+
+
+def live_update_bytes(browser: Browser, base_url: str) -> tuple[int, str]:
+    """Bytes of the first live-poll answer that carries candles, and its body."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    sign_in(page, base_url)
+    answers: list[Any] = []
+
+    def on_response(response: Any) -> None:
+        # Dash adds a query string (?endId=...) to callback requests.
+        callback = "/_dash-update-component" in response.url and response.status == 200
+        if callback and '"live-poll"' in (response.request.post_data or ""):
+            answers.append(response)
+
+    page.on("response", on_response)
+    page.goto(base_url + "/")
+    page.wait_for_function(DRAWN_JS, polling="raf", timeout=60_000)
+    deadline = time.monotonic() + 30
+    while not answers and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    if not answers:
+        raise SystemExit("no live update arrived within 30 s")
+    body = answers[0].body()
+    context.close()
+    return len(body), body.decode()
+
+
+def fmt(samples: list[float]) -> str:
+    median, first, worst = (x * 1e3 for x in (statistics.median(samples), samples[0], max(samples)))
+    return f"median {median:7.0f} ms (first {first:.0f}, max {worst:.0f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller size that finishes within a minute")
+    parser.add_argument("--baseline-candles", type=int, help="candles the baseline sends (default: all stored)")
+    args = parser.parse_args()
+    if CHROMIUM is None:
+        raise SystemExit("chromium is not installed (apt-get install chromium)")
+    days = 30 if args.quick else 365
+    runs, baseline_runs = (3, 1) if args.quick else (7, 3)
+    count = days * DAY // MINUTE
+    with scratch_engine() as engine, tempfile.TemporaryDirectory(prefix="tradeblock-bench-") as instance:
+        print(f"database: {database_label(engine)}")
+        series_id, stored_s, last_close = store_year(engine, count)
+        print(f"stored {count:,} 1m candles with rollups in {stored_s:.1f} s")
+        env = {
+            "DATABASE_URL": app_database_url(engine),
+            "TRADEBLOCK_INSTANCE_DIR": instance,
+            "SECRET_KEY": "bench-secret-key-bench-secret-key",
+            "TRADEBLOCK_ENGINE": "off",
+            "TRADEBLOCK_LOG_LEVEL": "WARNING",
+        }
+        app = create_app(load_settings(env), start_engine=False, secure_cookies=False)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        runtime = app.server.config["TRADEBLOCK_RUNTIME"]
+        runtime.sources["bench"] = BenchFeed(T0 + count * MINUTE + 30_000, last_close)
+        watch(runtime, series_id)
+        limit = min(args.baseline_candles or count, count)
+        baseline = baseline_app(engine, series_id, limit)
+        with sync_playwright() as playwright, served(app.server) as ours_url, served(baseline.server) as base_url:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            ours = measure(browser, lambda page: sign_in(page, ours_url), ours_url + "/", runs, 60)
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            sign_in(page, ours_url)
+            page.goto(ours_url + "/")
+            page.wait_for_function(DRAWN_JS, polling="raf", timeout=60_000)
+            drawn = page.evaluate(CANDLES_JS)
+            context.close()
+            print(f"ours: first candles {fmt(ours)} over {runs} loads; {drawn} candles drawn")
+            size, body = live_update_bytes(browser, ours_url)
+            patched = json.loads(body)["response"]["chart-graph"]["figure"]
+            print(f"ours: one live update {size:,} bytes ({len(patched['operations'])} patch operations)")
+            base = measure(browser, lambda page: None, base_url + "/", baseline_runs, 600)
+            label = f"baseline ({limit:,} raw 1m candles in one figure)"
+            print(f"{label}: first candles {fmt(base)} over {baseline_runs} loads")
+            browser.close()
+        print(
+            f"targets: first candles < 1.5 s: {'met' if statistics.median(ours) < 1.5 else 'MISSED'};"
+            f" live update < 5 KB: {'met' if size < 5_000 else 'MISSED'}"
+        )
+        print_ratio(statistics.median(base), statistics.median(ours))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
