@@ -8,8 +8,9 @@ column's 18 decimals so that what Python holds is what the database stores.
 from __future__ import annotations
 
 from decimal import Context, Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import PaperAccount, PaperBalance, PaperFill, PaperOrder
@@ -120,19 +121,24 @@ def release_order_lock(ledger: Ledger, row: PaperOrder) -> None:
     row.locked_amount = ZERO
 
 
-def order_of(row: PaperOrder, money: Money) -> VenueOrder:
+_SIDES = {side.value: side for side in OrderSide}
+_STATUSES = {status.value: status for status in VenueStatus}
+
+
+def order_of(row: PaperOrder | Row[Any], money: Money) -> VenueOrder:
+    """The venue's view of an order, from its ORM object or a plain row of its columns."""
     filled = money.must(row.filled)
     amount = money.must(row.amount)
     return VenueOrder(
         id=str(row.id),
         client_order_id=row.client_order_id,
         symbol=row.symbol,
-        side=OrderSide(row.side),
+        side=_SIDES[row.side],
         type=row.type,
         amount=amount,
         price=money.read(row.price),
         stop_price=money.read(row.stop_price),
-        status=VenueStatus(row.status),
+        status=_STATUSES[row.status],
         filled=filled,
         remaining=amount - filled,
         average=money.must(row.cost) / filled if filled else None,
