@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -272,6 +273,8 @@ class ExchangeAccount(Base):
     kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind))
     exchange: Mapped[str] = mapped_column(String(32))
     live_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retired (engine.account_settings): kept for its blocks' history, never traded on again.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     api_key_enc: Mapped[str | None] = mapped_column(Text)
     secret_enc: Mapped[str | None] = mapped_column(Text)
     password_enc: Mapped[str | None] = mapped_column(Text)

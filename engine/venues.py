@@ -94,10 +94,13 @@ def _build(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
     return live_venue(runtime, account)
 
 
-def live_venue(runtime: Runtime, account: ExchangeAccount, market_type: str = "spot") -> TradingVenue:
-    """A ccxt venue for a live account: refuses unless live trading is switched on for it and its
-    API key and secret are stored (decrypted with engine.secrets, keyed by the app's SECRET_KEY)."""
-    if not account.live_enabled:
+def live_venue(
+    runtime: Runtime, account: ExchangeAccount, market_type: str = "spot", require_enabled: bool = True
+) -> TradingVenue:
+    """A ccxt venue for a live account: refuses unless live trading is switched on for it (or
+    `require_enabled` is off: the settings page's connection test) and its API key and secret are
+    stored (decrypted with engine.secrets: TRADEBLOCK_ENCRYPTION_KEYS, else keyed by SECRET_KEY)."""
+    if require_enabled and not account.live_enabled:
         raise VenueNotReadyError(f"live trading is switched off for account {account.name!r}")
     if not account.api_key_enc or not account.secret_enc:
         raise VenueNotReadyError(f"account {account.name!r} has no stored API key and secret")
@@ -106,7 +109,8 @@ def live_venue(runtime: Runtime, account: ExchangeAccount, market_type: str = "s
     from engine.exchanges.ccxt_trading import CcxtTradingVenue
     from engine.secrets import SecretError, box_for
 
-    box = box_for(None, runtime.settings.secret_key)
+    # The same box that encrypted them (engine.account_settings): the configured keys come first.
+    box = box_for(runtime.settings.encryption_keys, runtime.settings.secret_key)
     try:
         config = {"apiKey": box.decrypt(account.api_key_enc), "secret": box.decrypt(account.secret_enc)}
         if account.password_enc:
