@@ -8,12 +8,13 @@ anything that is money in an account (orders, fills, P&L) is Numeric and handled
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -379,6 +380,44 @@ class Fill(Base):
     fee_currency: Mapped[str | None] = mapped_column(String(16))
     realized_pnl: Mapped[Decimal | None] = mapped_column(PRICE)
     ts: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+# --- portfolio: balances per exchange account and daily equity snapshots (engine/portfolio.py) ---
+
+
+class AccountBalance(Base):
+    """The venue's last word on one currency of an exchange account (engine.portfolio.sync_balances)."""
+
+    __tablename__ = "account_balances"
+    __table_args__ = (UniqueConstraint("account_id", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"), index=True)
+    currency: Mapped[str] = mapped_column(String(32))
+    free: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    used: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class EquitySnapshot(Base):
+    """An account's equity on one trading day of its owner (users.timezone), in the account's quote
+    currency at the last price seen that day: rewritten by every snapshot of the day, so the row
+    left when the day ends values the day's close (engine.portfolio.snapshot_equity)."""
+
+    __tablename__ = "equity_snapshots"
+    __table_args__ = (UniqueConstraint("account_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    ts: Mapped[int] = mapped_column(BigInteger)  # when it was taken (UTC milliseconds)
+    quote: Mapped[str] = mapped_column(String(32))
+    cash: Mapped[Decimal] = mapped_column(PRICE)  # the quote currency's total
+    positions_value: Mapped[Decimal] = mapped_column(PRICE)  # other currencies at the last price
+    unrealized_pnl: Mapped[Decimal] = mapped_column(PRICE)  # of the open trades, for display
+    equity: Mapped[Decimal] = mapped_column(PRICE)  # cash + positions_value
 
 
 # --- dashboard ---
