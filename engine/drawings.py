@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Drawing, Watch, utcnow
+from engine.charts import NotWatchedError
 
 MAX_SHAPES = 100
 MAX_BYTES = 64_000
@@ -30,10 +31,6 @@ _LINE = {"color": str, "width": (int, float), "dash": str}
 
 class DrawingError(ValueError):
     """The shapes cannot be stored; the message says why."""
-
-
-class NotWatchedError(PermissionError):
-    """The user does not watch this series: no drawings for them on it."""
 
 
 def _number(value: Any, what: str) -> float:

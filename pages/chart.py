@@ -8,6 +8,7 @@ are appended as a dash.Patch. Every callback reads the user from the server sess
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash
@@ -16,12 +17,14 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from engine import charts
 from engine.chart_data import ChartCandles
+from engine.desk import account_choices
 from engine.timeframes import tf_ms
 from engine.watchlist import WatchEntry
-from pages.components import figures
+from pages import blocks_form_callbacks, chart_shapes_callbacks  # noqa: F401 - registers their callbacks
+from pages.components import block_form, chart_shapes, figures
 from pages.components import watchlist as wl
 from pages.components.layout import THEME_SWITCH
-from web.auth import READERS, current_runtime, current_view, require_role
+from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(__name__, path="/", title="Tradeblock", name="Chart")
 
@@ -32,6 +35,8 @@ MARGIN = 0.1  # share of the visible window also loaded on each side, so a short
 
 def layout(**_query: Any) -> html.Div:
     exchanges = charts.exchanges(current_runtime())
+    trader = has_role(*TRADERS)  # analysts get no form (and its callbacks refuse them)
+    form = block_form.form(account_choices(current_runtime(), current_view().id)) if trader else None
     bar = dbc.Row(
         [
             dbc.Col(
@@ -71,6 +76,12 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id="watch-version", data=0),
             dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
             dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
+            # Over the candles (pages/chart_shapes_callbacks.py): what each shape is, the drawings,
+            # the form's proposed block, and a counter bumped when a block is placed.
+            dcc.Store(id=chart_shapes_callbacks.NAMES),
+            dcc.Store(id=chart_shapes_callbacks.DRAWINGS),
+            dcc.Store(id=block_form.PREVIEW_STORE),
+            dcc.Store(id=block_form.VERSION, data=0),
             bar,
             dbc.Row(
                 [
@@ -89,13 +100,14 @@ def layout(**_query: Any) -> html.Div:
                             dcc.Graph(
                                 id="chart-graph",
                                 figure=figures.empty_figure("Loading…", None),
-                                config={"scrollZoom": True, "displaylogo": False, "responsive": True},
+                                config=chart_shapes.graph_config(),
                                 style={"height": "68vh"},
                             ),
                         ],
                         lg=9,
-                        xl=10,
+                        xl=7 if trader else 10,
                     ),
+                    *([dbc.Col(form, lg=12, xl=3)] if trader else []),
                 ],
                 class_name="g-3",
             ),
@@ -230,6 +242,7 @@ def _view(entry: WatchEntry, candles: ChartCandles) -> dict:
         "level": candles.timeframe,
         "count": len(candles),
         "last_ts": candles.ts[-1] if candles.ts else None,
+        "drawn": time.monotonic_ns(),  # a new figure (or window): the shapes over it are sent again
     }
 
 

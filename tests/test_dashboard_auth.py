@@ -21,6 +21,7 @@ from dashboard_helpers import (
     watch_backfilled,
 )
 from flask.testing import FlaskClient
+from test_block_auth import BLOCK_TRADER_OUTPUTS
 
 from app import create_app, secure_cookies_setting
 from db.enums import Role
@@ -32,6 +33,8 @@ from engine.users import UserError
 from pages.components.figures import FIRST_LOAD_CANDLES
 
 ADMIN_OUTPUTS = ("users-table", "admin-message")
+# Traders' and admins' only: the trade-block form and the blocks page (tests/test_block_auth.py).
+TRADER_OUTPUTS = BLOCK_TRADER_OUTPUTS
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +107,8 @@ def test_an_analyst_is_refused_every_admin_callback_and_page(app: Dash, users: d
         if is_admin_callback(key):
             assert response.status_code == 403, key
             refused.append(key)
+        elif any(name in key for name in TRADER_OUTPUTS):
+            assert response.status_code == 403, key
         else:
             assert response.status_code in (200, 204), key
     assert len(refused) == 2

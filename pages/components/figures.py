@@ -98,6 +98,9 @@ def candle_figure(
         row=2,
         col=1,
     )
+    # The blocks' fills (pages/components/chart_shapes.py fills it in): a trace from the start, so
+    # that a partial update can set it without knowing what the figure holds.
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="fills", hoverinfo="text"), row=1, col=1)
     fig.update_xaxes(type="date", rangeslider_visible=False, showspikes=True, spikemode="across", spikethickness=1)
     fig.update_yaxes(side="right", fixedrange=False)
     fig.update_yaxes(title_text="", showticklabels=True, nticks=3, row=2, col=1)

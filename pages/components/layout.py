@@ -20,6 +20,8 @@ THEME_STORE = "theme-applied"
 
 def navbar(user: UserView, csrf: str) -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink("Chart", href="/", active="exact", id="nav-chart"))]
+    if user.role in (Role.ADMIN, Role.TRADER):
+        links.append(dbc.NavItem(dbc.NavLink("Blocks", href="/blocks", active="exact", id="nav-blocks")))
     if user.role == Role.ADMIN:
         links.append(dbc.NavItem(dbc.NavLink("Users", href="/admin/users", active="exact", id="nav-admin")))
     logout = html.Form(

@@ -1,0 +1,210 @@
+"""Blocks (traders only): every block of the signed-in user, one row per trade with its orders'
+statuses (dash-ag-grid), refreshed every few seconds; open / closed / all; and canceling a block
+after a confirm that asks whether to keep the protection of open positions or close them at market.
+
+A block id comes from the browser (the selected row), so the engine checks it is the user's:
+another trader's block raises BlockAccessError, shown as a message.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from engine import desk
+from engine.block_queries import BlockAccessError, BlockTradeRow
+from engine.trading import cancel_block
+from pages.components.layout import THEME_SWITCH
+from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
+
+dash.register_page(__name__, path="/blocks", title="Blocks · Tradeblock", name="Blocks")
+
+REFRESH_MS = 3_000
+GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"
+CANCEL, MODAL, KEEP, CLOSE, BACK = "blocks-cancel", "cancel-modal", "cancel-keep", "cancel-close", "cancel-back"
+COLUMNS: list[dict[str, Any]] = [
+    {"field": "block_id", "headerName": "Block", "width": 90, "checkboxSelection": True},
+    {"field": "symbol", "width": 120},
+    {"field": "side", "width": 80},
+    {"field": "block_status", "headerName": "Status", "width": 100},
+    {"field": "trade", "headerName": "Trade", "width": 80},
+    {"field": "trade_status", "headerName": "Trade status", "width": 115},
+    {"field": "amount", "width": 110},
+    {"field": "entry", "width": 110},
+    {"field": "stop", "width": 100},
+    {"field": "target", "width": 100},
+    {"field": "entry_order", "headerName": "Entry order", "width": 125},
+    {"field": "tp_order", "headerName": "TP order", "width": 115},
+    {"field": "sl_order", "headerName": "SL order", "width": 115},
+    {"field": "pnl", "headerName": "P&L", "width": 100},
+    {"field": "account", "width": 120},
+    {"field": "created", "width": 150},
+    {"field": "error", "flex": 1, "minWidth": 160},
+]
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def _row(r: BlockTradeRow) -> dict[str, Any]:
+    entry = r.entry_average if r.entry_average is not None else r.entry_price
+    return {
+        "row_id": f"{r.block_id}-{r.trade_index}",
+        "block_id": r.block_id,
+        "symbol": r.symbol,
+        "side": r.side.value,
+        "block_status": r.block_status.value,
+        "trade": f"T{r.trade_index + 1}",
+        "trade_status": r.trade_status.value + (f" ({r.close_reason.value})" if r.close_reason else ""),
+        "amount": _text(r.amount),
+        "entry": _text(entry) or "market",
+        "stop": _text(r.stop_price),
+        "target": _text(r.target_price),
+        "entry_order": r.entry_order.value if r.entry_order else "",
+        "tp_order": r.tp_order.value if r.tp_order else "",
+        "sl_order": r.sl_order.value if r.sl_order else "",
+        "pnl": _text(r.realized_pnl),
+        "account": r.account,
+        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+        "error": r.last_error or "",
+    }
+
+
+def layout(**_query: Any) -> html.Div:
+    if not has_role(*TRADERS):
+        return html.Div(dbc.Alert("Blocks are for traders.", color="warning"), id="blocks-denied")
+    modal = dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Cancel block")),
+            dbc.ModalBody(html.Div(id="cancel-question")),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Back", id=BACK, color="secondary", outline=True, n_clicks=0),
+                    dbc.Button("Keep protection", id=KEEP, color="primary", n_clicks=0),
+                    dbc.Button("Close positions at market", id=CLOSE, color="danger", n_clicks=0),
+                ]
+            ),
+        ],
+        id=MODAL,
+        is_open=False,
+    )
+    return html.Div(
+        [
+            dcc.Interval(id="blocks-poll", interval=REFRESH_MS),
+            dcc.Store(id="blocks-table-version", data=0),
+            dcc.Store(id="blocks-grid-theme"),
+            html.Div(
+                [
+                    html.H1("Blocks", className="h4 mb-0"),
+                    dbc.RadioItems(
+                        id=FILTER,
+                        options=[
+                            {"label": "Open", "value": "open"},
+                            {"label": "Closed", "value": "closed"},
+                            {"label": "All", "value": "all"},
+                        ],
+                        value="open",
+                        inline=True,
+                        persistence=True,
+                        persistence_type="local",
+                    ),
+                    dbc.Button("Cancel block…", id=CANCEL, color="outline-danger", size="sm", n_clicks=0),
+                ],
+                className="d-flex align-items-center gap-4 mb-2",
+            ),
+            html.Div(id=MESSAGE, className="mb-2"),
+            dag.AgGrid(
+                id=GRID,
+                columnDefs=COLUMNS,
+                rowData=[],
+                getRowId="params.data.row_id",
+                dashGridOptions={"rowSelection": "single", "animateRows": False},
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                style={"height": "65vh"},
+            ),
+            modal,
+        ]
+    )
+
+
+# AG Grid's built-in theme follows data-ag-theme-mode on <html>; the app's theme is on data-bs-theme.
+dash.clientside_callback(
+    """function (dark) {
+        var mode = dark ? "dark" : "light";
+        document.documentElement.setAttribute("data-ag-theme-mode", mode);
+        return mode;
+    }""",
+    Output("blocks-grid-theme", "data"),
+    Input(THEME_SWITCH, "value"),
+)
+
+_LIVE = {"open": True, "closed": False, "all": None}
+
+
+@callback(
+    Output(GRID, "rowData"),
+    Input("blocks-poll", "n_intervals"),
+    Input(FILTER, "value"),
+    Input("blocks-table-version", "data"),
+)
+@require_role(*TRADERS)
+def refresh(_tick: int | None, which: str | None, _version: int | None) -> list[dict]:
+    rows = desk.table_rows(current_runtime(), current_view().id, _LIVE.get(which or "open", True))
+    return [_row(r) for r in rows]
+
+
+def _selected_block(selected: list[dict] | None) -> int | None:
+    try:
+        return int((selected or [])[0]["block_id"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+@callback(
+    Output(MODAL, "is_open"),
+    Output("cancel-question", "children"),
+    Output(MESSAGE, "children"),
+    Output("blocks-table-version", "data"),
+    Input(CANCEL, "n_clicks"),
+    Input(KEEP, "n_clicks"),
+    Input(CLOSE, "n_clicks"),
+    Input(BACK, "n_clicks"),
+    State(GRID, "selectedRows"),
+    State("blocks-table-version", "data"),
+    prevent_initial_call=True,
+)
+@require_role(*TRADERS)
+def cancel_flow(
+    _open: int | None, _keep: int | None, _close: int | None, _back: int | None, selected: list | None, version: Any
+) -> tuple[Any, ...]:
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update, no_update, no_update, no_update
+    block_id = _selected_block(selected)
+    if trigger == BACK:
+        return False, no_update, no_update, no_update
+    if block_id is None:
+        return False, no_update, dbc.Alert("Select a block first.", color="info", class_name="py-2"), no_update
+    if trigger == CANCEL:
+        question = (
+            f"Cancel block #{block_id}: its unfilled entries are canceled. What about positions already open: "
+            "keep their stop and targets, or close them at market now?"
+        )
+        return True, question, no_update, no_update
+    close = trigger == CLOSE
+    try:
+        cancel_block(current_runtime(), current_view().id, block_id, close_positions=close)
+    except BlockAccessError:
+        alert = dbc.Alert(
+            f"Block #{block_id} is not one of yours.", color="danger", class_name="py-2", id="blocks-alert"
+        )
+        return False, no_update, alert, no_update
+    done = "closing open positions at market" if close else "open positions keep their protection"
+    alert = dbc.Alert(f"Block #{block_id} canceled: {done}.", color="success", class_name="py-2", id="blocks-alert")
+    return False, no_update, alert, (version or 0) + 1

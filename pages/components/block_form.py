@@ -1,0 +1,334 @@
+"""The trade-block form beside the chart (traders only): account, side, entry, stop, a growing list
+of targets (pattern-matching ids carry a row number), sizing and options; the live preview under it.
+
+Here are the layout, the ids the callbacks use (pages/blocks_form_callbacks.py), turning the form's
+values into an engine BlockRequest, and putting the engine's field errors next to their fields.
+Every input persists in the browser (persistence_type="local"), so a reload keeps the form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from db.enums import EntryType, Side, SizeMode
+from engine.blocks import BlockPreview, BlockRequest, FieldError, TargetSpec
+from engine.desk import AccountChoice
+from engine.precision import to_decimal
+
+ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
+SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (
+    "bf-size-mode",
+    "bf-size-value",
+    "bf-breakeven",
+    "bf-timeout",
+    "bf-duration",
+)
+TARGETS, ROWS, ADD_TARGET, SUBMIT = "bf-targets", "bf-rows", "bf-add-target", "bf-submit"
+PREVIEW, PREVIEW_STORE, MESSAGE, VERSION = "bf-preview", "bf-preview-store", "bf-message", "blocks-version"
+T_PRICE, T_SHARE, T_REMOVE, T_FEEDBACK = "bf-target-price", "bf-target-share", "bf-target-remove", "bf-target-feedback"
+# Plain fields with an inline error: component id -> the engine's field name.
+FIELDS = {
+    ENTRY: "entry_price",
+    STOP: "stop_price",
+    SIZE: "size_value",
+    TIMEOUT: "entry_timeout_s",
+    DURATION: "max_duration_s",
+}
+DEFAULT_ROWS = [0, 1]
+_TARGET_FIELD = re.compile(r"targets\[(\d+)\](?:\.(price|share))?$")
+_LOCAL: dict[str, Any] = {"persistence": True, "persistence_type": "local"}
+SIZE_MODES = [
+    {"label": "Base amount", "value": SizeMode.BASE.value},
+    {"label": "Quote amount", "value": SizeMode.QUOTE.value},
+    {"label": "% of equity", "value": SizeMode.EQUITY_PCT.value},
+    {"label": "% risk", "value": SizeMode.RISK_PCT.value},
+]
+ENTRY_TYPES = [
+    {"label": "Limit", "value": EntryType.LIMIT.value},
+    {"label": "Market", "value": EntryType.MARKET.value},
+    {"label": "Stop entry", "value": EntryType.STOP.value},
+]
+
+
+def feedback_id(field_id: str) -> str:
+    return f"{field_id}-feedback"
+
+
+def _number(field_id: str, label: str, placeholder: str = "", step: str = "any") -> html.Div:
+    return html.Div(
+        [
+            dbc.Label(label, html_for=field_id, class_name="small mb-0"),
+            dbc.Input(
+                id=field_id, type="number", step=step, size="sm", placeholder=placeholder, debounce=True, **_LOCAL
+            ),
+            dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
+        ],
+        className="mb-2",
+    )
+
+
+def target_row(row: int, position: int) -> html.Div:
+    """One target: price, optional share in %, remove button, and the row's error."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(f"T{position + 1}", className="small text-body-secondary", style={"width": "1.6rem"}),
+                    dbc.Input(
+                        id={"type": T_PRICE, "row": row},
+                        type="number",
+                        step="any",
+                        size="sm",
+                        placeholder="price",
+                        debounce=True,
+                        **_LOCAL,
+                    ),
+                    dbc.Input(
+                        id={"type": T_SHARE, "row": row},
+                        type="number",
+                        step="any",
+                        size="sm",
+                        placeholder="%",
+                        debounce=True,
+                        style={"maxWidth": "4.5rem"},
+                        **_LOCAL,
+                    ),
+                    dbc.Button(
+                        "×",
+                        id={"type": T_REMOVE, "row": row},
+                        color="outline-secondary",
+                        size="sm",
+                        n_clicks=0,
+                        class_name="py-0",
+                        title="Remove this target",
+                    ),
+                ],
+                className="d-flex align-items-center gap-1",
+            ),
+            html.Div(id={"type": T_FEEDBACK, "row": row}, className="small text-danger"),
+        ],
+        className="mb-1 target-row",
+    )
+
+
+def target_rows(rows: Sequence[int]) -> list[html.Div]:
+    return [target_row(row, position) for position, row in enumerate(rows)]
+
+
+def form(accounts: list[AccountChoice]) -> dbc.Card:
+    options = [{"label": a.label, "value": a.id} for a in accounts]
+    body = [
+        dcc.Store(id=ROWS, data=DEFAULT_ROWS, storage_type="local"),
+        html.Div(
+            [
+                dbc.Label("Account", html_for=ACCOUNT, class_name="small mb-0"),
+                dbc.Select(
+                    id=ACCOUNT, options=options, value=options[0]["value"] if options else None, size="sm", **_LOCAL
+                ),
+            ],
+            className="mb-2",
+        ),
+        dbc.RadioItems(
+            id=SIDE,
+            options=[{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}],
+            value=Side.LONG.value,
+            inline=True,
+            class_name="mb-2",
+            **_LOCAL,
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        dbc.Label("Entry", html_for=ENTRY_TYPE, class_name="small mb-0"),
+                        dbc.Select(
+                            id=ENTRY_TYPE, options=ENTRY_TYPES, value=EntryType.LIMIT.value, size="sm", **_LOCAL
+                        ),
+                    ],
+                    width=5,
+                ),
+                dbc.Col(_number(ENTRY, "Entry price", "price"), width=7),
+            ],
+            class_name="g-2",
+        ),
+        _number(STOP, "Stop price", "price"),
+        html.Div(
+            [
+                html.Span("Targets (price, share %)", className="small"),
+                dbc.Button("+ target", id=ADD_TARGET, color="link", size="sm", n_clicks=0, class_name="p-0"),
+            ],
+            className="d-flex justify-content-between align-items-center",
+        ),
+        html.Div(target_rows(DEFAULT_ROWS), id=TARGETS, className="mb-2"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    [
+                        dbc.Label("Size by", html_for=SIZE_MODE, class_name="small mb-0"),
+                        dbc.Select(
+                            id=SIZE_MODE, options=SIZE_MODES, value=SizeMode.RISK_PCT.value, size="sm", **_LOCAL
+                        ),
+                    ],
+                    width=6,
+                ),
+                dbc.Col(_number(SIZE, "Size", "value"), width=6),
+            ],
+            class_name="g-2",
+        ),
+        dbc.Switch(id=BREAKEVEN, label="Break-even after the first target", value=False, class_name="small", **_LOCAL),
+        dbc.Row(
+            [
+                dbc.Col(_number(TIMEOUT, "Entry timeout (min)", "none", "1"), width=6),
+                dbc.Col(_number(DURATION, "Max duration (min)", "none", "1"), width=6),
+            ],
+            class_name="g-2",
+        ),
+        dbc.Button("Place block", id=SUBMIT, color="primary", size="sm", n_clicks=0, class_name="w-100 mb-2"),
+        html.Div(id=MESSAGE),
+        html.Div(id=PREVIEW, className="small"),
+    ]
+    return dbc.Card(
+        [dbc.CardHeader("Trade block"), dbc.CardBody(body, class_name="p-2")], id="block-form", class_name="h-100"
+    )
+
+
+# --- values to a request ---
+
+
+@dataclass(frozen=True)
+class FormValues:
+    account: Any
+    side: str | None
+    entry_type: str | None
+    entry: Any
+    stop: Any
+    target_prices: Sequence[Any]
+    target_shares: Sequence[Any]
+    size_mode: str | None
+    size: Any
+    breakeven: bool | None
+    timeout_min: Any
+    duration_min: Any
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_decimal(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _seconds(minutes: Any) -> int | None:
+    value = _decimal(minutes)
+    return None if value is None else int(value * 60)
+
+
+def account_id(values: FormValues) -> int | None:
+    try:
+        return int(values.account)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_request(values: FormValues, symbol: str) -> BlockRequest:
+    """The form as the engine's BlockRequest; what is empty or not a number stays None, for the
+    engine to name ("Enter the stop price.")."""
+    shares = [_decimal(s) for s in values.target_shares]
+    return BlockRequest(
+        symbol=symbol,
+        side=Side(values.side) if values.side in {s.value for s in Side} else Side.LONG,
+        entry_type=EntryType(values.entry_type)
+        if values.entry_type in {e.value for e in EntryType}
+        else EntryType.LIMIT,
+        entry_price=_decimal(values.entry),
+        stop_price=_decimal(values.stop),
+        targets=tuple(
+            TargetSpec(_decimal(p), None if s is None else s / 100)
+            for p, s in zip(values.target_prices, shares, strict=False)
+        ),
+        size_mode=SizeMode(values.size_mode) if values.size_mode in {m.value for m in SizeMode} else SizeMode.BASE,
+        size_value=_decimal(values.size),
+        breakeven_after_first_target=bool(values.breakeven),
+        entry_timeout_s=_seconds(values.timeout_min),
+        max_duration_s=_seconds(values.duration_min),
+    )
+
+
+# --- errors next to their fields ---
+
+
+@dataclass
+class PlacedErrors:
+    """The engine's errors sorted by where the form shows them."""
+
+    fields: dict[str, list[str]]  # component id -> messages
+    price: list[bool]  # per target row: the price is wrong
+    share: list[bool]
+    rows: list[list[str]]  # per target row: its messages
+    general: list[str]  # account, symbol, side, the targets as a whole
+
+
+def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
+    by_name = {name: field_id for field_id, name in FIELDS.items()}
+    placed = PlacedErrors({}, [False] * row_count, [False] * row_count, [[] for _ in range(row_count)], [])
+    for error in errors:
+        match = _TARGET_FIELD.match(error.field)
+        if error.field in by_name:
+            placed.fields.setdefault(by_name[error.field], []).append(error.message)
+        elif match and int(match.group(1)) < row_count:
+            i = int(match.group(1))
+            placed.rows[i].append(error.message)
+            if match.group(2) == "price":
+                placed.price[i] = True
+            elif match.group(2) == "share":
+                placed.share[i] = True
+        else:
+            placed.general.append(error.message)
+    return placed
+
+
+def _money(value: Decimal | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _amount(value: Decimal | None) -> str:
+    return "–" if value is None else format(value.normalize(), "f")
+
+
+def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:
+    """Size, money at risk and reward:risk per target, computed by the engine."""
+    rows = [
+        ("Size", f"{_amount(shown.size)} {base}", "bf-preview-size"),
+        ("Cost", f"{_money(shown.cost)} {quote}", "bf-preview-cost"),
+        ("At risk", f"{_money(shown.risk)} {quote} ({_money(shown.risk_pct)}%)", "bf-preview-risk"),
+    ]
+    for i, rr in enumerate(shown.reward_risk):
+        amount = shown.amounts[i] if shown.amounts and i < len(shown.amounts) else None
+        rows.append((f"T{i + 1}", f"{_money(rr)} R · {_amount(amount)} {base}", f"bf-preview-rr-{i}"))
+    table = html.Table(
+        html.Tbody(
+            [
+                html.Tr([html.Th(k, className="fw-normal text-body-secondary pe-2"), html.Td(v, id=i)])
+                for k, v, i in rows
+            ]
+        ),
+        className="w-100",
+    )
+    notes = [html.Li(e.message) for e in shown.errors]
+    return html.Div(
+        [
+            html.Div("Preview", className="fw-semibold"),
+            table,
+            html.Ul(notes, className="text-warning-emphasis ps-3 mb-0 mt-1", id="bf-preview-errors") if notes else None,
+        ],
+        className="border-top pt-2",
+    )

@@ -1,0 +1,124 @@
+"""What the chart draws over the candles, as plotly layout shapes and one marker trace:
+
+- the live blocks' lines (entry, stop, each target; coloured by role, solid once filled, dashed
+  while waiting), not editable;
+- the form's proposed block (dotted, editable: dragging one moves the form's field);
+- the user's drawings (plotly's draw tools), editable.
+
+Shapes are named: "tb-block-..." and "tb-preview-..." are ours, "drawing-<k>" the k-th drawing, so
+that relayoutData's `shapes[i]` can be traced back to what was dragged (the names are kept in a
+store next to the figure). The fills trace is the figure's third trace (figures.candle_figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dash import Patch
+
+from engine.block_queries import ChartOverlays
+
+FILLS_TRACE = 2
+COLORS = {"entry": "#0d6efd", "stop": "#dc3545", "target": "#198754"}
+BLOCK_PREFIX, PREVIEW_PREFIX, DRAWING_PREFIX = "tb-block-", "tb-preview-", "drawing-"
+DRAW_BUTTONS = ["drawline", "drawrect", "drawopenpath", "eraseshape"]
+NEW_SHAPE = {"line": {"color": "#fd7e14", "width": 2}, "fillcolor": "rgba(253,126,20,0.15)", "opacity": 1}
+
+
+def graph_config() -> dict[str, Any]:
+    return {
+        "scrollZoom": True,
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToAdd": DRAW_BUTTONS,
+    }
+
+
+def _line(name: str, price: float, color: str, dash: str, text: str, editable: bool, position: str) -> dict:
+    return {
+        "type": "line",
+        "name": name,
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": price,
+        "y1": price,
+        "editable": editable,
+        "line": {"color": color, "width": 2 if editable else 1.5, "dash": dash},
+        "label": {"text": text, "textposition": position, "font": {"size": 11, "color": color}, "yanchor": "bottom"},
+    }
+
+
+def block_shapes(overlays: ChartOverlays) -> list[dict]:
+    return [
+        _line(
+            f"{BLOCK_PREFIX}{ln.block_id}-{ln.role}-{ln.index if ln.index is not None else ln.price}",
+            float(ln.price),
+            COLORS[ln.role],
+            "solid" if ln.filled else "dash",
+            ln.label + (" ✓" if ln.filled else ""),
+            False,
+            "end",
+        )
+        for ln in overlays.lines
+    ]
+
+
+def preview_shapes(preview: dict | None) -> list[dict]:
+    """The proposed block's lines; `preview` is the form's preview store."""
+    if not preview:
+        return []
+    shapes = []
+    for role, key in (("entry", "entry"), ("stop", "stop")):
+        if preview.get(key) is not None:
+            label = f"{role} {preview[key]:g}" if isinstance(preview[key], float) else f"{role}"
+            shapes.append(_line(f"{PREVIEW_PREFIX}{role}", preview[key], COLORS[role], "dot", label, True, "start"))
+    for i, price in enumerate(preview.get("targets") or []):
+        if price is not None:
+            shapes.append(
+                _line(
+                    f"{PREVIEW_PREFIX}target-{i}", price, COLORS["target"], "dot", f"T{i + 1} {price:g}", True, "start"
+                )
+            )
+    return shapes
+
+
+def drawing_shapes(drawings: Sequence[dict]) -> list[dict]:
+    return [{**shape, "name": f"{DRAWING_PREFIX}{k}", "editable": True} for k, shape in enumerate(drawings)]
+
+
+def fills_update(overlays: ChartOverlays) -> dict:
+    fills = overlays.fills
+    return {
+        "x": [f.ts for f in fills],
+        "y": [float(f.price) for f in fills],
+        "text": [
+            f"#{f.block_id} {f.role.value} {f.side} {format(f.amount.normalize(), 'f')} @ {f.price}" for f in fills
+        ],
+        "marker": {
+            "symbol": ["triangle-up" if f.side == "buy" else "triangle-down" for f in fills],
+            "color": [COLORS["entry"] if f.role.value == "entry" else COLORS["target"] for f in fills],
+            "size": 11,
+            "line": {"width": 1, "color": "#ffffff"},
+        },
+    }
+
+
+def compose(overlays: ChartOverlays, preview: dict | None, drawings: Sequence[dict]) -> tuple[list[dict], list[str]]:
+    shapes = [*block_shapes(overlays), *preview_shapes(preview), *drawing_shapes(drawings)]
+    return shapes, [s["name"] for s in shapes]
+
+
+def shapes_patch(shapes: list[dict], overlays: ChartOverlays) -> Patch:
+    patch = Patch()
+    patch["layout"]["shapes"] = shapes
+    patch["layout"]["newshape"] = NEW_SHAPE
+    patch["data"][FILLS_TRACE].update(fills_update(overlays))
+    return patch
+
+
+def is_ours(shape: dict) -> bool:
+    name = str(shape.get("name") or "")
+    return name.startswith((BLOCK_PREFIX, PREVIEW_PREFIX))
