@@ -1,49 +1,37 @@
 """Form protection for the plain Flask forms (login, logout): CSRF tokens and sign-in rate limits.
 
-CSRF follows Flask-WTF's scheme with the libraries Flask already ships: a random value kept in the
-signed session cookie, handed to the form signed and time-stamped by itsdangerous, and compared on
-POST. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form cannot send one
-without a CORS preflight) and the session cookie is SameSite=Lax.
+CSRF tokens are Flask-WTF's (`generate_csrf` / `validate_csrf`: a random value kept in the signed
+session cookie, handed to the form signed and time-stamped, compared on POST); only the two plain
+forms check them. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form cannot
+send one without a CORS preflight) and the session cookie is SameSite=Lax.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 import threading
 import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from flask import current_app, session
-from itsdangerous import BadData, URLSafeTimedSerializer
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
 
 CSRF_FIELD = "csrf_token"
 CSRF_MAX_AGE_S = 3_600
-_CSRF_SESSION_KEY = "csrf"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="tradeblock-csrf")
 
 
 def csrf_token() -> str:
     """A token for a form on this session (the session gets its secret on first use)."""
-    if _CSRF_SESSION_KEY not in session:
-        session[_CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
-    return str(_serializer().dumps(session[_CSRF_SESSION_KEY]))
+    return str(generate_csrf())
 
 
 def csrf_valid(token: str | None) -> bool:
     """True when `token` was issued to this session less than an hour ago."""
-    expected = session.get(_CSRF_SESSION_KEY)
-    if not token or not expected:
-        return False
     try:
-        value = _serializer().loads(token, max_age=CSRF_MAX_AGE_S)
-    except BadData:
+        validate_csrf(token, time_limit=CSRF_MAX_AGE_S)
+    except ValidationError:
         return False
-    return isinstance(value, str) and hmac.compare_digest(value, expected)
+    return True
 
 
 def safe_next(target: str | None) -> str:
