@@ -8,12 +8,13 @@ send one without a CORS preflight) and the session cookie is SameSite=Lax.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from urllib.parse import urlsplit
 
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from wtforms.validators import ValidationError
 
 CSRF_FIELD = "csrf_token"
@@ -47,45 +48,23 @@ def safe_next(target: str | None) -> str:
 
 
 class AttemptLimiter:
-    """At most `limit` failures per key in a sliding `window_s`; kept in memory (one web worker
-    runs the desk; several workers would each count separately, still bounding attempts)."""
+    """At most `limit` failures per key in a sliding `window_s`, counted by the `limits` library's
+    moving window in memory (one web worker runs the desk; several workers would each count
+    separately, still bounding attempts)."""
 
-    def __init__(self, limit: int = 5, window_s: float = 900.0, max_keys: int = 10_000) -> None:
-        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and now - times[0] >= self.window_s:
-            times.popleft()
-        return times
+    def __init__(self, limit: int = 5, window_s: int = 900) -> None:
+        self._limit = RateLimitItemPerSecond(limit, window_s)
+        self._window = MovingWindowRateLimiter(MemoryStorage())
 
     def retry_after(self, key: str) -> int:
         """Seconds until `key` may try again; 0 when it may now."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(key, now)
-            if len(times) < self.limit:
-                return 0
-            return max(1, int(times[0] + self.window_s - now))
+        if self._window.test(self._limit, key):
+            return 0
+        reset_at = self._window.get_window_stats(self._limit, key).reset_time
+        return max(1, int(reset_at - time.time()))
 
     def fail(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) >= self.max_keys:
-                self._prune(now)
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
+        self._window.hit(self._limit, key)
 
     def reset(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _prune(self, now: float) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) >= self.max_keys:  # still full: forget the oldest keys
-            del self._failures[next(iter(self._failures))]
+        self._window.clear(self._limit, key)
