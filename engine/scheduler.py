@@ -3,8 +3,8 @@
 Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
 anything new is sent); then the bracket sync every few seconds; every watched series fetched right
 after each minute closes (every timeframe closes on a minute boundary); gaps repaired every six
-hours; and one-off backfills submitted by the pages or at start-up (resuming any that a restart
-interrupted).
+hours; balances and the day's equity snapshot every five minutes; and one-off backfills
+submitted by the pages or at start-up (resuming any that a restart interrupted).
 
 Exactly once: `start` is idempotent within a process, and across processes (gunicorn workers, a
 second app on the same database) only the holder of the engine lock (engine.engine_lock) starts
@@ -18,18 +18,20 @@ import atexit
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine import jobs, sync
+from engine import jobs, portfolio, sync
 from engine.engine_lock import EngineLock
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
+PORTFOLIO_EVERY_MIN = 5
 _lock = threading.Lock()
 _scheduler: BackgroundScheduler | None = None
 _engine_lock: EngineLock | None = None
@@ -86,6 +88,16 @@ def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> Non
     # Two seconds past the minute: the candle has closed and the exchange has published it.
     scheduler.add_job(jobs.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
     scheduler.add_job(jobs.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
+    # First run now, not in five minutes: the calendar wants today's equity from the start.
+    every = IntervalTrigger(minutes=PORTFOLIO_EVERY_MIN)
+    scheduler.add_job(_portfolio, every, id="portfolio", args=[runtime], next_run_time=datetime.now(UTC))
+
+
+def _portfolio(runtime: Runtime) -> None:
+    # Balances first: the equity snapshot values what was just synced.
+    for report in (portfolio.sync_balances(runtime), portfolio.snapshot_equity(runtime)):
+        for error in report.errors:
+            log.warning("portfolio: %s", error)
 
 
 def _startup(runtime: Runtime, scheduler: BackgroundScheduler) -> None:

@@ -101,3 +101,34 @@ def test_workers_migrating_a_fresh_database_at_once_take_turns(tmp_path: Path) -
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
+    runtime: Runtime, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    from dataclasses import replace
+
+    from engine import scheduler
+    from engine.exchanges.demo import DemoExchange
+
+    quiet = Runtime(replace(runtime.settings, default_watchlist=()), runtime.db, runtime.sessions)
+    quiet.sources["demo"] = DemoExchange(seed=7, clock=lambda: 1_706_745_600_000)
+    caplog.set_level(logging.INFO)
+    started = scheduler.start(quiet)
+    try:
+        assert started is not None
+        assert scheduler.start(quiet) is started  # idempotent in a process
+        assert not EngineLock(make_engine(runtime.settings.database_url), tmp_path).acquire()
+        deadline = time.monotonic() + 30
+        wanted = {"sync-brackets", "fetch-due", "repair-gaps", "portfolio"}
+        while time.monotonic() < deadline and not wanted <= {job.id for job in started.get_jobs()}:
+            time.sleep(0.1)
+        assert wanted <= {job.id for job in started.get_jobs()}
+        assert "bracket recovery" in caplog.text
+    finally:
+        scheduler.stop()
+    assert not scheduler.running()
+    other = EngineLock(make_engine(runtime.settings.database_url), tmp_path)
+    assert other.acquire()  # released on stop
+    other.release()
