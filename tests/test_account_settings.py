@@ -58,7 +58,8 @@ def test_a_paper_account_is_opened_with_decimal_funds_and_listed(runtime: Runtim
     assert made.details == "12,500.50 USDT · margin"
     with runtime.sessions() as session:
         paper = session.scalar(select(PaperAccount).where(PaperAccount.owner_user_id == users["alice"]))
-        assert paper is not None and paper.margin is True
+        assert paper is not None
+        assert paper.margin is True
     assert [a.name for a in acc.list_accounts(runtime, users["alice"])] == ["Paper 1"]
     assert acc.list_accounts(runtime, users["bob"]) == []
 
@@ -74,7 +75,9 @@ def test_a_paper_account_is_opened_with_decimal_funds_and_listed(runtime: Runtim
         ({"balance": "NaN"}, "balance", "zero or more"),
     ],
 )
-def test_paper_account_input_is_validated(runtime: Runtime, users: dict, kwargs: dict, field: str, message: str) -> None:
+def test_paper_account_input_is_validated(
+    runtime: Runtime, users: dict, kwargs: dict, field: str, message: str
+) -> None:
     args = {"name": "P", "exchange": "demo", "quote": "USDT", "balance": "100", **kwargs}
     with pytest.raises(acc.SettingsError, match=message) as info:
         acc.open_paper(runtime, users["alice"], **args)

@@ -24,6 +24,7 @@ def navbar(user: UserView, csrf: str) -> dbc.Navbar:
         links.append(dbc.NavItem(dbc.NavLink("Blocks", href="/blocks", active="exact", id="nav-blocks")))
     if user.role == Role.ADMIN:
         links.append(dbc.NavItem(dbc.NavLink("Users", href="/admin/users", active="exact", id="nav-admin")))
+    links.append(dbc.NavItem(dbc.NavLink("Settings", href="/settings", active="exact", id="nav-settings")))
     logout = html.Form(
         [
             dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf),
