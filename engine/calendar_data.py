@@ -113,7 +113,8 @@ def colour(level: float) -> str | None:
         return None
     rgb = GREEN if level > 0 else RED
     alpha = MIN_ALPHA + (MAX_ALPHA - MIN_ALPHA) * min(abs(level), 1.0)
-    return f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {alpha:.2f})"
+    text = f"{alpha:.2f}".rstrip("0").rstrip(".")  # as browsers write it back: 0.9, not 0.90
+    return f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {text})"
 
 
 def strong(level: float) -> bool:

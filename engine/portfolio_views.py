@@ -282,10 +282,96 @@ def overview(runtime: Runtime, year: int, month: int) -> list[UserMonth]:
         p = periods[u.id]
         m = cal.build_month(year, month, p.totals, p.equity, "money")
         pnls = [t.pnl for t in p.totals.values() if t.trades]
-        out.append(UserMonth(u.id, u.username, str(u.role.value if hasattr(u.role, "value") else u.role), m,
+        out.append(UserMonth(u.id, u.username, str(u.role), m,
                              max(pnls, default=None), min(pnls, default=None)))  # fmt: skip
     return out
 
 
 def today_of(tz: str, now_ms: int) -> date:
     return day_of(now_ms, tz)
+
+
+# --- one call per page render ---
+
+VIEWS = ("month", "week", "year")
+
+
+def shift(anchor: date, view: str, step: int) -> date:
+    """The anchor moved by `step` months, weeks or years (a month keeps day 1)."""
+    if view == "week":
+        return anchor + timedelta(weeks=step)
+    if view == "year":
+        return date(anchor.year + step, 1, 1)
+    index = anchor.year * 12 + anchor.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def view_range(anchor: date, view: str) -> tuple[date, date]:
+    """The days a view covers (its statistics and exports): the month, the week or the year."""
+    if view == "week":
+        monday = cal.week_start(anchor)
+        return monday, monday + timedelta(days=6)
+    if view == "year":
+        return date(anchor.year, 1, 1), date(anchor.year, 12, 31)
+    return cal.month_range(anchor.year, anchor.month)
+
+
+@dataclass(frozen=True)
+class CalendarPage:
+    view: str
+    title: str
+    first: date
+    last: date
+    month: cal.Month | None
+    week: cal.Week | None
+    months: list[cal.Month] | None
+    stats: Stats
+    curve: list[CurvePoint]
+    period: Period
+
+
+def calendar_page(
+    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, mode: str, today: date | None = None
+) -> CalendarPage:
+    """Everything the calendar page shows for one view, from ONE bookings query."""
+    view = view if view in VIEWS else "month"
+    mode = mode if mode in cal.MODES else "money"
+    first, last = view_range(anchor, view)
+    if view == "month":
+        grid = cal.month_days(anchor.year, anchor.month)
+        grid_first, grid_last = grid[0], grid[-1]
+    elif view == "year":
+        grid_first, grid_last = cal.month_days(anchor.year, 1)[0], cal.month_days(anchor.year, 12)[-1]
+    else:
+        grid_first, grid_last = first, last
+    period = load_period(runtime, user_id, tz, grid_first, grid_last)
+    month = week = months = None
+    if view == "month":
+        month = cal.build_month(anchor.year, anchor.month, period.totals, period.equity, mode)
+        title = month.title
+    elif view == "week":
+        week = cal.build_week(first, period.totals, period.equity, mode)
+        title = f"Week of {first:%d %b %Y}"
+    else:
+        months = cal.build_year(anchor.year, period.totals, period.equity, mode)
+        title = str(anchor.year)
+    return CalendarPage(
+        view=view,
+        title=title,
+        first=first,
+        last=last,
+        month=month,
+        week=week,
+        months=months,
+        stats=period_stats(period, first, last, today),
+        curve=equity_curve(period, first, min(last, today) if today else last),
+        period=period,
+    )
+
+
+def export(runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str) -> tuple[str, str]:
+    """(file name, CSV text) of the view's trades ("trades") or daily P&L ("daily")."""
+    first, last = view_range(anchor, view if view in VIEWS else "month")
+    period = load_period(runtime, user_id, tz, first, last)
+    text = trades_csv(period) if kind == "trades" else daily_csv(period)
+    return f"tradeblock-{kind}-{first.isoformat()}-{last.isoformat()}.csv", text

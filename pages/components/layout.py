@@ -20,10 +20,14 @@ THEME_STORE = "theme-applied"
 
 def navbar(user: UserView, csrf: str) -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink("Chart", href="/", active="exact", id="nav-chart"))]
+    links.append(dbc.NavItem(dbc.NavLink("Calendar", href="/calendar", active="exact", id="nav-calendar")))
     if user.role in (Role.ADMIN, Role.TRADER):
         links.append(dbc.NavItem(dbc.NavLink("Blocks", href="/blocks", active="exact", id="nav-blocks")))
     if user.role == Role.ADMIN:
         links.append(dbc.NavItem(dbc.NavLink("Users", href="/admin/users", active="exact", id="nav-admin")))
+        links.append(
+            dbc.NavItem(dbc.NavLink("P&L overview", href="/admin/calendar", active="exact", id="nav-pnl-overview"))
+        )
     links.append(dbc.NavItem(dbc.NavLink("Settings", href="/settings", active="exact", id="nav-settings")))
     logout = html.Form(
         [

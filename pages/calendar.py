@@ -1,0 +1,167 @@
+"""P&L calendar (every signed-in user, their own figures only): a month, week or year of realized
+P&L in money, % of the day's starting equity or R; a day's trades on click; statistics, the equity
+curve with drawdown, open positions, and CSV exports.
+
+Every callback reads the user from the server session (web.auth.current_view); the browser only
+keeps which period is shown. Figures come from engine.portfolio_views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from engine import portfolio_views as pv
+from engine.portfolio import open_positions
+from pages.components import calendar as calc
+from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
+from pages.components.layout import THEME_SWITCH
+from web.auth import READERS, current_runtime, current_view, require_role
+
+dash.register_page(__name__, path="/calendar", title="P&L calendar · Tradeblock", name="Calendar")
+
+DAY_TYPE = "cal-day"
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="cal-anchor"),
+            dcc.Download(id="cal-download"),
+            controls("cal"),
+            dcc.Loading(html.Div(id="cal-body"), type="dot", delay_show=300),
+            dbc.Card(dbc.CardBody(html.Div(id="cal-day-detail", className="small")), class_name="my-3"),
+            html.H2("Statistics", className="h6 mt-3", id="cal-stats-title"),
+            html.Div(id="cal-stats"),
+            dcc.Graph(id="cal-equity", config={"displayModeBar": False}),
+            dbc.Row(
+                [
+                    dbc.Col(html.H2("Open positions", className="h6 mb-0"), width="auto"),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                "Trades CSV",
+                                id="cal-export-trades",
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                                n_clicks=0,
+                                class_name="me-2",
+                            ),
+                            dbc.Button(
+                                "Daily P&L CSV",
+                                id="cal-export-daily",
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                                n_clicks=0,
+                            ),
+                        ],
+                        width="auto",
+                        class_name="ms-auto",
+                    ),
+                ],
+                class_name="align-items-center mt-2 mb-1",
+            ),
+            html.Div(id="cal-positions", className="small"),
+        ]
+    )
+
+
+@callback(
+    Output("cal-anchor", "data"),
+    Input("cal-prev", "n_clicks"),
+    Input("cal-next", "n_clicks"),
+    Input("cal-today", "n_clicks"),
+    State("cal-anchor", "data"),
+    State("cal-view", "value"),
+)
+@require_role(*READERS)
+def navigate(_prev: int, _next: int, _today: int, anchor: Any, view: Any) -> str:
+    return step_anchor(ctx.triggered_id, anchor, view, current_view().timezone)
+
+
+@callback(
+    Output("cal-title", "children"),
+    Output("cal-body", "children"),
+    Output("cal-stats", "children"),
+    Output("cal-equity", "figure"),
+    Input("cal-anchor", "data"),
+    Input("cal-view", "value"),
+    Input("cal-mode", "value"),
+    Input(THEME_SWITCH, "value"),
+)
+@require_role(*READERS)
+def show_calendar(anchor: Any, view: Any, mode: Any, dark: Any) -> tuple[Any, ...]:
+    if parse_day(anchor) is None:
+        return no_update, no_update, no_update, no_update  # navigate() sets the anchor first
+    me = current_view()
+    today = today_for(me.timezone)
+    page = pv.calendar_page(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today,
+                            str(mode), today)  # fmt: skip
+    mode = mode if mode in calc.MODE_LABELS else "money"
+    return page.title, render(page, mode, DAY_TYPE), calc.stats_panel(page.stats), calc.equity_figure(page.curve, dark)
+
+
+@callback(
+    Output("cal-day-detail", "children"),
+    Input({"type": DAY_TYPE, "day": ALL}, "n_clicks"),
+)
+@require_role(*READERS)
+def show_day(_clicks: list[int]) -> Any:
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
+        return html.Span("Click a day to list its trades.", className="text-body-secondary")
+    day = parse_day(trigger.get("day"))
+    if day is None:
+        return no_update
+    me = current_view()
+    return calc.day_table(day, pv.day_trades(current_runtime(), me.id, me.timezone, day))
+
+
+@callback(Output("cal-positions", "children"), Input("cal-anchor", "data"))
+@require_role(*READERS)
+def show_positions(_anchor: Any) -> Any:
+    positions = open_positions(current_runtime(), current_view().id)
+    if not positions:
+        return html.Span("No open positions.", className="text-body-secondary")
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("Block", "Symbol", "Side", "Amount", "Entry", "Last", "Unrealized")])
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(f"#{p.block_id}"),
+                html.Td(p.symbol),
+                html.Td(p.side.value),
+                html.Td(f"{p.amount.normalize():f}"),
+                html.Td(f"{p.entry_average.normalize():f}"),
+                html.Td(f"{p.last_price.normalize():f}" if p.last_price is not None else "—"),
+                html.Td(calc.fmt_money(p.unrealized_pnl)),
+            ]
+        )
+        for p in positions
+    ]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", id="positions")
+
+
+@callback(
+    Output("cal-download", "data"),
+    Input("cal-export-trades", "n_clicks"),
+    Input("cal-export-daily", "n_clicks"),
+    State("cal-anchor", "data"),
+    State("cal-view", "value"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def export_csv(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update
+    kind = "trades" if ctx.triggered_id == "cal-export-trades" else "daily"
+    me = current_view()
+    anchor_day = parse_day(anchor) or today_for(me.timezone)
+    name, text = pv.export(current_runtime(), me.id, me.timezone, str(view), anchor_day, kind)
+    return dcc.send_string(text, name)
