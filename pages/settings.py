@@ -67,7 +67,7 @@ def _live_form() -> dbc.Card:
                 _field("Name", dbc.Input(id="live-name", placeholder="e.g. Binance main", maxLength=acc.NAME_MAX), 6),
                 _field(
                     "Exchange (ccxt id)",
-                    dcc.Dropdown(id="live-exchange", options=list(acc.live_exchanges()), placeholder="binance"),
+                    dcc.Dropdown(id="live-exchange", options=list(acc.live_exchanges()), placeholder="type to search…"),
                     6,
                 ),
                 _field("API key", dbc.Input(id="live-key", autoComplete="off"), 4),
