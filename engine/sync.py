@@ -41,7 +41,7 @@ from engine.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unkn
 from engine.jobs import source
 from engine.precision import to_decimal
 from engine.runtime import Runtime
-from engine.states import ccxt_status_to_event, transition_order
+from engine.states import ccxt_status_to_event, is_order_terminal, transition_order
 from engine.sync_screen import FULL_PASS_TICKS, needs_attention
 from engine.venues import TradingState, engine_clock, trading_state, venue_for
 
@@ -183,7 +183,8 @@ class AccountSync:
         live rows as they were before (for the screening of blocks)."""
         with self.sessions() as s:
             rows = live_order_rows(s, self.account.id)
-        sent = [row.client_order_id for row in rows if row.status is not OrderStatus.INITIALIZED]
+            sent = [row.client_order_id for row in rows if row.status is not OrderStatus.INITIALIZED]
+            self._remember_symbols(s, sent)
         self.report.orders_checked += len(sent)
         found = {o.client_order_id: o for o in self.venue.fetch_orders_by_client_ids(sent)} if sent else {}
         resend = [row.id for row in rows if row.status is OrderStatus.INITIALIZED]
@@ -207,6 +208,18 @@ class AccountSync:
         for order_id in sorted(resend):
             executor.send(order_id)
         return rows
+
+    def _remember_symbols(self, s: Session, client_order_ids: list[str]) -> None:
+        """Tell a venue that looks orders up per market (ccxt: `remember_symbols`) each order's symbol."""
+        remember = getattr(self.venue, "remember_symbols", None)
+        if remember is None or not client_order_ids:
+            return
+        query = (
+            select(Order.client_order_id, Block.symbol)
+            .join(Block, Block.id == Order.block_id)
+            .where(Block.account_id == self.account.id, Order.client_order_id.in_(client_order_ids))
+        )
+        remember({row.client_order_id: row.symbol for row in s.execute(query)})
 
     def _prices(self, symbols: list[str]) -> dict[str, Decimal]:
         feed = source(self.runtime, self.account.exchange)
@@ -265,6 +278,8 @@ class AccountSync:
                 .group_by(Order.id, Order.client_order_id, Order.filled)
             ).all()
         wanted = [cid for cid, filled, count in rows if filled and filled > 0 and count == 0]
+        with self.sessions() as s:
+            self._remember_symbols(s, wanted)
         return [o for o in self.venue.fetch_orders_by_client_ids(wanted) if o.filled > 0] if wanted else []
 
     def _record_fills(self) -> None:
@@ -282,6 +297,9 @@ class AccountSync:
         trades = [t for t in trades if t.client_order_id in wanted]
         if trades:
             self.report.fills_recorded += record_fills(self.sessions, trades)
+            repriced = fees_from_fills(self.sessions, {t.client_order_id for t in trades})
+            if repriced:
+                self._settled(repriced)  # the trades' fees and P&L with the fees just learned
 
 
 def _differs(row: LiveOrder, found: dict[str, VenueOrder]) -> bool:
@@ -346,6 +364,25 @@ def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade]) -> i
             seen.add((order.id, t.id))
             added += 1
     return added
+
+
+def fees_from_fills(sessions: sessionmaker[Session], client_order_ids: set[str]) -> set[int]:
+    """Finished orders take the fees of their recorded fills when those are higher: a venue whose order
+    queries carry no commission (binance spot) reports a stop that filled with fee 0, its fills have
+    the fee. Returns the ids of the blocks whose orders changed (to be settled again)."""
+    changed: set[int] = set()
+    with sessions.begin() as s:
+        for order in s.scalars(select(Order).where(Order.client_order_id.in_(client_order_ids))):
+            if not is_order_terminal(order.status):
+                continue  # a live order keeps the venue's word (the next lookup would undo it)
+            fills = list(s.scalars(select(Fill).where(Fill.order_id == order.id).order_by(Fill.id)))
+            if not fills:
+                continue
+            total = sum((f.fee for f in fills if f.fee_currency == fills[0].fee_currency), Decimal(0))
+            if total > order.fee:
+                order.fee = total
+                changed.add(order.block_id)
+    return changed
 
 
 def _trade_views(s: Session, block_ids: set[int]) -> dict[int, tuple[Side, TradeView]]:

@@ -109,6 +109,7 @@ class CcxtTradingVenue:
         market = self._market(req.symbol)
         args = self._order_args(req, market)
         sent = _as_sent(req, args, contract_size(market))
+        self._symbols[req.client_order_id] = req.symbol  # a lost answer is then looked up in its market
         try:
             for attempt in self._retrying():
                 with attempt:
@@ -196,6 +197,13 @@ class CcxtTradingVenue:
                 if order is not None:
                     found[cid] = order
         return [found[cid] for cid in wanted if cid in found]
+
+    def remember_symbols(self, symbols: dict[str, str]) -> None:
+        """Client order id -> symbol, from the engine's records: a fresh venue (after a restart) then
+        looks orders up in their market. Without it, `fetch_orders_by_client_ids` falls back to the
+        open orders of every market, which binance spot refuses (ccxt's warnWithoutSymbol) and which
+        misses orders that filled or were canceled meanwhile."""
+        self._symbols.update(symbols)
 
     def fetch_my_trades(self, symbol: str | None = None, since: int | None = None) -> list[VenueTrade]:
         params: dict[str, Any] = {} if symbol is not None else {"type": self.market_type}
