@@ -69,8 +69,12 @@ def install_venue(runtime: Runtime, account_id: int, venue: TradingVenue) -> Non
 
 
 def venue_for(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
-    """The account's venue, built on first use."""
+    """The account's venue, built on first use. A live account switched off or disabled (the
+    settings page, perhaps in another process) loses its cached venue and is refused."""
     state = trading_state(runtime)
+    if account.kind is AccountKind.LIVE and (not account.live_enabled or account.disabled):
+        state.venues.pop(account.id, None)
+        raise VenueNotReadyError(f"live trading is switched off for account {account.name!r}")
     venue = state.venues.get(account.id)
     if venue is None:
         venue = _build(runtime, account)

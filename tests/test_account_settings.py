@@ -303,3 +303,24 @@ def test_a_changed_password_is_hashed_with_scrypt_and_signs_in(runtime: Runtime,
     assert check_password_hash(stored, "a brand new one")
     assert check_login(runtime, "ana", "a brand new one") is not None
     assert check_login(runtime, "ana", PASSWORD) is None
+
+
+def test_switching_live_trading_off_or_disabling_drops_the_engines_venue(runtime: Runtime, users: dict) -> None:
+    from engine.venues import VenueNotReadyError, install_venue, reset_trading_state, trading_state, venue_for
+
+    reset_trading_state(runtime)
+    made = live(runtime, users["alice"])
+    acc.set_live_enabled(runtime, users["alice"], made.id, True)
+    stand_in = object()
+    install_venue(runtime, made.id, stand_in)  # type: ignore[arg-type]
+
+    def row() -> ExchangeAccount:
+        with runtime.sessions() as session:
+            return session.get(ExchangeAccount, made.id)
+
+    assert venue_for(runtime, row()) is stand_in
+    acc.set_live_enabled(runtime, users["alice"], made.id, False)
+    with pytest.raises(VenueNotReadyError, match="switched off"):
+        venue_for(runtime, row())
+    assert made.id not in trading_state(runtime).venues
+    reset_trading_state(runtime)
