@@ -19,11 +19,12 @@ from binance_spot_sim import BinanceSpotSim
 from ccxt_replay import fixture, fixture_markets
 from sqlalchemy import select
 
-from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, TradeStatus
+from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, TradeStatus
 from db.models import Block, ExchangeAccount
 from engine.account_settings import add_live, set_live_enabled
 from engine.exchanges.ccxt_adapter import CcxtExchange
 from engine.exchanges.ccxt_trading import CcxtTradingVenue
+from engine.exchanges.trading import OrderRequest, OrderSide
 from engine.markets import sync_markets
 from engine.runtime import Runtime
 from engine.sync import recover, sync_tick
@@ -207,7 +208,7 @@ def test_cancel_with_close_positions_sells_at_market(desk: Desk) -> None:
     assert [(t.status, t.close_reason, t.exit_average) for t in trades] == [
         (TradeStatus.CLOSED, CloseReason.CANCEL, D(101))
     ] * 2
-    assert block_of(sessions, block_id).status in (BlockStatus.CLOSED, BlockStatus.CANCELED)
+    assert block_of(sessions, block_id).status is BlockStatus.CLOSED
     assert sim.open_orders() == []
     assert [sim.by_client_id(f"tb{block_id}-{i}-sl-1")["status"] for i in (0, 1)] == ["CANCELED"] * 2
     assert (sim.free["LTC"], sim.locked["LTC"]) == (0, 0)
@@ -229,6 +230,7 @@ def test_cancel_without_closing_withdraws_resting_entries_and_keeps_positions(de
 
     cancel_block(desk.runtime, desk.user_id, filled, close_positions=False)  # nothing unfilled: positions stay
     assert [t.status for t in trades_of(sessions, filled)] == [TradeStatus.OPEN] * 2
+    assert block_of(sessions, filled).status is BlockStatus.ACTIVE
     assert set(stops_on_venue(desk)) == {f"tb{filled}-{i}-sl-1" for i in (0, 1)}
     assert_db_is_venue(desk, filled)
 
@@ -296,3 +298,45 @@ def test_an_outage_longer_than_the_venue_retries_is_placed_by_a_later_tick(desk:
     assert sim.posts[entry] == 1
     assert [t.entry_filled for t in trades_of(desk.runtime.sessions, block_id)] == [D(1), D(1)]
     assert_db_is_venue(desk, block_id)
+
+
+def test_a_stop_that_filled_while_the_engine_was_down_is_booked_after_a_restart(desk: Desk) -> None:
+    sessions, sim = desk.runtime.sessions, desk.sim
+    block_id = long_block(desk)
+    desk.restart()  # the new venue has never seen these orders
+    assert sorted(sim.move_price("94.5")) == [f"tb{block_id}-{i}-sl-1" for i in (0, 1)]
+    assert recover(desk.runtime).errors == []
+    trades = trades_of(sessions, block_id)
+    loss = D("-5.5") - D("0.1") - D("0.0945")  # each: 1 @ 100 in, 1 @ 94.5 out, 0.1% commission both ways
+    assert [(t.status, t.close_reason, t.realized_pnl) for t in trades] == [
+        (TradeStatus.CLOSED, CloseReason.STOP, loss)
+    ] * 2
+    assert block_of(sessions, block_id).status is BlockStatus.CLOSED
+    assert not [r for r in sim.requests if r.path == "/api/v3/openOrders"]  # looked up per market, by client id
+    assert max(sim.posts.values()) == 1
+    assert_db_is_venue(desk, block_id)
+
+
+def test_the_simulator_refuses_as_binance_does_and_ccxt_raises_accordingly(desk: Desk) -> None:
+    block_id = long_block(desk)
+    stop = f"tb{block_id}-0-sl-1"
+    client = desk.venue.client
+    with pytest.raises(ccxt.InvalidOrder, match=r"-2010.*Duplicate order sent"):
+        client.create_order(SYMBOL, "limit", "sell", 1, 94.05, {"clientOrderId": stop, "triggerPrice": 95})
+    with pytest.raises(ccxt.OrderNotFound, match="-2013"):
+        client.fetch_order(None, SYMBOL, {"origClientOrderId": "tb-never-sent"})
+    with pytest.raises(ccxt.OrderNotFound, match="-2011"):
+        client.cancel_order(None, SYMBOL, {"origClientOrderId": f"tb{block_id}-0-entry-1"})  # filled: unknown
+    with pytest.raises(ccxt.InvalidOrder, match="would trigger immediately"):
+        client.create_order(SYMBOL, "limit", "sell", 1, 100, {"clientOrderId": "tb-x", "triggerPrice": 101})
+    with pytest.raises(ccxt.InsufficientFunds):
+        client.create_order(SYMBOL, "market", "buy", 1000, None, {"clientOrderId": "tb-big"})
+    # Through the venue, the taken client id means the order exists: it is returned, not doubled.
+    again = desk.venue.create_order(_stop_request(stop))
+    assert (again.client_order_id, again.status.value, again.amount) == (stop, "open", D(1))
+    assert len(desk.sim.open_orders()) == 2
+    assert_db_is_venue(desk, block_id)
+
+
+def _stop_request(cid: str) -> OrderRequest:
+    return OrderRequest(cid, SYMBOL, OrderSide.SELL, OrderType.STOP_MARKET, D(1), None, D(95))
