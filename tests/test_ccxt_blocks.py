@@ -19,7 +19,7 @@ from binance_spot_sim import BinanceSpotSim
 from ccxt_replay import fixture, fixture_markets
 from sqlalchemy import select
 
-from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, TradeStatus
+from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, TradeStatus
 from db.models import Block, ExchangeAccount
 from engine.account_settings import add_live, set_live_enabled
 from engine.exchanges.ccxt_adapter import CcxtExchange
@@ -151,11 +151,14 @@ def test_a_market_block_is_filled_and_each_trade_protected_once(desk: Desk) -> N
     block = block_of(desk.runtime.sessions, block_id)
     assert block.status is BlockStatus.ACTIVE
     assert block.last_error is None
+    assert block.protection_mode is ProtectionMode.STOP_RESTS  # spot: the stop rests, the engine takes profit
     trades = trades_of(desk.runtime.sessions, block_id)
     assert [(t.status, t.entry_filled, t.entry_average) for t in trades] == [(TradeStatus.OPEN, D(1), D(100))] * 2
     entries = [f"tb{block_id}-{t.index}-entry-1" for t in trades]
     stops = [f"tb{block_id}-{t.index}-sl-1" for t in trades]
     assert stops_on_venue(desk) == {cid: (D(1), D(95)) for cid in stops}
+    # LTC/USDT has no STOP_LOSS (stop-market): a stop-limit whose limit is 1% past the trigger.
+    assert {desk.sim.by_client_id(cid)["price"] for cid in stops} == {"94.05000000"}
     assert {cid: desk.sim.posts[cid] for cid in entries + stops} == dict.fromkeys(entries + stops, 1)
     assert (desk.sim.free["LTC"], desk.sim.locked["LTC"]) == (0, 2)  # both stops lock exactly the position
     assert_db_is_venue(desk, block_id)
@@ -164,7 +167,6 @@ def test_a_market_block_is_filled_and_each_trade_protected_once(desk: Desk) -> N
 def test_a_target_is_taken_at_market_and_the_last_stop_closes_the_block(desk: Desk) -> None:
     sessions, sim = desk.runtime.sessions, desk.sim
     block_id = long_block(desk)
-    first, second = trades_of(sessions, block_id)
 
     sim.move_price("105")  # target 1: nothing rests there (STOP_RESTS), the engine sees it in the ticker
     report = sync_tick(desk.runtime)
