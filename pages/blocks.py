@@ -28,7 +28,7 @@ REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"
 CANCEL, MODAL, KEEP, CLOSE, BACK = "blocks-cancel", "cancel-modal", "cancel-keep", "cancel-close", "cancel-back"
 COLUMNS: list[dict[str, Any]] = [
-    {"field": "block_id", "headerName": "Block", "width": 90, "checkboxSelection": True},
+    {"field": "block_id", "headerName": "Block", "width": 100},
     {"field": "symbol", "width": 120},
     {"field": "side", "width": 80},
     {"field": "block_status", "headerName": "Status", "width": 100},
@@ -124,7 +124,10 @@ def layout(**_query: Any) -> html.Div:
                 columnDefs=COLUMNS,
                 rowData=[],
                 getRowId="params.data.row_id",
-                dashGridOptions={"rowSelection": "single", "animateRows": False},
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow", "checkboxes": True, "enableClickSelection": True},
+                    "animateRows": False,
+                },
                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
                 style={"height": "65vh"},
             ),

@@ -104,13 +104,15 @@ def keep_drawings(view: dict | None, relayout: dict | None, stored: dict | None,
     runtime, user = current_runtime(), current_view()
     same = (stored or {}).get("series_id") == series_id
     try:
-        if ctx.triggered_id == "chart-view" or not same:
-            if same:
-                return no_update
-            return {"series_id": series_id, "shapes": desk.drawings(runtime, user.id, series_id)}
-        edited = _edited(relayout or {}, (sent or {}).get("names") or [], (stored or {}).get("shapes") or [])
-        if edited is None:
+        if ctx.triggered_id == "chart-view" and same:
             return no_update
+        # A drawing may come before the stored ones were loaded: load them first, then apply it.
+        current = (stored or {}).get("shapes") or [] if same else desk.drawings(runtime, user.id, series_id)
+        edited = None
+        if ctx.triggered_id != "chart-view":
+            edited = _edited(relayout or {}, (sent or {}).get("names") or [], current)
+        if edited is None:
+            return no_update if same else {"series_id": series_id, "shapes": current}
         return {"series_id": series_id, "shapes": desk.keep_drawings(runtime, user.id, series_id, edited)}
     except charts.NotWatchedError:
         return no_update

@@ -41,7 +41,7 @@ FIELDS = {
     TIMEOUT: "entry_timeout_s",
     DURATION: "max_duration_s",
 }
-DEFAULT_ROWS = [0, 1]
+DEFAULT_ROWS = [0]  # one target to start with; "+ target" adds more
 _TARGET_FIELD = re.compile(r"targets\[(\d+)\](?:\.(price|share))?$")
 _LOCAL: dict[str, Any] = {"persistence": True, "persistence_type": "local"}
 SIZE_MODES = [

@@ -17,7 +17,7 @@ from typing import Any
 
 from dash import Patch
 
-from engine.block_queries import ChartOverlays
+from engine.block_queries import ChartOverlays, OverlayLine
 
 FILLS_TRACE = 2
 COLORS = {"entry": "#0d6efd", "stop": "#dc3545", "target": "#198754"}
@@ -51,10 +51,19 @@ def _line(name: str, price: float, color: str, dash: str, text: str, editable: b
     }
 
 
+def _block_name(line: OverlayLine) -> str:
+    """tb-block-7-entry, tb-block-7-stop-95 (a stop moved to break-even is a second line), tb-block-7-target-0."""
+    if line.role == "target":
+        return f"{BLOCK_PREFIX}{line.block_id}-target-{line.index}"
+    if line.role == "stop":
+        return f"{BLOCK_PREFIX}{line.block_id}-stop-{format(line.price.normalize(), 'f')}"
+    return f"{BLOCK_PREFIX}{line.block_id}-{line.role}"
+
+
 def block_shapes(overlays: ChartOverlays) -> list[dict]:
     return [
         _line(
-            f"{BLOCK_PREFIX}{ln.block_id}-{ln.role}-{ln.index if ln.index is not None else ln.price}",
+            _block_name(ln),
             float(ln.price),
             COLORS[ln.role],
             "solid" if ln.filled else "dash",
