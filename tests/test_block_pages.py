@@ -21,7 +21,19 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import delete, func, select
 
 from db.enums import BlockStatus, Role
-from db.models import Block, Drawing, Fill, Order, Trade
+from db.models import (
+    Block,
+    Drawing,
+    ExchangeAccount,
+    Fill,
+    Order,
+    PaperAccount,
+    PaperBalance,
+    PaperFeedCursor,
+    PaperFill,
+    PaperOrder,
+    Trade,
+)
 from engine import desk as engine_desk
 from engine.exchanges.demo import DemoExchange
 from engine.markets import sync_markets
@@ -74,11 +86,15 @@ def base_url(app: Dash) -> Iterator[str]:
 
 @pytest.fixture
 def runtime(app: Dash) -> Runtime:
-    """The app's runtime with no blocks left from an earlier test (users and candles stay)."""
+    """The app's runtime with no blocks, accounts or drawings left from an earlier test (users and
+    candles stay); the form opens a fresh paper account. SQLite reuses freed ids, so the venues
+    cached by account id go too."""
     rt = app_runtime(app)
+    models = (Fill, Order, Trade, Block, ExchangeAccount, PaperFill, PaperOrder, PaperFeedCursor, PaperBalance)
     with rt.sessions.begin() as s:
-        for model in (Fill, Order, Trade, Block, Drawing):
+        for model in (*models, PaperAccount, Drawing):
             s.execute(delete(model))
+    reset_trading_state(rt)
     return rt
 
 
@@ -298,9 +314,14 @@ def test_screenshots_in_the_dark_theme(browser: Browser, base_url: str, runtime:
     try:
         page = new_page(browser)
         sign_in(page, base_url, "trader")
-        fill_form(page, "35000", "34500", ("36000", "37000"))
+        # A market entry fills at once: a solid entry line at its price and a marker per fill.
+        page.select_option("#bf-entry-type", "market")
+        fill_form(page, "", "35000", ("36000", "37000"))
         page.click("#bf-submit")
         expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
+        page.wait_for_function(f"{GD}.data[2].x.length === 2", timeout=10_000)
+        wait_for_shape(page, "s.name.endsWith('-entry') && s.line.dash === 'solid'")
+        page.select_option("#bf-entry-type", "limit")
         fill_form(page, "35200", "34800", ("35800", "36400"))
         expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
         wait_for_shape(page, "s.name === 'tb-preview-entry' && s.y0 === 35200")

@@ -80,17 +80,15 @@ def preview_shapes(preview: dict | None) -> list[dict]:
     if not preview:
         return []
     shapes = []
-    for role, key in (("entry", "entry"), ("stop", "stop")):
-        if preview.get(key) is not None:
-            label = f"{role} {preview[key]:g}" if isinstance(preview[key], float) else f"{role}"
-            shapes.append(_line(f"{PREVIEW_PREFIX}{role}", preview[key], COLORS[role], "dot", label, True, "start"))
+    for role in ("entry", "stop"):
+        price = preview.get(role)
+        if isinstance(price, int | float):
+            label = f"new {role} {price:g}"
+            shapes.append(_line(f"{PREVIEW_PREFIX}{role}", price, COLORS[role], "dot", label, True, "start"))
     for i, price in enumerate(preview.get("targets") or []):
-        if price is not None:
-            shapes.append(
-                _line(
-                    f"{PREVIEW_PREFIX}target-{i}", price, COLORS["target"], "dot", f"T{i + 1} {price:g}", True, "start"
-                )
-            )
+        if isinstance(price, int | float):
+            label = f"new T{i + 1} {price:g}"
+            shapes.append(_line(f"{PREVIEW_PREFIX}target-{i}", price, COLORS["target"], "dot", label, True, "start"))
     return shapes
 
 
