@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from engine.pnl_days import DayTotal
+from engine.pnl_days import WIDE, DayTotal
 from engine.precision import wide_context
 
-ZERO = Decimal(0)
+ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 MODES = ("money", "percent", "r")
 ROBUST_PERCENTILE = 0.9
 ROBUST_MIN_DAYS = 5
@@ -82,8 +82,7 @@ class Month:
 def percent(pnl: Decimal, equity: Decimal | None) -> Decimal | None:
     if equity is None or equity <= 0:
         return None
-    with wide_context():
-        return pnl / equity * 100
+    return WIDE.multiply(WIDE.divide(pnl, equity), HUNDRED)
 
 
 def robust_scale(values: Iterable[Decimal | None]) -> Decimal:
@@ -102,8 +101,7 @@ def intensity(value: Decimal | None, scale: Decimal) -> float:
     """Signed intensity in [-1, 1]; symmetric: intensity(-v) == -intensity(v)."""
     if value is None or value == 0 or scale <= 0:
         return 0.0
-    with wide_context():
-        magnitude = min(abs(value) / scale, Decimal(1))
+    magnitude = min(WIDE.divide(abs(value), scale), ONE)
     return float(magnitude) if value > 0 else -float(magnitude)
 
 
@@ -149,33 +147,22 @@ def cells_for(
     first, last = period
     raw = []
     for d in days:
-        total = totals.get(d)
-        pnl = total.pnl if total else ZERO
-        start = equity.get(d)
-        raw.append((d, total, pnl, percent(pnl, start) if total else None, start))
-    inside = [(d, t, p, pct) for d, t, p, pct, _ in raw if first <= d <= last and t is not None]
-    by_mode = {"money": [p for _, _, p, _ in inside], "percent": [x for *_, x in inside]}
-    by_mode["r"] = [t.r for _, t, _, _ in inside if t is not None]
-    scale = robust_scale(by_mode.get(mode, by_mode["money"]))
+        total, start = totals.get(d), equity.get(d)
+        if total is None:
+            raw.append((d, None, None, start, None))
+            continue
+        pct = percent(total.pnl, start)
+        value = total.pnl if mode not in ("percent", "r") else pct if mode == "percent" else total.r
+        raw.append((d, total, pct, start, value))
+    scale = robust_scale(v for d, t, _, _, v in raw if t is not None and first <= d <= last)
     cells = []
-    for d, total, pnl, pct, start in raw:
-        r = total.r if total else None
-        value = {"money": pnl, "percent": pct, "r": r}.get(mode, pnl)
-        trades = total.trades if total else 0
-        level = intensity(value, scale) if total is not None and (trades or pnl) else 0.0
-        cells.append(
-            DayCell(
-                day=d,
-                in_period=first <= d <= last,
-                pnl=pnl,
-                pct=pct,
-                r=r,
-                trades=trades,
-                fees=total.fees if total else ZERO,
-                start_equity=start,
-                intensity=level,
-            )
-        )
+    for d, total, pct, start, value in raw:
+        inside = first <= d <= last
+        if total is None:
+            cells.append(DayCell(d, inside, ZERO, None, None, 0, ZERO, start, 0.0))
+            continue
+        level = intensity(value, scale) if total.trades or total.pnl else 0.0
+        cells.append(DayCell(d, inside, total.pnl, pct, total.r, total.trades, total.fees, start, level))
     return cells
 
 
@@ -204,6 +191,10 @@ def build_month(
     year: int, month: int, totals: dict[date, DayTotal], equity: dict[date, Decimal | None], mode: str = "money"
 ) -> Month:
     cells = cells_for(month_days(year, month), totals, equity, mode, month_range(year, month))
+    return _month_of(year, month, cells)
+
+
+def _month_of(year: int, month: int, cells: list[DayCell]) -> Month:
     weeks = tuple(_week(cells[i : i + 7]) for i in range(0, len(cells), 7))
     inside = [c for c in cells if c.in_period]
     with wide_context():
@@ -238,22 +229,15 @@ def build_year(
     year: int, totals: dict[date, DayTotal], equity: dict[date, Decimal | None], mode: str = "money"
 ) -> list[Month]:
     """Twelve months; their colours share the YEAR's scale, so months compare with each other."""
-    year_cells = {
-        c.day: c for c in cells_for(_year_days(year), totals, equity, mode, (date(year, 1, 1), date(year, 12, 31)))
-    }
+    grid = [*cal_days(month_days(year, 1)[0], month_days(year, 12)[-1])]
+    by_day = {c.day: c for c in cells_for(grid, totals, equity, mode, (date(year, 1, 1), date(year, 12, 31)))}
     months = []
     for m in range(1, 13):
-        month = build_month(year, m, totals, equity, mode)
-        weeks = tuple(replace(w, cells=tuple(_rescaled(c, year_cells) for c in w.cells)) for w in month.weeks)
-        months.append(replace(month, weeks=weeks))
+        first, last = month_range(year, m)
+        cells = [by_day[d] if first <= d <= last else replace(by_day[d], in_period=False) for d in month_days(year, m)]
+        months.append(_month_of(year, m, cells))
     return months
 
 
-def _year_days(year: int) -> list[date]:
-    start = date(year, 1, 1)
-    return [start + timedelta(days=i) for i in range((date(year + 1, 1, 1) - start).days)]
-
-
-def _rescaled(cell: DayCell, year_cells: dict[date, DayCell]) -> DayCell:
-    other = year_cells.get(cell.day)
-    return cell if other is None or not cell.in_period else replace(cell, intensity=other.intensity)
+def cal_days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

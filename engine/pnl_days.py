@@ -15,10 +15,11 @@ SQLite connection (SQLite's own SUM would turn the stored decimal text into doub
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,11 +28,14 @@ from sqlalchemy.orm import Session
 
 from db.enums import OrderRole, Side
 from db.models import Block, Fill, Trade
-from engine.precision import wide_context
+from engine.precision import WIDE_PRECISION, wide_context
 
 ZERO = Decimal(0)
 DAY_MS = 86_400_000
 EPOCH = date(1970, 1, 1)
+# One context object, used by method (Context.add...) in hot loops: entering a `localcontext` per
+# value cost more than the arithmetic. 60 digits keep sums of 18-decimal money exact.
+WIDE = Context(prec=WIDE_PRECISION)
 EXIT_ROLES = (OrderRole.TP.value, OrderRole.SL.value, OrderRole.EXIT.value)
 
 
@@ -69,10 +73,11 @@ def _offset_ms(ts_ms: int, tz: ZoneInfo) -> int:
     return int(offset.total_seconds() * 1000) if offset is not None else 0
 
 
-def offset_segments(start_ms: int, end_ms: int, tz: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=512)  # pure (zoneinfo's data does not change while the process runs)
+def offset_segments(start_ms: int, end_ms: int, tz: str) -> tuple[tuple[int, int], ...]:
     """[(from_ms, offset_ms), ...]: the zone's UTC offset over [start_ms, end_ms), one entry per
     change. Offsets are sampled every 12 hours (zones change at most once in that time); a change
-    is then located to the second by bisection."""
+    is then located to the millisecond by bisection."""
     info = zone(tz)
     step = DAY_MS // 2
     segments = [(start_ms, _offset_ms(start_ms, info))]
@@ -87,10 +92,10 @@ def offset_segments(start_ms: int, end_ms: int, tz: str) -> list[tuple[int, int]
                 low, high = (mid, high) if _offset_ms(mid, info) == before else (low, mid)
             segments.append((high, after))
         at = nxt
-    return segments
+    return tuple(segments)
 
 
-def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
+def local_day_sql(column: str, segments: Sequence[tuple[int, int]]) -> str:
     """SQL text of the local day number of a UTC-ms integer column, given `offset_segments`."""
     if len(segments) == 1:
         offset = str(segments[0][1])
@@ -100,7 +105,7 @@ def local_day_sql(column: str, segments: list[tuple[int, int]]) -> str:
     return f"(({column} + {offset}) / {DAY_MS})"
 
 
-def _pairs(segments: list[tuple[int, int]]) -> Iterable[tuple[tuple[int, int], tuple[int, int]]]:
+def _pairs(segments: Sequence[tuple[int, int]]) -> Iterable[tuple[tuple[int, int], tuple[int, int]]]:
     # (next segment's start, this segment's offset): "before the change, the old offset".
     return zip(segments[1:], segments[:-1], strict=True)
 
@@ -120,8 +125,7 @@ class _DecimalSum:
 
     def step(self, value: Any) -> None:
         if value is not None:
-            with wide_context():
-                self.total = (self.total or ZERO) + Decimal(str(value))
+            self.total = WIDE.add(self.total or ZERO, Decimal(str(value)))
 
     def finalize(self) -> str | None:
         return None if self.total is None else format(self.total, "f")
@@ -167,8 +171,7 @@ class Booking:
         """The day's P&L of this trade in R (P&L / money at risk); None without a risk."""
         if self.risk is None or self.risk <= 0:
             return None
-        with wide_context():
-            return self.pnl / self.risk
+        return self.pnl / self.risk  # R is a ratio for display and sums: 28 digits are plenty
 
 
 def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: date) -> dict[int, list[Booking]]:
@@ -177,6 +180,11 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
     start_ms, end_ms = day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz)
     day_no = literal_column(local_day_sql(f"{Fill.__tablename__}.ts", offset_segments(start_ms, end_ms, tz)))
     is_exit = Fill.role.in_(EXIT_ROLES)
+    # SQLite would walk the ts index over every user's fills of the period (100 users: 100x the
+    # rows); "+ts" hides that index, so it goes user -> blocks -> trades -> fills by their indexes.
+    # PostgreSQL's planner picks the user-first plan from its statistics by itself.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    ts = literal_column(f"+{Fill.__tablename__}.ts") if sqlite else Fill.ts
     query = (
         select(
             Block.user_id,
@@ -197,13 +205,23 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
         .select_from(Fill)
         .join(Trade, Trade.id == Fill.trade_id)
         .join(Block, Block.id == Trade.block_id)
-        .where(and_(Block.user_id.in_(user_ids), Fill.ts >= start_ms, Fill.ts < end_ms))
+        .where(and_(Block.user_id.in_(user_ids), ts >= start_ms, ts < end_ms))
         .group_by(Block.user_id, literal_column("day_no"), Trade.id, Block.id)
         .order_by(literal_column("day_no"), Trade.id)
     )
     out: dict[int, list[Booking]] = {uid: [] for uid in user_ids}
-    for row in session.execute(query):
+    conn = session.connection()
+    if not sqlite:
+        # PostgreSQL's default random_page_cost (4, spinning disks) makes it hash-join a sequential
+        # scan of ALL trades rather than follow the user's blocks -> trades -> fills by index:
+        # 10x slower on 250,000 trades (docs/benchmarks.md). 1.1 is the usual SSD/cached value;
+        # SET LOCAL ends with this read's transaction.
+        conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+    shares: dict[int, Decimal | None] = {}  # trade id -> its risk: a trade books on a few days
+    for row in conn.execute(query):  # Core rows: no ORM overhead per row
         uid, number, trade_id, block_id, symbol, side, risk, total, amount, entry_avg, exit_avg, pnl, fees, exits = row
+        if trade_id not in shares:
+            shares[trade_id] = _risk_share(risk, total, amount)
         out[uid].append(
             Booking(
                 day=day_from_number(number),
@@ -214,7 +232,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
                 pnl=as_decimal(pnl),
                 fees=as_decimal(fees),
                 exits=int(exits or 0),
-                risk=_risk_share(risk, total, amount),
+                risk=shares[trade_id],
                 entry_average=entry_avg,
                 exit_average=exit_avg,
                 amount=amount,
@@ -226,8 +244,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
 def _risk_share(risk: Decimal | None, total: Decimal | None, amount: Decimal | None) -> Decimal | None:
     if risk is None or not total or amount is None:
         return None
-    with wide_context():
-        return risk * amount / total
+    return risk * amount / total  # a display figure (R): the default 28 digits are plenty
 
 
 # --- days (pure) ---

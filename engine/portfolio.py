@@ -56,6 +56,8 @@ def sync_balances(runtime: Runtime) -> PortfolioReport:
     with runtime.sessions() as s:
         accounts = list(s.scalars(select(ExchangeAccount).order_by(ExchangeAccount.id)))
     for account in accounts:
+        if getattr(account, "disabled", False):  # switched off in the settings: not asked
+            continue
         report.accounts += 1
         try:
             balances = venue_for(runtime, account).fetch_balance()

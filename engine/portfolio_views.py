@@ -62,9 +62,10 @@ def closes(session: Session, user_ids: list[int], first: date, last: date) -> di
             .group_by(EquitySnapshot.user_id)
         )
     )
-    edges = {(uid, d) for uid, d in session.execute(near) if d is not None}
+    conn = session.connection()
+    edges = {(uid, d) for uid, d in conn.execute(near) if d is not None}
     wanted = and_(EquitySnapshot.day >= first, EquitySnapshot.day <= last)
-    rows = session.execute(
+    rows = conn.execute(
         select(EquitySnapshot.user_id, EquitySnapshot.day, EquitySnapshot.equity).where(
             EquitySnapshot.user_id.in_(user_ids),
             wanted | EquitySnapshot.day.in_(sorted({d for _, d in edges})),

@@ -51,7 +51,7 @@ def test_trading_days_are_local_days_of_23_24_or_25_hours(tz: str, day: date, le
 
 def test_offset_segments_find_the_change_to_the_millisecond() -> None:
     start, end = day_start_ms(date(2024, 3, 30), "Europe/Berlin"), day_start_ms(date(2024, 4, 2), "Europe/Berlin")
-    assert offset_segments(start, end, "Europe/Berlin") == [(start, 3_600_000), (ms("2024-03-31 01:00"), 7_200_000)]
+    assert offset_segments(start, end, "Europe/Berlin") == ((start, 3_600_000), (ms("2024-03-31 01:00"), 7_200_000))
 
 
 def user(runtime: Runtime, name: str = "alice", tz: str = "UTC") -> tuple[int, int]:
