@@ -14,11 +14,17 @@ first-candles speed-up (baseline median / ours median).
 
 from __future__ import annotations
 
+import sys
+
+# bench/calendar.py is named like the stdlib's `calendar` (which sqlalchemy and pandas import), and
+# Python puts this folder first on sys.path: move it last (`_common` is still found there).
+if sys.path and sys.path[0].rstrip("/").endswith("bench"):
+    sys.path.append(sys.path.pop(0))
+
 import argparse
 import json
 import logging
 import statistics
-import sys
 import tempfile
 import threading
 import time
