@@ -214,7 +214,7 @@ def main() -> None:
     if CHROMIUM is None:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
     days = 30 if args.quick else 365
-    runs, baseline_runs = (3, 1) if args.quick else (7, 3)
+    runs, baseline_runs = (3, 1) if args.quick else (15, 3)
     count = days * DAY // MINUTE
     with scratch_engine() as engine, tempfile.TemporaryDirectory(prefix="tradeblock-bench-") as instance:
         print(f"database: {database_label(engine)}")
