@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from engine import charts, desk
 from engine.accounts import AccountAccessError
@@ -24,7 +24,11 @@ from engine.trading import preview_block, submit_block
 from engine.watchlist import WatchEntry
 from pages.components import block_form as bf
 from pages.components import chart_shapes
+from pages.components.deferred import Deferred
 from web.auth import TRADERS, current_runtime, current_view, require_role
+
+# Registered by pages/chart.py, once per app (see pages/components/deferred.py).
+CALLBACKS = Deferred()
 
 _SHAPE_Y = re.compile(r"^shapes\[(\d+)\]\.y([01])$")
 FORM_STATE = [
@@ -44,7 +48,7 @@ FORM_STATE = [
 FORM_INPUTS = [Input(s.component_id, s.component_property) for s in FORM_STATE]
 
 
-@callback(
+@CALLBACKS.callback(
     Output(bf.ROWS, "data"),
     Input(bf.ADD_TARGET, "n_clicks"),
     Input({"type": bf.T_REMOVE, "row": ALL}, "n_clicks"),
@@ -64,7 +68,7 @@ def change_rows(_add: int | None, _removes: list[int], rows: list[int] | None) -
     return no_update
 
 
-@callback(Output(bf.TARGETS, "children"), Input(bf.ROWS, "data"))
+@CALLBACKS.callback(Output(bf.TARGETS, "children"), Input(bf.ROWS, "data"))
 @require_role(*TRADERS)
 def render_rows(rows: list[int] | None) -> list:
     # Rows render with empty values: each input's persisted value (the browser's) fills it back in.
@@ -114,7 +118,7 @@ def _base_quote(symbol: str) -> tuple[str, str]:
     return base, rest.split(":")[0]
 
 
-@callback(
+@CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
     *FORM_INPUTS,
@@ -145,7 +149,7 @@ def _rounded(y: Any, tick: str | None) -> float | None:
     return float(round_price(price, Decimal(tick) if tick else None)) if price > 0 else None
 
 
-@callback(
+@CALLBACKS.callback(
     Output(bf.ENTRY, "value"),
     Output(bf.STOP, "value"),
     Output({"type": bf.T_PRICE, "row": ALL}, "value"),
@@ -183,7 +187,7 @@ def _feedback(messages: list[str]) -> str:
     return " ".join(messages)
 
 
-@callback(
+@CALLBACKS.callback(
     *[Output(field_id, "invalid") for field_id in bf.FIELDS],
     *[Output(bf.feedback_id(field_id), "children") for field_id in bf.FIELDS],
     Output({"type": bf.T_PRICE, "row": ALL}, "invalid"),

@@ -20,11 +20,15 @@ from engine.chart_data import ChartCandles
 from engine.desk import account_choices
 from engine.timeframes import tf_ms
 from engine.watchlist import WatchEntry
-from pages import blocks_form_callbacks, chart_shapes_callbacks  # noqa: F401 - registers their callbacks
+from pages import blocks_form_callbacks, chart_shapes_callbacks
 from pages.components import block_form, chart_shapes, figures
 from pages.components import watchlist as wl
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
+
+# Dash runs this module again for each app it builds: their callbacks go to every app.
+blocks_form_callbacks.CALLBACKS.register()
+chart_shapes_callbacks.CALLBACKS.register()
 
 dash.register_page(__name__, path="/", title="Tradeblock", name="Chart")
 

@@ -14,12 +14,16 @@ import logging
 import re
 from typing import Any
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, ctx, no_update
 
 from engine import charts, desk
 from engine.drawings import DrawingError
 from pages.components import block_form, chart_shapes
+from pages.components.deferred import Deferred
 from web.auth import READERS, current_runtime, current_view, require_role
+
+# Registered by pages/chart.py, once per app (see pages/components/deferred.py).
+CALLBACKS = Deferred()
 
 log = logging.getLogger(__name__)
 NAMES = "chart-shape-names"  # {"key": hash of what was sent, "names": [name of shapes[i]]}
@@ -31,7 +35,7 @@ def _series(view: dict | None) -> int | None:
     return (view or {}).get("series_id")
 
 
-@callback(
+@CALLBACKS.callback(
     Output("chart-graph", "figure", allow_duplicate=True),
     Output(NAMES, "data"),
     Input("chart-view", "data"),
@@ -87,7 +91,7 @@ def _edited(relayout: dict, names: list[str], stored: list[dict]) -> list[dict] 
     return updated if changed else None
 
 
-@callback(
+@CALLBACKS.callback(
     Output(DRAWINGS, "data"),
     Input("chart-view", "data"),
     Input("chart-graph", "relayoutData"),
