@@ -289,3 +289,22 @@ def test_open_positions_show_unrealized_pnl_and_snapshots_value_the_coin(runtime
     assert snap.positions_value == D(103)  # 1 SOL at 103
     assert snap.unrealized_pnl == D(3)
     assert snap.equity == snap.cash + D(103)
+
+
+def test_sync_balances_reports_an_unreachable_account_and_syncs_the_others(runtime: Runtime) -> None:
+    from db.enums import AccountKind
+    from db.models import ExchangeAccount
+
+    feed = PathFeed("101", now=ms("2024-06-01 00:00"))
+    uid, _paper = setup(runtime, feed)
+    with runtime.sessions.begin() as s:  # live trading off: the venue refuses to be built
+        s.add(ExchangeAccount(user_id=uid, name="live", kind=AccountKind.LIVE, exchange="binance"))
+    report = sync_balances(runtime)
+    assert (report.accounts, report.updated) == (2, 1)
+    assert len(report.errors) == 1
+    assert "live trading is switched off" in report.errors[0]
+    with runtime.sessions() as s:
+        assert [(b.currency, b.total) for b in s.scalars(select(AccountBalance))] == [("USDT", D(10000))]
+    snapshot_equity(runtime, datetime(2024, 6, 1, 12, 0, tzinfo=UTC))  # the live one: never synced, no row
+    with runtime.sessions() as s:
+        assert [x.equity for x in s.scalars(select(EquitySnapshot))] == [D(10000)]
