@@ -39,7 +39,7 @@ from engine.precision import multiply, to_decimal
 from engine.runtime import Runtime
 from engine.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
 from engine.sync import sync_account
-from engine.venues import engine_clock, trading_state, venue_for
+from engine.venues import VenueNotReadyError, engine_clock, trading_state, venue_for
 
 log = logging.getLogger(__name__)
 _DERIVATIVES = frozenset({"swap", "future"})
@@ -144,7 +144,10 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
         raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
     if account.kind is AccountKind.PAPER:
         market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
-    venue = venue_for(runtime, account)
+    try:
+        venue = venue_for(runtime, account)
+    except VenueNotReadyError as exc:  # live trading off or no credentials: the account cannot trade
+        raise BlockRejected([FieldError("account", str(exc))]) from exc
     last = _last_price(runtime, account, req)
     equity, free = _funds(venue, market, last)
     if req.reference_price is None and last is not None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from db.enums import BlockStatus, EntryType, OrderRole, OrderStatus, SizeMode, TradeStatus
+from db.enums import AccountKind, BlockStatus, EntryType, OrderRole, OrderStatus, SizeMode, TradeStatus
 from db.models import Drawing, ExchangeAccount, PaperBalance
 from engine.accounts import AccountAccessError, ensure_default_paper_account
 from engine.block_queries import block_rows, chart_overlays
+from engine.blocks import BlockRejected
 from engine.drawings import MAX_SHAPES, DrawingError, NotWatchedError, load_drawings, save_drawings
 from engine.jobs import watch
 from engine.runtime import Runtime
@@ -57,6 +58,21 @@ def test_the_preview_reports_every_field_error_and_draws_the_wrong_stop_anyway(
     other = add_user(runtime.sessions, "mallory")
     with pytest.raises(AccountAccessError):
         preview_block(runtime, other, account, request())
+
+
+def test_an_account_that_cannot_trade_is_refused_at_the_account_field(runtime: Runtime, feed: PathFeed) -> None:
+    user, _paper = setup(runtime, feed)
+    with runtime.sessions.begin() as s:
+        live = ExchangeAccount(user_id=user, name="live", kind=AccountKind.LIVE, exchange="demo", live_enabled=False)
+        s.add(live)
+        s.flush()
+        live_id = live.id
+    shown = preview_block(runtime, user, live_id, request())
+    assert [(e.field, "switched off" in e.message) for e in shown.errors] == [("account", True)]
+    with pytest.raises(BlockRejected) as refused:
+        submit_block(runtime, user, live_id, request())
+    assert [e.field for e in refused.value.errors] == ["account"]
+    assert counts(runtime.sessions) == (0, 0, 0, 0)
 
 
 def test_a_user_without_accounts_gets_one_paper_account_with_10000_usdt(runtime: Runtime) -> None:
