@@ -331,6 +331,7 @@ class Trade(Base):
     fees: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
     realized_pnl: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
     close_reason: Mapped[CloseReason | None] = mapped_column(enum_column(CloseReason))
+    fee_note: Mapped[str | None] = mapped_column(Text)  # fees left out of `fees` and the P&L, and why
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -356,7 +357,12 @@ class Order(Base):
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.INITIALIZED, index=True)
     filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
     average: Mapped[Decimal | None] = mapped_column(PRICE)
-    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
+    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # quote value (engine.pnl.fee_parts)
+    # The base coin the fee took (a spot buy charged in the coin bought): the position is that much smaller.
+    fee_base: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0), server_default="0")
+    # A fee in a third currency (BNB) that nothing values: kept here, left out of `fee` and the P&L.
+    fee_other: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0), server_default="0")
+    fee_other_currency: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
