@@ -19,7 +19,16 @@ from engine.bracket_views import BlockView, OrderView, TradeFigures, TradeView, 
 
 LIVE_BLOCKS = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 DEFAULT_FEE = Decimal("0.001")
-_FIGURES = ("entry_filled", "entry_average", "exit_filled", "exit_average", "fees", "realized_pnl", "close_reason")
+_FIGURES = (
+    "entry_filled",
+    "entry_average",
+    "exit_filled",
+    "exit_average",
+    "fees",
+    "realized_pnl",
+    "fee_note",
+    "close_reason",
+)
 
 
 def to_ms(moment: datetime | None) -> int | None:
@@ -68,6 +77,9 @@ _ORDER_COLUMNS = (
     Order.fee,
     Order.reduce_only,
     Order.client_order_id,
+    Order.fee_base,
+    Order.fee_other,
+    Order.fee_other_currency,
 )
 _TRADE_COLUMNS = (
     Trade.block_id,
@@ -84,7 +96,8 @@ _TRADE_COLUMNS = (
 
 
 def _order_view(row: tuple) -> OrderView:  # type: ignore[type-arg]
-    _trade, oid, role, type_, side, amount, price, stop, status, filled, average, fee, reduce_only, cid = row
+    _trade, oid, role, type_, side, amount, price, stop, status, filled, average, fee, reduce_only, cid, *fees = row
+    fee_base, fee_other, fee_other_currency = fees
     return OrderView(
         id=oid,
         role=role,
@@ -100,6 +113,9 @@ def _order_view(row: tuple) -> OrderView:  # type: ignore[type-arg]
         seq=seq_of(cid),
         reduce_only=reduce_only,
         client_order_id=cid,
+        fee_base=fee_base,
+        fee_other=fee_other,
+        fee_other_currency=fee_other_currency,
     )
 
 
@@ -131,7 +147,7 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
     markets = _market_terms(session, blocks)
     views, stored = [], {}
     for block in blocks:
-        tick, fee = markets.get(block.symbol, (None, DEFAULT_FEE))
+        tick, amount_tick, fee = markets.get(block.symbol, (None, None, DEFAULT_FEE))
         trade_views = []
         for row in trades_by_block[block.id]:
             _block, tid, index, status, amount, target, stop, reason, opened_at, *figures = row
@@ -148,6 +164,7 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
                     close_reason=reason,
                     opened_ms=to_ms(opened_at),
                     orders=tuple(orders_by_trade[tid]),
+                    amount_tick=amount_tick,
                 )
             )
         views.append(
@@ -170,19 +187,21 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
     return Loaded(views, stored, {b.id: b.account_id for b in blocks})
 
 
-def _market_terms(session: Session, blocks: list[Block]) -> dict[str, tuple[Decimal | None, Decimal]]:
-    """Price tick and taker fee per symbol of the blocks' exchange(s)."""
+def _market_terms(session: Session, blocks: list[Block]) -> dict[str, tuple[Decimal | None, Decimal | None, Decimal]]:
+    """Price tick, amount tick and taker fee per symbol of the blocks' exchange(s)."""
     from db.models import ExchangeAccount
 
     account_ids = {b.account_id for b in blocks}
     exchanges = set(session.scalars(select(ExchangeAccount.exchange).where(ExchangeAccount.id.in_(account_ids))))
     symbols = {b.symbol for b in blocks}
     rows = session.execute(
-        select(Market.symbol, Market.price_tick, Market.taker_fee).where(
+        select(Market.symbol, Market.price_tick, Market.amount_tick, Market.taker_fee).where(
             Market.exchange.in_(exchanges), Market.symbol.in_(symbols)
         )
     )
-    return {symbol: (tick, fee if fee is not None else DEFAULT_FEE) for symbol, tick, fee in rows}
+    return {
+        symbol: (tick, amount_tick, fee if fee is not None else DEFAULT_FEE) for symbol, tick, amount_tick, fee in rows
+    }
 
 
 def _changed(figures: TradeFigures, stored: dict[str, object]) -> bool:
@@ -246,6 +265,7 @@ class LiveOrder(NamedTuple):
     block_id: int
     trade_id: int
     role: OrderRole
+    fee_base: Decimal
 
 
 def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
@@ -264,6 +284,7 @@ def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
             Order.block_id,
             Order.trade_id,
             Order.role,
+            Order.fee_base,
         )
         .join(Block, Block.id == Order.block_id)
         .where(Block.account_id == account_id, Order.status.not_in(done))

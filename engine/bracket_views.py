@@ -3,6 +3,8 @@
 fees and realized P&L, and the status its orders imply. `engine.brackets` decides on these views.
 
 Money is Decimal. Times are engine milliseconds (the market-data clock), never time.time().
+An order's `fee` is the quote value of its fees (engine.pnl.fee_parts); `fee_base` is the base coin a
+spot buy's fee took, so a long holds, protects and sells `TradeView.held_amount`, not what it bought.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import cached_property
 
 from db.enums import BlockStatus, CloseReason, OrderRole, OrderStatus, OrderType, ProtectionMode, Side, TradeStatus
 from engine.pnl import realized_pnl
-from engine.precision import RoundMode, divide, wide_context
+from engine.precision import RoundMode, divide, round_amount, wide_context
 from engine.states import (
     TradeEvent,
     advance_block,
@@ -45,10 +47,13 @@ class OrderView:
     status: OrderStatus
     filled: Decimal = ZERO
     average: Decimal | None = None
-    fee: Decimal = ZERO
+    fee: Decimal = ZERO  # quote value of the valued fees
     seq: int = 1
     reduce_only: bool = False
     client_order_id: str = ""
+    fee_base: Decimal = ZERO  # base coin the fee took (a spot buy charged in the coin bought)
+    fee_other: Decimal = ZERO  # a fee in a third currency, not valued (not in `fee`)
+    fee_other_currency: str | None = None
 
     @property
     def live(self) -> bool:
@@ -71,6 +76,7 @@ class TradeView:
     close_reason: CloseReason | None  # while not terminal: the trade is being closed for this reason
     opened_ms: int | None
     orders: tuple[OrderView, ...] = ()
+    amount_tick: Decimal | None = None  # the market's amount step (None: not published)
 
     def of_role(self, *roles: OrderRole) -> list[OrderView]:
         return [o for o in self.orders if o.role in roles]
@@ -88,10 +94,22 @@ class TradeView:
         return _total(o.filled for o in self.orders if o.role in EXIT_ROLES)
 
     @cached_property
+    def entry_fee_base(self) -> Decimal:
+        """Base coin the fees of the entry buys took (a sell's fee never shrinks a short)."""
+        return _total(o.fee_base for o in self.orders if o.role is OrderRole.ENTRY and o.side == "buy")
+
+    @cached_property
+    def held_amount(self) -> Decimal:
+        """What the entry left in the account to protect and sell: entry filled less the base coin its
+        fees took, rounded DOWN to the amount step (the venue takes no more; the dust below one step
+        stays in the account as a known remainder). Exactly the entry filled when no fee was in base."""
+        return held_amount(self.entry_filled, self.entry_fee_base, self.amount_tick)
+
+    @cached_property
     def open_amount(self) -> Decimal:
-        """The position this trade holds: filled on entry and not yet exited."""
+        """The position this trade holds: held from the entry and not yet exited."""
         with wide_context():
-            return max(self.entry_filled - self.exit_filled, ZERO)
+            return max(self.held_amount - self.exit_filled, ZERO)
 
     @property
     def closing(self) -> bool:
@@ -142,8 +160,42 @@ class TradeFigures:
     fees: Decimal
     realized_pnl: Decimal
     close_reason: CloseReason | None
+    fee_note: str | None
     opened: bool  # became OPEN now
     closed: bool  # became CLOSED or CANCELED now
+
+
+def held_amount(filled: Decimal, fee_base: Decimal, amount_tick: Decimal | None) -> Decimal:
+    """`filled` less the base coin its fees took, rounded DOWN to `amount_tick`: never more than held,
+    and on the venue's amount grid. Without a base fee: `filled` as it is (already on the grid)."""
+    if fee_base <= 0:
+        return filled
+    with wide_context():
+        net = filled - fee_base
+    return max(round_amount(net, amount_tick), ZERO)
+
+
+def fee_note(orders: Iterable[OrderView]) -> str | None:
+    """What the trade paid in fees the quote P&L leaves out (third currencies nothing values), or None."""
+    unvalued: dict[str, Decimal] = {}
+    for o in orders:
+        if o.fee_other and o.fee_other_currency:
+            with wide_context():
+                unvalued[o.fee_other_currency] = unvalued.get(o.fee_other_currency, ZERO) + o.fee_other
+    if not unvalued:
+        return None
+    paid = ", ".join(f"{amount.normalize():f} {currency}" for currency, amount in sorted(unvalued.items()))
+    return f"fees of {paid} are not in fees nor in the P&L (no price to value them in the quote currency)"
+
+
+def _entry_share(trade: TradeView, entry_fees: Decimal, exited: Decimal) -> Decimal:
+    """The part of the entry fees that `exited` of the position carries: pro rata of what the entry
+    left to sell (a base-coin fee's coins are never sold, so they do not dilute the share)."""
+    held = trade.held_amount
+    if not held or exited >= held:
+        return entry_fees
+    with wide_context():
+        return entry_fees * exited / held
 
 
 def average_of(orders: list[OrderView]) -> Decimal | None:
@@ -165,20 +217,20 @@ def trade_pnl(side: Side, trade: TradeView) -> Decimal:
         exit_notional = sum((o.notional for o in exits), ZERO)
         entry_fees = sum((o.fee for o in entries), ZERO)
         exit_fees = sum((o.fee for o in exits), ZERO)
-        entry_share = entry_fees if exit_filled >= entry_filled else entry_fees * exit_filled / entry_filled
+        entry_share = _entry_share(trade, entry_fees, exit_filled)
         move = exit_notional - entry_avg * exit_filled
         return (move if side is Side.LONG else -move) - exit_fees - entry_share
 
 
 def fill_pnl(side: Side, trade: TradeView, price: Decimal, amount: Decimal, fee: Decimal) -> Decimal | None:
-    """Realized P&L booked by one exit fill (its fee and its share of the entry fees)."""
+    """Realized P&L booked by one exit fill (its fee, valued in quote, and its share of the entry fees)."""
     entries = trade.of_role(OrderRole.ENTRY)
     entry_avg, entry_filled = average_of(entries), trade.entry_filled
     if entry_avg is None or not entry_filled:
         return None
     with wide_context():
         entry_fees = sum((o.fee for o in entries), ZERO)
-        share = entry_fees if amount >= entry_filled else entry_fees * amount / entry_filled
+        share = _entry_share(trade, entry_fees, amount)
         return realized_pnl(side, entry_avg, price, amount, fee + share)
 
 
@@ -205,7 +257,8 @@ def settle_trade(block: BlockView, trade: TradeView) -> TradeFigures:
         status = transition_trade(status, TradeEvent.ENTRY_FILLED)
     if status is TradeStatus.PENDING and entries_done:
         status = transition_trade(status, TradeEvent.ENTRY_CANCELED)
-    if status is TradeStatus.OPEN and entries_done and exit_filled >= entry_filled > 0:
+    # Flat once everything the entry left to sell is sold (a base-coin fee's dust is not a position).
+    if status is TradeStatus.OPEN and entries_done and entry_filled > 0 and exit_filled >= trade.held_amount:
         status = transition_trade(status, TradeEvent.POSITION_CLOSED)
         reason = _close_reason(block, trade)
     exits = trade.of_role(*EXIT_ROLES)
@@ -220,6 +273,7 @@ def settle_trade(block: BlockView, trade: TradeView) -> TradeFigures:
         fees=fees,
         realized_pnl=trade_pnl(block.side, trade),
         close_reason=reason,
+        fee_note=fee_note(trade.orders),
         opened=trade.status is TradeStatus.PENDING and status is not TradeStatus.PENDING and entry_filled > 0,
         closed=not is_trade_terminal(trade.status) and is_trade_terminal(status),
     )

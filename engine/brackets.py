@@ -5,9 +5,10 @@ every reconciliation (engine.sync).
 
 Rules (docs in the module functions):
 - A filled entry (wholly or in part) is protected by one STOP_MARKET SL for exactly the open amount
-  at the trade's stop; an SL for another amount or price is canceled first and, once it is gone,
-  replaced (next seq). Spot venues lock the coins of a resting sell, so the old SL must go before
-  the new one can rest.
+  (what the account holds from the entry: TradeView.held_amount, less a spot buy's fee taken in the
+  coin, rounded down to the amount step; every exit sells that too) at the trade's stop; an SL for
+  another amount or price is canceled first and, once it is gone, replaced (next seq). Spot venues
+  lock the coins of a resting sell, so the old SL must go before the new one can rest.
 - STOP_RESTS: when the last price reaches the target the trade starts closing (reason TARGET): its SL
   is canceled and, once canceled, a MARKET TP takes the remaining amount. If the SL fills meanwhile,
   the trade closes by the stop. REDUCE_ONLY: the TP rests beside the SL as a reduce-only LIMIT.

@@ -33,6 +33,7 @@ from engine.exchanges.trading import (
     VenueError,
     VenueOrder,
 )
+from engine.pnl import FeeParts, fee_parts
 from engine.states import IllegalTransition, OrderEvent, ccxt_status_to_event, is_order_terminal, transition_order
 from engine.venues import TradingState
 
@@ -50,6 +51,24 @@ class ExecStats:
     touched: list[VenueOrder] = field(default_factory=list)  # venue answers seen (for fills since their ts)
 
 
+def venue_fees(vo: VenueOrder) -> FeeParts | None:
+    """The order's fees as the books need them (valued at its average), or None when the venue's
+    answer says nothing about fees (binance spot order queries carry no commission): the fees known
+    so far then stand, and the fills tell the rest (engine.sync.fees_from_fills)."""
+    if not vo.fee and vo.fee_currency is None:
+        return None
+    return fee_parts(vo.fee, vo.fee_currency, vo.symbol, vo.average)
+
+
+def _fee_columns(row: Order) -> tuple[object, ...]:
+    return (row.fee, row.fee_base, row.fee_other, row.fee_other_currency)
+
+
+def set_fees(row: Order, fees: FeeParts) -> None:
+    row.fee, row.fee_base = fees.quote, fees.base
+    row.fee_other, row.fee_other_currency = fees.other, fees.other_currency
+
+
 def apply_venue_order(row: Order, vo: VenueOrder) -> bool:
     """Move `row` to what the venue reports (through engine.states); False when nothing changed."""
     if is_order_terminal(row.status):
@@ -61,10 +80,13 @@ def apply_venue_order(row: Order, vo: VenueOrder) -> bool:
         row.last_error = str(exc)
         log.warning("order %s: %s", row.client_order_id, exc)
         return False
-    before = (row.status, row.filled, row.average, row.fee, row.exchange_order_id)
-    row.status, row.filled, row.average, row.fee = status, vo.filled, vo.average, vo.fee
+    before = (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
+    row.status, row.filled, row.average = status, vo.filled, vo.average
+    fees = venue_fees(vo)
+    if fees is not None:
+        set_fees(row, fees)
     row.exchange_order_id = vo.id
-    return before != (row.status, row.filled, row.average, row.fee, row.exchange_order_id)
+    return before != (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
 
 
 def mark_unknown(row: Order, note: str) -> None:

@@ -1,17 +1,21 @@
 """Exact realized P&L of trades, in Decimal: profit after fees, R multiples, average fill prices,
 and the break-even stop price. Pure functions.
 
-Fees are in the quote currency (what ccxt reports for most linear markets); a venue that charges
-the fee in the base coin must convert it to quote before calling these.
+Fees are in the quote currency here. `fee_parts` is the one place a venue's fee (in whatever currency
+it was charged) becomes that: a fee in the base coin is worth fee x fill price and, on spot, leaves
+the account holding less than it bought; a fee in a third currency (BNB) is kept apart, unvalued.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 
 from db.enums import Side
-from engine.precision import WIDE_PRECISION, RoundMode, divide, round_price
+from engine.precision import WIDE_PRECISION, RoundMode, divide, multiply, round_price
+
+ZERO = Decimal(0)
 
 
 def realized_pnl(side: Side, entry_price: Decimal, exit_price: Decimal, amount: Decimal, fees: Decimal) -> Decimal:
@@ -59,3 +63,63 @@ def breakeven_price(side: Side, avg_entry: Decimal, fee_rate: Decimal, tick: Dec
             return round_price(exact, tick, RoundMode.UP)
         exact = divide(avg_entry * (one - fee_rate), one + fee_rate, RoundMode.DOWN)
         return round_price(exact, tick, RoundMode.DOWN)
+
+
+# --- fees by currency ---
+
+
+@dataclass(frozen=True)
+class FeeParts:
+    """A venue's fee as the books need it. `quote`: its value in the quote currency (what P&L
+    subtracts; a base-coin fee is in it at its fill price). `base`: the base coin it took from a spot
+    position (the account holds that much less than it bought). `other`: a fee in a third currency
+    (e.g. BNB) that nothing at hand values, in `other_currency`; left out of `quote`."""
+
+    quote: Decimal = ZERO
+    base: Decimal = ZERO
+    other: Decimal = ZERO
+    other_currency: str | None = None
+
+    def __add__(self, more: FeeParts) -> FeeParts:
+        if self.other_currency and more.other_currency and self.other_currency != more.other_currency:
+            raise ValueError(f"unvalued fees in two currencies: {self.other_currency} and {more.other_currency}")
+        with localcontext(Context(prec=WIDE_PRECISION)):
+            return FeeParts(
+                self.quote + more.quote,
+                self.base + more.base,
+                self.other + more.other,
+                self.other_currency or more.other_currency,
+            )
+
+
+def market_currencies(symbol: str) -> tuple[str, str, str | None] | None:
+    """(base, quote, settle) of a ccxt unified symbol: 'LTC/USDT' -> ('LTC', 'USDT', None),
+    'BTC/USDT:USDT' -> ('BTC', 'USDT', 'USDT'); None when `symbol` is not of that form."""
+    base, sep, rest = symbol.partition("/")
+    quote, colon, settle = rest.partition(":")
+    settle = settle.split("-", 1)[0]  # dated futures: 'BTC/USDT:USDT-250328'
+    if not sep or not base or not quote or (colon and not settle):
+        return None
+    return base, quote, settle or None
+
+
+def fee_parts(fee: Decimal, currency: str | None, symbol: str, price: Decimal | None) -> FeeParts:
+    """`fee` charged in `currency` on a fill (or an order) of `symbol` at `price`, split as FeeParts.
+
+    A fee without a currency, or on a symbol that names none, counts as quote (what every venue but
+    spot base-coin charging does). A base-coin fee is valued fee x price, exactly; it reduces the
+    position only on spot (a derivative pays it from its margin). Anything else is not guessed."""
+    if not fee:
+        return FeeParts()
+    currencies = market_currencies(symbol)
+    if currency is None or currencies is None:
+        return FeeParts(quote=fee)
+    base, quote, settle = currencies
+    if currency in (quote, settle) and currency != base:
+        return FeeParts(quote=fee)
+    if currency == base:
+        taken = fee if settle is None else ZERO
+        if price is None:
+            return FeeParts(base=taken, other=fee, other_currency=currency)
+        return FeeParts(quote=multiply(fee, price), base=taken)
+    return FeeParts(other=fee, other_currency=currency)

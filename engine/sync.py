@@ -3,9 +3,11 @@
 Per account, rate-limit aware: the paper venue first replays its price feed (fills happen on real
 candles); then ONE `fetch_orders_by_client_ids` for all its sent, unfinished orders (the venue falls
 back to one request per order when it has no batch call); ONE ticker per symbol for target watching;
-ONE `fetch_my_trades` (since the oldest order that filled) when something filled. Orders move only
-through engine.states; the bracket rules (engine.brackets) then decide and the executor acts, a few
-rounds per tick so that a fill is protected within the same tick.
+ONE `fetch_my_trades` (since the oldest order that filled) when something filled (fetched before the
+brackets decide when a buy filled without a word on its fees: its fills say what the fee took of the
+coin, binance spot's order queries do not). Orders move only through engine.states; the bracket
+rules (engine.brackets) then decide and the executor acts, a few rounds per tick so that a fill is
+protected within the same tick.
 
 An order the venue does not know (by client id): never answered (SUBMITTED) -> sent again with the
 same id; otherwise -> CANCELED with a note, and the brackets re-protect the trade. `recover` is the
@@ -36,9 +38,10 @@ from engine.bracket_store import (
 )
 from engine.bracket_views import EXIT_ROLES, TradeView, fill_pnl
 from engine.brackets import decide
-from engine.exchanges.trading import TradingVenue, VenueError, VenueOrder, VenueStatus, VenueTrade
-from engine.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown
+from engine.exchanges.trading import OrderSide, TradingVenue, VenueError, VenueOrder, VenueStatus, VenueTrade
+from engine.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown, set_fees, venue_fees
 from engine.jobs import source
+from engine.pnl import FeeParts, fee_parts
 from engine.precision import to_decimal
 from engine.runtime import Runtime
 from engine.states import ccxt_status_to_event, is_order_terminal, transition_order
@@ -145,6 +148,7 @@ class AccountSync:
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
         self.filled: list[VenueOrder] = []  # venue orders whose fills must be recorded
         self.changed_blocks: set[int] = set()  # blocks whose orders the venue changed this tick
+        self.touched_seen = 0  # executor answers already taken into self.filled
 
     def run(self, recovering: bool) -> None:
         with self.sessions() as s:
@@ -152,9 +156,10 @@ class AccountSync:
         self._replay_feed(symbols)
         executor = Executor(self.sessions, self.venue, self.state)
         live = self._reconcile(executor)
+        self._learn_fees(executor)
         prices = self._prices(symbols)
         self._drive(executor, self._focus(live, prices, everything=recovering), prices)
-        self.filled += [o for o in executor.stats.touched if o.filled > 0]
+        self._take_answers(executor)
         if recovering:
             self.filled += self._unrecorded()
         self._record_fills()
@@ -260,8 +265,27 @@ class AccountSync:
                     acted.add(block.id)
             if not acted:
                 return
+            self._learn_fees(executor)
             focus = acted
         self._settled(focus)
+
+    def _take_answers(self, executor: Executor) -> None:
+        """The executor's venue answers not seen yet that filled: their fills are to be recorded."""
+        self.filled += [o for o in executor.stats.touched[self.touched_seen :] if o.filled > 0]
+        self.touched_seen = len(executor.stats.touched)
+
+    def _learn_fees(self, executor: Executor) -> None:
+        """A buy filled and the venue's order view has no fees (binance spot order queries, a lost
+        create answer looked up): its fills say how much of the coin the fee took, which the stop and
+        the exits must leave out (the venue refuses to sell coins the account does not hold).
+        Recorded now, before the next decisions; otherwise at the end of the tick as usual."""
+        self._take_answers(executor)
+        if not any(_fees_unknown(o) for o in self.filled):
+            return
+        try:
+            self._record_fills()
+        except VenueError as exc:  # kept in fills_due: asked again at the end of the tick
+            self.report.errors.append(f"fills: {exc}")
 
     # --- fills ---
 
@@ -284,6 +308,7 @@ class AccountSync:
 
     def _record_fills(self) -> None:
         due = self.state.fills_due.pop(self.account.id, []) + self.filled
+        self.filled = []
         if not due:
             return
         symbols = {o.symbol for o in due}
@@ -302,10 +327,15 @@ class AccountSync:
                 self._settled(repriced)  # the trades' fees and P&L with the fees just learned
 
 
+def _fees_unknown(order: VenueOrder) -> bool:
+    """A buy that filled (more) with no word on its fees: a spot venue may have taken them in the coin."""
+    return order.side == OrderSide.BUY and order.filled > 0 and venue_fees(order) is None
+
+
 def _differs(row: LiveOrder, found: dict[str, VenueOrder]) -> bool:
     """Whether the venue's view of an order differs from the row: missing, another status, or other
     fill figures."""
-    status, filled, average, fee, venue_id = row.status, row.filled, row.average, row.fee, row.exchange_order_id
+    status, filled, average, venue_id = row.status, row.filled, row.average, row.exchange_order_id
     venue_order = found.get(row.client_order_id)
     if venue_order is None:
         return True
@@ -320,11 +350,12 @@ def _differs(row: LiveOrder, found: dict[str, VenueOrder]) -> bool:
         new = transition_order(status, ccxt_status_to_event(venue_order.status, venue_order.filled, venue_order.amount))
     except ValueError:
         return True  # the ORM path records why
-    return (new, venue_order.filled, venue_order.average, venue_order.fee, venue_order.id) != (
+    fees = venue_fees(venue_order)  # None: the venue says nothing about fees, the row's stand
+    fee_changed = fees is not None and (fees.quote, fees.base) != (row.fee, row.fee_base)
+    return fee_changed or (new, venue_order.filled, venue_order.average, venue_order.id) != (
         status,
         filled,
         average,
-        fee,
         venue_id,
     )
 
@@ -346,7 +377,8 @@ def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade]) -> i
             side_view = views.get(order.trade_id)
             pnl = None
             if order.role in EXIT_ROLES and side_view is not None:
-                pnl = fill_pnl(side_view[0], side_view[1], t.price, t.amount, t.fee)
+                fee = fee_parts(t.fee, t.fee_currency, t.symbol or side_view[2], t.price).quote
+                pnl = fill_pnl(side_view[0], side_view[1], t.price, t.amount, fee)
             s.add(
                 Fill(
                     order_id=order.id,
@@ -367,29 +399,50 @@ def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade]) -> i
 
 
 def fees_from_fills(sessions: sessionmaker[Session], client_order_ids: set[str]) -> set[int]:
-    """Finished orders take the fees of their recorded fills when those are higher: a venue whose order
-    queries carry no commission (binance spot) reports a stop that filled with fee 0, its fills have
-    the fee. Returns the ids of the blocks whose orders changed (to be settled again)."""
+    """Orders take the fees of their recorded fills, each fill valued at its own price (exact): a venue
+    whose order queries carry no commission (binance spot) reports a filled order with fee 0, its fills
+    have the fee, in whatever currency. When the fills cover all the order filled, they are its fees;
+    when some are missing still, a finished order takes their fees only where those are higher (a live
+    one keeps the venue's word until they are all in). Returns the ids of the blocks whose orders
+    changed (to be settled again)."""
     changed: set[int] = set()
     with sessions.begin() as s:
-        for order in s.scalars(select(Order).where(Order.client_order_id.in_(client_order_ids))):
-            if not is_order_terminal(order.status):
-                continue  # a live order keeps the venue's word (the next lookup would undo it)
+        query = (
+            select(Order, Block.symbol)
+            .join(Block, Block.id == Order.block_id)
+            .where(Order.client_order_id.in_(client_order_ids))
+        )
+        for order, symbol in s.execute(query).all():
             fills = list(s.scalars(select(Fill).where(Fill.order_id == order.id).order_by(Fill.id)))
             if not fills:
                 continue
-            total = sum((f.fee for f in fills if f.fee_currency == fills[0].fee_currency), Decimal(0))
-            if total > order.fee:
-                order.fee = total
+            try:
+                fees = sum((fee_parts(f.fee, f.fee_currency, symbol, f.price) for f in fills), FeeParts())
+            except ValueError as exc:  # unvalued fees in two third currencies: say so, change nothing
+                order.last_error = f"fees not booked: {exc}"[:2000]
+                continue
+            complete = sum((f.amount for f in fills), Decimal(0)) == order.filled
+            if not complete:
+                if not is_order_terminal(order.status):
+                    continue  # a live order keeps the venue's word (the next lookup would undo it)
+                fees = FeeParts(
+                    max(fees.quote, order.fee),
+                    max(fees.base, order.fee_base),
+                    fees.other if fees.other > order.fee_other else order.fee_other,
+                    fees.other_currency if fees.other > order.fee_other else order.fee_other_currency,
+                )
+            before = (order.fee, order.fee_base, order.fee_other, order.fee_other_currency)
+            set_fees(order, fees)
+            if before != (order.fee, order.fee_base, order.fee_other, order.fee_other_currency):
                 changed.add(order.block_id)
     return changed
 
 
-def _trade_views(s: Session, block_ids: set[int]) -> dict[int, tuple[Side, TradeView]]:
-    """trade id -> (side, TradeView) for the P&L of exit fills."""
+def _trade_views(s: Session, block_ids: set[int]) -> dict[int, tuple[Side, TradeView, str]]:
+    """trade id -> (side, TradeView, symbol) for the P&L of exit fills."""
     loaded = load_live(s, block_ids=sorted(block_ids))
-    out: dict[int, tuple[Side, TradeView]] = {}
+    out: dict[int, tuple[Side, TradeView, str]] = {}
     for block in loaded.blocks:
         for trade in block.trades:
-            out[trade.id] = (block.side, trade)
+            out[trade.id] = (block.side, trade, block.symbol)
     return out
