@@ -11,8 +11,10 @@ Endpoints: POST/GET/DELETE /api/v3/order, GET /api/v3/openOrders, /api/v3/myTrad
 rest (funds locked) until `move_price` crosses them. Binance's rules kept: a client order id is
 refused (-2010 "Duplicate order sent.") while an order holding it is not FILLED (Binance accepts
 it again once the earlier order filled); a stop that would trigger at once is refused; an unknown
-order is -2013 (lookup) / -2011 (cancel). Simplification: commissions are charged in the quote asset
-(real Binance charges a buy in the base asset unless BNB pays the fees).
+order is -2013 (lookup) / -2011 (cancel). Commissions as Binance charges them: by default in the asset
+received (a buy pays in the base coin, so buying 1 LTC leaves 0.999 LTC; a sell pays in USDT);
+`commission="quote"` charges everything in the quote asset (the older simplification some scenarios
+keep); `commission="BNB"` pays every fee in BNB, worth `bnb_price` quote (no discount modelled).
 Faults: `fail_next_create(before=exc)` raises before the order reaches the book; `after=exc`
 executes it and then loses the answer.
 """
@@ -66,11 +68,23 @@ class BinanceSpotSim:
     """Binance spot for one account: its orders, trades and balances; `client.fetch` is this object."""
 
     def __init__(
-        self, client: ccxt.Exchange, price: str, balances: dict[str, str], fee_rate: str = "0.001", now: int = 0
+        self,
+        client: ccxt.Exchange,
+        price: str,
+        balances: dict[str, str],
+        fee_rate: str = "0.001",
+        now: int = 0,
+        commission: str = "received",
+        bnb_price: str = "600",
     ) -> None:
+        """`commission`: "received" (Binance's default: the asset an order receives), "quote" or "BNB"."""
+        if commission not in ("received", "quote", "BNB"):
+            raise ValueError(f"unknown commission mode {commission!r}")
         self.client = client
         self.price = D(price)
         self.fee_rate = D(fee_rate)
+        self.commission = commission
+        self.bnb_price = D(bnb_price)
         self.free: defaultdict[str, Decimal] = defaultdict(D, {a: D(v) for a, v in balances.items()})
         self.locked: defaultdict[str, Decimal] = defaultdict(D)
         self.orders: dict[str, dict[str, Any]] = {}  # orderId -> the order in Binance's fields
@@ -160,7 +174,9 @@ class BinanceSpotSim:
         if kind in STOPS and ((self.price <= stop) if side == "SELL" else (self.price >= stop)):
             return WOULD_TRIGGER
         base, quote = self._assets(p["symbol"])
-        asset, need = (base, qty) if side == "SELL" else (quote, qty * (price or self.price) * (1 + self.fee_rate))
+        # A buy whose commission is paid in quote must afford it too.
+        surcharge = 1 + self.fee_rate if self.commission == "quote" else 1
+        asset, need = (base, qty) if side == "SELL" else (quote, qty * (price or self.price) * surcharge)
         if self.free[asset] < need:
             return NO_FUNDS
         oid, now = str(self._next_id), self._tick()
@@ -239,21 +255,28 @@ class BinanceSpotSim:
         self._unlock(order["orderId"])
         qty = D(order["origQty"]) - D(order["executedQty"])
         quote_qty = qty * price
-        fee = (quote_qty * self.fee_rate).quantize(EIGHT, ROUND_HALF_UP)
         base, quote = self._assets(order["symbol"])
-        if order["side"] == "BUY":
-            self.free[quote] -= quote_qty + fee
+        buy = order["side"] == "BUY"
+        if self.commission == "BNB":
+            fee_asset, fee = "BNB", (quote_qty * self.fee_rate / self.bnb_price).quantize(EIGHT, ROUND_HALF_UP)
+        elif buy and self.commission == "received":
+            fee_asset, fee = base, (qty * self.fee_rate).quantize(EIGHT, ROUND_HALF_UP)
+        else:
+            fee_asset, fee = quote, (quote_qty * self.fee_rate).quantize(EIGHT, ROUND_HALF_UP)
+        if buy:
+            self.free[quote] -= quote_qty
             self.free[base] += qty
         else:
             self.free[base] -= qty
-            self.free[quote] += quote_qty - fee
+            self.free[quote] += quote_qty
+        self.free[fee_asset] -= fee
         now = str(self._tick())
         cumulative = D(order["cummulativeQuoteQty"]) + quote_qty
         order.update(executedQty=order["origQty"], cummulativeQuoteQty=_s(cumulative), status="FILLED", updateTime=now)
         trade_id = str(400_000_000 + len(self.trades))
         trade = copy.deepcopy(TRADE) | {
             "symbol": order["symbol"], "id": trade_id, "orderId": order["orderId"], "price": _s(price),
-            "qty": _s(qty), "quoteQty": _s(quote_qty), "commission": _s(fee), "commissionAsset": quote,
+            "qty": _s(qty), "quoteQty": _s(quote_qty), "commission": _s(fee), "commissionAsset": fee_asset,
             "time": now, "isBuyer": order["side"] == "BUY", "isMaker": maker,
         }  # fmt: skip
         self.trades.append(trade)

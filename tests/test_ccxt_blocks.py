@@ -6,6 +6,9 @@ The account is made as a user makes it (engine.account_settings: credentials enc
 on) and its venue is built by engine.venues.live_venue from the stored credentials (obviously fake
 ones); the markets table holds the recorded binance markets. After every step the database must say
 what the simulated exchange says. Runs on SQLite and PostgreSQL.
+
+Most scenarios keep every commission in USDT (`desk`); `binance_desk` charges as Binance does by
+default (a buy pays in the coin bought) and `bnb_desk` pays every fee in BNB.
 """
 
 from __future__ import annotations
@@ -59,7 +62,9 @@ class Desk:
         self.venue = connect(self.runtime, self.account_id, self.sim)
 
 
-def connect(runtime: Runtime, account_id: int, sim: BinanceSpotSim | None = None) -> CcxtTradingVenue:
+def connect(
+    runtime: Runtime, account_id: int, sim: BinanceSpotSim | None = None, commission: str = "quote"
+) -> CcxtTradingVenue:
     """The account's venue as engine.venues builds it, its ccxt client made offline: the recorded
     markets, no rate limiter, no retry waits, and the simulator as its HTTP layer."""
     with runtime.sessions() as s:
@@ -74,28 +79,45 @@ def connect(runtime: Runtime, account_id: int, sim: BinanceSpotSim | None = None
     client.extend_exchange_options(fixture("binance").get("options") or {})
     venue.retry_wait = 0
     if sim is None:
-        sim = BinanceSpotSim(client, price="100", balances={"USDT": "10000"})
+        sim = BinanceSpotSim(client, price="100", balances={"USDT": "10000", "BNB": "1"}, commission=commission)
     sim.client, client.fetch = client, sim
     install_venue(runtime, account_id, venue)
     runtime.sources["binance"] = CcxtExchange("binance", client=client, attempts=1, wait_initial=0)
     return venue
 
 
-@pytest.fixture
-def desk(runtime: Runtime) -> Desk:
+def make_desk(runtime: Runtime, commission: str) -> Desk:
     reset_trading_state(runtime)
     user_id = add_user(runtime.sessions)
     account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
     set_live_enabled(runtime, user_id, account.id, True)
-    venue = connect(runtime, account.id)
+    venue = connect(runtime, account.id, commission=commission)
     sync_markets(runtime.sessions, runtime.sources["binance"])
     sim = venue.client.fetch
     assert isinstance(sim, BinanceSpotSim)
     return Desk(runtime, user_id, account.id, sim, venue)
 
 
-def long_block(desk: Desk, entry_type: EntryType = EntryType.MARKET, entry: str | None = None) -> int:
-    req = request(entry=entry, stop="95", targets=("105", "110"), size="2", entry_type=entry_type, symbol=SYMBOL)
+@pytest.fixture
+def desk(runtime: Runtime) -> Desk:
+    """Every commission in USDT."""
+    return make_desk(runtime, "quote")
+
+
+@pytest.fixture
+def binance_desk(runtime: Runtime) -> Desk:
+    """Binance's default commissions: a buy pays in the coin bought, a sell in USDT."""
+    return make_desk(runtime, "received")
+
+
+@pytest.fixture
+def bnb_desk(runtime: Runtime) -> Desk:
+    """Every commission paid in BNB."""
+    return make_desk(runtime, "BNB")
+
+
+def long_block(desk: Desk, entry_type: EntryType = EntryType.MARKET, entry: str | None = None, size: str = "2") -> int:
+    req = request(entry=entry, stop="95", targets=("105", "110"), size=size, entry_type=entry_type, symbol=SYMBOL)
     return submit_block(desk.runtime, desk.user_id, desk.account_id, req)
 
 
@@ -130,8 +152,13 @@ def assert_db_is_venue(desk: Desk, block_id: int) -> None:
     fills = fills_of(sessions, block_id)
     for trade in trades_of(sessions, block_id):  # the trade's figures are its fills' (fees included)
         mine = [f for f in fills if f.trade_id == trade.id]
-        assert trade.fees == sum((f.fee for f in mine), D(0)), trade.index
+        assert trade.fees == sum((usdt_fee(f.fee, f.fee_currency, f.price) for f in mine), D(0)), trade.index
         assert trade.realized_pnl == sum((f.realized_pnl or 0 for f in mine), D(0)), trade.index
+
+
+def usdt_fee(fee: D, currency: str | None, price: D) -> D:
+    """A fill's fee in USDT, worked out here by hand: LTC at the fill's price; BNB is not valued."""
+    return {"USDT": fee, "LTC": fee * price}.get(currency or "", D(0))
 
 
 def stops_on_venue(desk: Desk) -> dict[str, tuple[D, D]]:
@@ -342,3 +369,117 @@ def test_the_simulator_refuses_as_binance_does_and_ccxt_raises_accordingly(desk:
 
 def _stop_request(cid: str) -> OrderRequest:
     return OrderRequest(cid, SYMBOL, OrderSide.SELL, OrderType.STOP_MARKET, D(1), None, D(95))
+
+
+# --- Binance's default commissions: a buy pays in the coin bought ---
+
+NET = D("1.248")  # each trade buys 1.25 LTC, the fee takes 0.00125: 1.24875 held, 1.248 on LTC's 0.001 step
+DUST = D("0.00075")  # per trade: below one step, it stays in the account
+
+
+def assert_nothing_refused(desk: Desk, block_id: int) -> None:
+    orders = orders_of(desk.runtime.sessions, block_id)
+    assert [o.client_order_id for o in orders if o.status is OrderStatus.REJECTED] == []
+    assert block_of(desk.runtime.sessions, block_id).last_error is None
+
+
+def test_on_binance_fees_a_long_is_protected_and_sold_for_what_it_holds(binance_desk: Desk) -> None:
+    desk = binance_desk
+    sessions, sim = desk.runtime.sessions, desk.sim
+    block_id = long_block(desk, size="2.5")
+    trades = trades_of(sessions, block_id)
+    assert [(t.status, t.entry_filled) for t in trades] == [(TradeStatus.OPEN, D("1.25"))] * 2
+    entries = [sim.by_client_id(f"tb{block_id}-{i}-entry-1") for i in (0, 1)]
+    assert [sim.trades[-1]["commissionAsset"]] == ["LTC"]
+    assert [(o["status"], o["executedQty"]) for o in entries] == [("FILLED", "1.25000000")] * 2
+    # The stops rest for the net amount (a stop for 1.25 would be refused: the account holds 2.4975).
+    assert stops_on_venue(desk) == {f"tb{block_id}-{i}-sl-1": (NET, D(95)) for i in (0, 1)}
+    assert (sim.free["LTC"], sim.locked["LTC"]) == (2 * DUST, 2 * NET)
+    assert_nothing_refused(desk, block_id)
+    rows = {o.client_order_id: o for o in orders_of(sessions, block_id)}
+    entry = rows[f"tb{block_id}-0-entry-1"]
+    assert (entry.fee, entry.fee_base, entry.fee_other) == (D("0.125"), D("0.00125"), D(0))  # 0.00125 LTC @ 100
+    assert_db_is_venue(desk, block_id)
+
+    sim.move_price("105")  # target 1: the engine sells what the trade holds at market
+    assert sync_tick(desk.runtime).errors == []
+    first, second = trades_of(sessions, block_id)
+    tp = sim.by_client_id(f"tb{block_id}-0-tp-1")
+    assert (tp["side"], tp["status"], tp["executedQty"]) == ("SELL", "FILLED", "1.24800000")
+    assert (first.status, first.close_reason, first.exit_filled) == (TradeStatus.CLOSED, CloseReason.TARGET, NET)
+    # Exactly the fills in USDT: the entry's 0.00125 LTC at 100, the exit's 0.1% of 1.248 x 105.
+    assert first.fees == D("0.125") + D("0.13104")
+    assert first.realized_pnl == NET * 5 - D("0.13104") - D("0.125")
+    assert first.fee_note is None
+    assert_db_is_venue(desk, block_id)
+
+    assert sim.move_price("95") == [f"tb{block_id}-1-sl-1"]  # the other trade's stop sells its net amount
+    assert sync_tick(desk.runtime).errors == []
+    first, second = trades_of(sessions, block_id)
+    assert (second.status, second.close_reason, second.exit_filled) == (TradeStatus.CLOSED, CloseReason.STOP, NET)
+    assert second.realized_pnl == NET * -5 - D("0.11856") - D("0.125")
+    assert block_of(sessions, block_id).status is BlockStatus.CLOSED
+    assert sim.open_orders() == []
+    # Only the dust is left of the coin; the USDT moved by the P&L less what the dust cost.
+    assert (sim.free["LTC"], sim.locked["LTC"]) == (2 * DUST, 0)
+    assert sim.free["USDT"] == D(10000) + first.realized_pnl + second.realized_pnl - 2 * DUST * 100
+    assert_nothing_refused(desk, block_id)
+    assert_db_is_venue(desk, block_id)
+    assert max(sim.posts.values()) == 1
+
+
+def test_on_binance_fees_a_resting_entry_that_fills_later_is_protected_for_its_net(binance_desk: Desk) -> None:
+    desk = binance_desk
+    sessions, sim = desk.runtime.sessions, desk.sim
+    block_id = long_block(desk, EntryType.LIMIT, entry="99", size="2.5")
+    assert [o["type"] for o in sim.open_orders()] == ["LIMIT", "LIMIT"]
+    assert sorted(sim.move_price("99")) == [f"tb{block_id}-{i}-entry-1" for i in (0, 1)]
+    # The order query carries no commission: the engine learns it from the fills before protecting.
+    assert sync_tick(desk.runtime).errors == []
+    assert stops_on_venue(desk) == {f"tb{block_id}-{i}-sl-1": (NET, D(95)) for i in (0, 1)}
+    assert_nothing_refused(desk, block_id)
+    assert_db_is_venue(desk, block_id)
+
+    sim.move_price("101")
+    cancel_block(desk.runtime, desk.user_id, block_id, close_positions=True)  # the exits sell the net amount
+    exits = [sim.by_client_id(f"tb{block_id}-{i}-exit-1") for i in (0, 1)]
+    assert [(o["side"], o["executedQty"]) for o in exits] == [("SELL", "1.24800000")] * 2
+    trades = trades_of(sessions, block_id)
+    assert [(t.status, t.close_reason, t.exit_filled) for t in trades] == [
+        (TradeStatus.CLOSED, CloseReason.CANCEL, NET)
+    ] * 2
+    entry_fee, exit_fee = D("0.00125") * 99, NET * 101 * FEE  # 0.00125 LTC valued at its fill price, 99
+    assert [t.fees for t in trades] == [entry_fee + exit_fee] * 2
+    assert [t.realized_pnl for t in trades] == [NET * 2 - exit_fee - entry_fee] * 2
+    assert block_of(sessions, block_id).status is BlockStatus.CLOSED
+    assert (sim.free["LTC"], sim.locked["LTC"]) == (2 * DUST, 0)
+    assert_nothing_refused(desk, block_id)
+    assert_db_is_venue(desk, block_id)
+
+
+def test_fees_paid_in_bnb_take_no_coin_and_stay_out_of_the_pnl_with_a_note(bnb_desk: Desk) -> None:
+    desk = bnb_desk
+    sessions, sim = desk.runtime.sessions, desk.sim
+    block_id = long_block(desk)
+    assert stops_on_venue(desk) == {f"tb{block_id}-{i}-sl-1": (D(1), D(95)) for i in (0, 1)}  # all of it
+    sim.move_price("105")
+    assert sync_tick(desk.runtime).errors == []
+    first = trades_of(sessions, block_id)[0]
+    assert (first.status, first.exit_filled) == (TradeStatus.CLOSED, D(1))
+    assert (first.fees, first.realized_pnl) == (D(0), D(5))  # no BNB price at hand: not guessed
+    bnb = sum((D(t["commission"]) for t in sim.trades[:1] + sim.trades[2:]), D(0))  # entry 0 and its target
+    assert first.fee_note is not None
+    assert f"{bnb.normalize():f} BNB" in first.fee_note
+    assert_nothing_refused(desk, block_id)
+    assert_db_is_venue(desk, block_id)
+
+
+def test_on_binance_fees_a_lost_entry_answer_looked_up_still_gets_a_stop_for_the_net(binance_desk: Desk) -> None:
+    desk = binance_desk
+    sim = desk.sim
+    sim.fail_next_create(after=ccxt.RequestTimeout("binance POST https://api.binance.com/api/v3/order"))
+    block_id = long_block(desk, size="2.5")  # the first entry is then known only from GET /api/v3/order
+    assert sim.posts[f"tb{block_id}-0-entry-1"] == 1
+    assert stops_on_venue(desk) == {f"tb{block_id}-{i}-sl-1": (NET, D(95)) for i in (0, 1)}
+    assert_nothing_refused(desk, block_id)
+    assert_db_is_venue(desk, block_id)
