@@ -24,6 +24,7 @@ if sys.path and sys.path[0].rstrip("/").endswith("bench"):
 import argparse
 import json
 import logging
+import os
 import statistics
 import tempfile
 import threading
@@ -256,6 +257,8 @@ def main() -> None:
             f"targets: first candles < 1.5 s: {'met' if statistics.median(ours) < 1.5 else 'MISSED'};"
             f" live update < 5 KB: {'met' if size < 5_000 else 'MISSED'}"
         )
+        # The machine is shared: a busy one slows the page (and the baseline) down.
+        print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print_ratio(statistics.median(base), statistics.median(ours))
 
 
