@@ -114,7 +114,11 @@ def fills_update(overlays: ChartOverlays) -> dict:
 
 
 def compose(overlays: ChartOverlays, preview: dict | None, drawings: Sequence[dict]) -> tuple[list[dict], list[str]]:
-    shapes = [*block_shapes(overlays), *preview_shapes(preview), *drawing_shapes(drawings)]
+    lines = [*block_shapes(overlays), *preview_shapes(preview)]
+    if lines:  # the top line sets the axis' top: a label above it would be cut off, so put it below
+        top = max(lines, key=lambda shape: shape["y0"])
+        top["label"] = {**top["label"], "yanchor": "top"}
+    shapes = [*lines, *drawing_shapes(drawings)]
     return shapes, [s["name"] for s in shapes]
 
 
