@@ -142,7 +142,8 @@ def _paper_details(session: Session, account: ExchangeAccount) -> str:
     if paper is None:
         return ""
     balances = session.scalars(select(PaperBalance).where(PaperBalance.account_id == paper.id)).all()
-    funds = ", ".join(f"{b.free + b.used:,f} {b.currency}" for b in balances if b.free + b.used)
+    # normalize(): PostgreSQL's NUMERIC hands back 18 decimal places, SQLite's text what was stored.
+    funds = ", ".join(f"{(b.free + b.used).normalize():,f} {b.currency}" for b in balances if b.free + b.used)
     return f"{funds or 'no funds'}{' · margin' if paper.margin else ''}"
 
 
