@@ -173,6 +173,11 @@ def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: 
     page = new_page(browser)
     sign_in(page, base_url, "tina")
     month = open_seeded_month(page, base_url, "tina")
+    page.click("#cal-view label:has-text('Week')")
+    monday = cal.week_start(month)  # the anchor is the month's first day
+    expect(page.locator("#cal-title")).to_have_text(f"Week of {monday:%d %b %Y}", timeout=10_000)
+    expect(page.locator("#cal-week-grid .cal-day")).to_have_count(7)
+    shot(page, "calendar-week-light")
     page.click("#cal-view label:has-text('Year')")
     expect(page.locator("#cal-title")).to_have_text(str(month.year), timeout=10_000)
     year_total = 66 + sum(int(price) - 100 for _, price in background_trades(month))
