@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, func, literal_column, select, type_coerce
+from sqlalchemy import String, and_, any_, case, func, literal_column, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from db.enums import OrderRole, Side
@@ -173,14 +173,21 @@ class Booking(NamedTuple):
 def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: date) -> dict[int, list[Booking]]:
     """Per user, what each trade booked on each trading day from `first` to `last` (inclusive), in
     one query grouped by (user, local day, trade). Users must share the timezone `tz`."""
+    if not user_ids:
+        return {}
     start_ms, end_ms = day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz)
     day_no = literal_column(local_day_sql(f"{Fill.__tablename__}.ts", offset_segments(start_ms, end_ms, tz)))
     is_exit = Fill.role.in_(EXIT_ROLES)
-    # SQLite would walk the ts index over every user's fills of the period (100 users: 100x the
-    # rows); "+ts" hides that index, so it goes user -> blocks -> trades -> fills by their indexes.
-    # PostgreSQL's planner picks the user-first plan from its statistics by itself.
+    # Both planners must go user -> blocks -> trades -> fills by index, not through every user's
+    # fills or trades (100 users: 10-100x the rows; docs/benchmarks.md). SQLite would walk the ts
+    # index over all fills of the period: "+ts" hides that index. PostgreSQL would hash-join a
+    # sequential scan of all trades: the user's block ids as an array (= ANY) make it probe the
+    # trades' block_id index. The ids are our own integers, hence the literal SQL.
     sqlite = session.get_bind().dialect.name == "sqlite"
     ts = literal_column(f"+{Fill.__tablename__}.ts") if sqlite else Fill.ts
+    ids = ", ".join(str(int(u)) for u in user_ids)
+    blocks_sql = f"ARRAY(SELECT id FROM {Block.__tablename__} WHERE user_id IN ({ids}))"
+    mine = true() if sqlite else Trade.block_id == any_(literal_column(blocks_sql))
     query = (
         select(
             Block.user_id,
@@ -201,18 +208,12 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
         .select_from(Fill)
         .join(Trade, Trade.id == Fill.trade_id)
         .join(Block, Block.id == Trade.block_id)
-        .where(and_(Block.user_id.in_(user_ids), ts >= start_ms, ts < end_ms))
+        .where(and_(Block.user_id.in_(user_ids), mine, ts >= start_ms, ts < end_ms))
         .group_by(Block.user_id, literal_column("day_no"), Trade.id, Block.id)
         .order_by(literal_column("day_no"), Trade.id)
     )
     out: dict[int, list[Booking]] = {uid: [] for uid in user_ids}
     conn = session.connection()
-    if not sqlite:
-        # PostgreSQL's default random_page_cost (4, spinning disks) makes it hash-join a sequential
-        # scan of ALL trades rather than follow the user's blocks -> trades -> fills by index:
-        # 10x slower on 250,000 trades (docs/benchmarks.md). 1.1 is the usual SSD/cached value;
-        # SET LOCAL ends with this read's transaction.
-        conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
     shares: dict[int, Decimal | None] = {}  # trade id -> its risk: a trade books on a few days
     for row in conn.execute(query).all():  # Core rows, fetched at once: no per-row ORM work
         uid, number, trade_id, block_id, symbol, side, risk, total, amount, entry_avg, exit_avg, pnl, fees, exits = row
