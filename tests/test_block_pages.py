@@ -307,9 +307,9 @@ def test_a_block_is_canceled_from_the_blocks_table(
     page.context.close()
 
 
-def test_screenshots_in_the_dark_theme(browser: Browser, base_url: str, runtime: Runtime, desk: dict) -> None:
-    if not SHOTS:
-        pytest.skip("TRADEBLOCK_SCREENSHOTS is not set")
+def test_a_filled_market_block_in_the_dark_theme(browser: Browser, base_url: str, runtime: Runtime, desk: dict) -> None:
+    """Solid entry line and fill markers for a filled market block beside a new proposal; the
+    screenshots of the dark theme come from here when TRADEBLOCK_SCREENSHOTS is set."""
     set_theme(runtime, desk["trader"], "dark")
     try:
         page = new_page(browser)
