@@ -252,17 +252,27 @@ def _view(entry: WatchEntry, candles: ChartCandles) -> dict:
 
 # Three callbacks, not one: Dash drops the answer of a callback called again before it answered,
 # so a zoom must not cancel the first drawing, nor a live update a theme change.
+# It starts from the stored preference as the watchlist does, not from the watchlist's answer:
+# on page load both run at once, which saves a round trip before the first candles.
 @callback(
     Output("chart-graph", "figure"),
     Output("chart-view", "data"),
     Output("chart-status", "children"),
+    Input("chart-prefs", "data"),
     Input("series-state", "data"),
     State(THEME_SWITCH, "value"),
+    State("chart-view", "data"),
 )
 @require_role(*READERS)
-def draw_chart(state: dict | None, dark: bool | None) -> tuple[Any, ...]:
+def draw_chart(prefs: dict | None, state: dict | None, dark: bool | None, view: dict | None) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
-    series_id = (state or {}).get("series_id")
+    if ctx.triggered_id == "series-state":
+        if state is None or (view and view.get("series_id") == state["series_id"]):
+            return no_update, no_update, no_update  # the watchlist confirmed what is drawn
+        series_id = state["series_id"]  # another series, or its backfill just finished
+    else:
+        chosen = charts.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
+        series_id = chosen.series_id if chosen else None
     try:
         entry = charts.watched(runtime, user.id, series_id)
     except charts.NotWatchedError:

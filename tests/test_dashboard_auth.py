@@ -140,18 +140,28 @@ def test_a_disabled_user_is_signed_out_at_the_next_request(app: Dash, users: dic
     assert login(app.server.test_client(), "trader").status_code == 401
 
 
-def draw(client: FlaskClient, series_id: int) -> dict:
-    response = call(
-        client,
-        "..chart-graph.figure...chart-view.data...chart-status.children..",
-        [{"id": "series-state", "property": "data", "value": {"series_id": series_id, "status": "done"}}],
-        [{"id": "theme-switch", "property": "value", "value": False}],
-        outputs=[
+def draw(client: FlaskClient, series_id: int, via: str = "chart-prefs") -> dict:
+    """Ask draw_chart for `series_id`, as the stored preference or as the watchlist's state."""
+    prefs = {"series_id": series_id} if via == "chart-prefs" else None
+    state = {"series_id": series_id, "status": "done"} if via == "series-state" else None
+    body = {
+        "output": "..chart-graph.figure...chart-view.data...chart-status.children..",
+        "outputs": [
             {"id": "chart-graph", "property": "figure"},
             {"id": "chart-view", "property": "data"},
             {"id": "chart-status", "property": "children"},
         ],
-    )
+        "inputs": [
+            {"id": "chart-prefs", "property": "data", "value": prefs},
+            {"id": "series-state", "property": "data", "value": state},
+        ],
+        "state": [
+            {"id": "theme-switch", "property": "value", "value": False},
+            {"id": "chart-view", "property": "data", "value": None},
+        ],
+        "changedPropIds": [f"{via}.data"],
+    }
+    response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
     return response.get_json()["response"]
 
@@ -161,8 +171,11 @@ def test_a_user_cannot_read_or_remove_another_users_series(app: Dash, users: dic
     series = watch_backfilled(runtime, users["trader"])
     owner, other = signed_in(app, "trader"), signed_in(app, "analyst")
 
-    mine = draw(owner, series.id)
-    assert len(mine["chart-graph"]["figure"]["data"][0]["x"]) == FIRST_LOAD_CANDLES
+    for via in ("chart-prefs", "series-state"):
+        mine = draw(owner, series.id, via)
+        assert len(mine["chart-graph"]["figure"]["data"][0]["x"]) == FIRST_LOAD_CANDLES
+        stolen = draw(other, series.id, via)
+        assert all(not trace.get("x") for trace in stolen["chart-graph"]["figure"].get("data", []))
     stolen = draw(other, series.id)
     assert stolen["chart-view"]["data"] is None
     assert all(not trace.get("x") for trace in stolen["chart-graph"]["figure"].get("data", []))
