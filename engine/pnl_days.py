@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, any_, case, func, literal_column, select, true, type_coerce
+from sqlalchemy import String, and_, any_, case, func, literal, literal_column, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from db.enums import OrderRole, Side
@@ -134,12 +134,36 @@ def as_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     text = str(value)
-    if " " not in text:
+    if " " not in text and "*" not in text:
         return Decimal(text)
     total = ZERO
     for part in text.split():
-        total = WIDE.add(total, Decimal(part))
+        if "*" in part:  # an exact product: a base-coin fee x the fill's price (_quote_fee)
+            factor, price = part.split("*", 1)
+            total = WIDE.add(total, WIDE.multiply(Decimal(factor), Decimal(price)))
+        else:
+            total = WIDE.add(total, Decimal(part))
     return total
+
+
+def _quote_fee(sqlite: bool) -> Any:
+    """A fill's fee in the quote currency, as engine.pnl.fee_parts values it: a fee in the quote
+    (or settle) currency or without one as it is, one in the base coin x the fill's price, one in
+    a third currency (BNB) left out (NULL). SQLite gets "fee*price" text for the exact product
+    (`as_decimal` multiplies), PostgreSQL multiplies NUMERICs."""
+    symbol, currency = Block.symbol, Fill.fee_currency
+    if sqlite:
+        base = func.substr(symbol, 1, func.instr(symbol, "/") - 1)
+        in_base: Any = type_coerce(Fill.fee, String) + "*" + type_coerce(Fill.price, String)
+    else:
+        base = func.split_part(symbol, "/", 1)
+        in_base = Fill.fee * Fill.price
+    quote_like = or_(
+        currency.is_(None),
+        symbol.like(literal("%/") + currency + literal("%")),
+        symbol.like(literal("%:") + currency + literal("%")),
+    )
+    return case((and_(currency.is_not(None), currency == base), in_base), (quote_like, Fill.fee), else_=None)
 
 
 # --- the bookings ---
@@ -188,6 +212,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
     ids = ", ".join(str(int(u)) for u in user_ids)
     blocks_sql = f"ARRAY(SELECT id FROM {Block.__tablename__} WHERE user_id IN ({ids}))"
     mine = true() if sqlite else Trade.block_id == any_(literal_column(blocks_sql))
+    fee = _quote_fee(sqlite)
     query = (
         select(
             Block.user_id,
@@ -202,7 +227,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
             Trade.entry_average,
             Trade.exit_average,
             decimal_sum(session, case((is_exit, Fill.realized_pnl))),
-            decimal_sum(session, Fill.fee),
+            decimal_sum(session, fee),
             func.sum(case((is_exit, 1), else_=0)),
         )
         .select_from(Fill)

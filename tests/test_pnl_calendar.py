@@ -308,3 +308,18 @@ def test_sync_balances_reports_an_unreachable_account_and_syncs_the_others(runti
     snapshot_equity(runtime, datetime(2024, 6, 1, 12, 0, tzinfo=UTC))  # the live one: never synced, no row
     with runtime.sessions() as s:
         assert [x.equity for x in s.scalars(select(EquitySnapshot))] == [D(10000)]
+
+
+def test_fees_are_valued_in_quote_like_the_engine_values_them(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    add_trade(runtime.sessions, uid, acc, ms("2024-06-03 09:00"), [(ms("2024-06-03 10:00"), "110")])
+    with runtime.sessions.begin() as s:
+        entry, exit_ = list(s.scalars(select(Fill).order_by(Fill.ts)))
+        entry.fee, entry.fee_currency = D("0.5"), "BNB"  # a third currency: left out, as fee_parts does
+        exit_.fee, exit_.fee_currency = D("0.001"), "BTC"  # the base coin: x the fill's price 110
+    with runtime.sessions.begin() as s:
+        s.add(Fill(order_id=exit_.order_id, trade_id=exit_.trade_id, exchange_trade_id="q", role=exit_.role,
+                   price=D(110), amount=D(0), fee=D("0.25"), fee_currency="USDT", realized_pnl=D(0),
+                   ts=ms("2024-06-03 11:00")))  # fmt: skip
+    day = pv.load_period(runtime, uid, "UTC", date(2024, 6, 3), date(2024, 6, 3)).totals[date(2024, 6, 3)]
+    assert day.fees == D("0.36")  # 0.001 x 110 + 0.25
