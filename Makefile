@@ -24,4 +24,4 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 bench: setup
-	for script in bench/*.py; do $(BIN)/python $$script --quick || exit 1; done
+	for script in bench/[!_]*.py; do $(BIN)/python -m bench.$$(basename $$script .py) --quick || exit 1; done

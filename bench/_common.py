@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -18,14 +17,12 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from db import migrate
+from db.models import Series
+from db.session import make_engine, make_session_factory
+from engine.config import normalize_database_url
 
-from db import migrate  # noqa: E402
-from db.models import Series  # noqa: E402
-from db.session import make_engine, make_session_factory  # noqa: E402
-from engine.config import normalize_database_url  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MINUTE = 60_000
 # 2023-01-02 00:00 UTC, a Monday: weekly buckets line up with the start of the data.

@@ -3,7 +3,7 @@ exchange, against a baseline that polls each order with its own fetch_order requ
 reconciles all orders with one batch lookup per account, settles, watches the targets, and must
 place nothing (the prices do not move). The last line is baseline / ours.
 
-    .venv/bin/python bench/brackets.py [--quick]      (--quick: 100 blocks)
+    .venv/bin/python -m bench.brackets [--quick]      (--quick: 100 blocks)
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import tempfile
 import time
 from decimal import Decimal
 
-from _common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from sqlalchemy import select
 
+from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from db.enums import EntryType, OrderStatus, Role, Side, SizeMode
 from db.models import Order, User
 from db.session import make_session_factory

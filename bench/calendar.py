@@ -10,19 +10,12 @@ trade in pandas, snapshots read with pandas, then the same grids and statistics.
 Europe/Berlin (DST changes in the year). Rows are written with COPY (PostgreSQL) or executemany
 (SQLite). The last line is baseline p95 / ours p95.
 
-    .venv/bin/python bench/calendar.py [--quick]      (--quick: 10 users x 2 years)
+    .venv/bin/python -m bench.calendar [--quick]      (--quick: 10 users x 2 years)
 """
 
 from __future__ import annotations
 
 import sys
-
-# This file is named like the stdlib's `calendar`, and Python puts its folder first on sys.path:
-# move the folder last, so `import calendar` (pandas, engine) finds the stdlib's and `_common` is
-# still found here.
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.append(sys.path.pop(0))
-
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -30,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from sqlalchemy import Engine, text
 
+from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from db.models import Base
 from db.session import make_session_factory
 from engine import calendar_data as cal

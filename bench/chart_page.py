@@ -9,23 +9,17 @@ live update (the /_dash-update-component answer of the live-poll callback, caugh
 page.on("response")): the forming candle moving and a new one appended. The last line is the
 first-candles speed-up (baseline median / ours median).
 
-    .venv/bin/python bench/chart_page.py [--quick] [--baseline-candles N]
+    .venv/bin/python -m bench.chart_page [--quick] [--baseline-candles N]
 """
 
 from __future__ import annotations
-
-import sys
-
-# bench/calendar.py is named like the stdlib's `calendar` (which sqlalchemy and pandas import), and
-# Python puts this folder first on sys.path: move it last (`_common` is still found there).
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.append(sys.path.pop(0))
 
 import argparse
 import json
 import logging
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -34,9 +28,10 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from _common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
 from sqlalchemy import Engine, text
 from werkzeug.serving import make_server
+
+from bench._common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
 

@@ -4,7 +4,7 @@ into pandas and resampling them to the same timeframe.
 One year of 1m candles (quick: 60 days) is stored with its rollups, then the whole span, its last
 month and its last day are read. The last line is the whole-span speed-up (baseline p50 / ours p50).
 
-    .venv/bin/python bench/chart_query.py [--quick]
+    .venv/bin/python -m bench.chart_query [--quick]
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-from _common import (
+from sqlalchemy import Engine, text
+
+from bench._common import (
     MINUTE,
     T0,
     database_label,
@@ -24,8 +26,6 @@ from _common import (
     synthetic_candles,
     timed,
 )
-from sqlalchemy import Engine, text
-
 from engine.chart_data import read_candles
 from engine.rollups import ingest_candles
 from engine.timeframes import bucket_offset, tf_ms

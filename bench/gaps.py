@@ -2,7 +2,7 @@
 against loading every ts into pandas and diffing in Python. Both must find exactly the holes; the
 bench exits non-zero otherwise. The last line is the speed-up (baseline p50 / ours p50).
 
-    .venv/bin/python bench/gaps.py [--quick]
+    .venv/bin/python -m bench.gaps [--quick]
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import sys
 
 import numpy as np
 import pandas as pd
-from _common import (
+from sqlalchemy import Engine, text
+
+from bench._common import (
     MINUTE,
     T0,
     database_label,
@@ -23,8 +25,6 @@ from _common import (
     synthetic_candles,
     timed,
 )
-from sqlalchemy import Engine, text
-
 from db.bulk import upsert_candles
 from engine.gaps import find_gaps
 

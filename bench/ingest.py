@@ -3,8 +3,8 @@
 Measures new rows, a re-ingest of the same rows (deduplicated: nothing rewritten) and, separately,
 the rollup refresh of the whole pyramid over them. The last line is the new-row speed-up.
 
-    .venv/bin/python bench/ingest.py [--quick]
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB .venv/bin/python bench/ingest.py
+    .venv/bin/python -m bench.ingest [--quick]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB .venv/bin/python -m bench.ingest
 """
 
 from __future__ import annotations
@@ -12,9 +12,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import MINUTE, as_rows, database_label, make_series, print_ratio, scratch_engine, synthetic_candles, timed
 from sqlalchemy import Engine
 
+from bench._common import (
+    MINUTE,
+    as_rows,
+    database_label,
+    make_series,
+    print_ratio,
+    scratch_engine,
+    synthetic_candles,
+    timed,
+)
 from db.bulk import upsert_candles
 from db.models import Candle
 from db.session import make_session_factory
