@@ -35,8 +35,8 @@ def account_choices(runtime: Runtime, user_id: int, create_default: bool = True)
         ensure_default_paper_account(runtime.sessions, user_id, runtime.settings.exchanges[0])
     with runtime.sessions() as session:
         accounts = user_accounts(session, user_id)
-    # Retired accounts (a column of the settings page's) keep their history but take no new block.
-    return [AccountChoice(a.id, a.name, a.exchange, a.kind) for a in accounts if not getattr(a, "disabled", False)]
+    # Retired (disabled) accounts keep their history but take no new block.
+    return [AccountChoice(a.id, a.name, a.exchange, a.kind) for a in accounts if not a.disabled]
 
 
 def overlays(runtime: Runtime, user_id: int, series_id: int | None) -> ChartOverlays:

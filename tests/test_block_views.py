@@ -178,3 +178,13 @@ def test_drawings_are_saved_per_user_and_series_and_checked(runtime: Runtime) ->
     ):
         with runtime.sessions.begin() as s, pytest.raises(DrawingError):
             save_drawings(s, alice, series.id, bad)  # type: ignore[arg-type]
+
+
+def test_a_disabled_account_is_not_offered_for_new_blocks(runtime: Runtime, feed: PathFeed) -> None:
+    from engine.desk import account_choices
+
+    user_id, account_id = setup(runtime, feed)
+    assert [c.id for c in account_choices(runtime, user_id)] == [account_id]
+    with runtime.sessions.begin() as s:
+        s.get(ExchangeAccount, account_id).disabled = True
+    assert account_choices(runtime, user_id, create_default=False) == []
