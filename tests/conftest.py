@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM_ARGS, require_chromium
+from db_helpers import empty_tables
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Base
-from db.session import is_postgres, make_engine
+from db.session import make_engine
 from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime
 
@@ -54,20 +56,20 @@ def runtime_session(test_settings: Settings) -> Iterator[Runtime]:
     runtime.db.dispose()
 
 
-def _empty_all_tables(runtime: Runtime) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with runtime.db.begin() as conn:
-        if is_postgres(runtime.db):
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium (Debian's, no download) for every browser test of the run."""
+    executable = require_chromium()
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture
 def runtime(runtime_session: Runtime) -> Runtime:
     """The shared runtime with every table emptied before the test."""
-    _empty_all_tables(runtime_session)
+    empty_tables(runtime_session)
     runtime_session.sources.clear()
     return runtime_session
 

@@ -11,12 +11,10 @@ from typing import Any
 
 from dash import Dash
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from app import create_app
 from db.enums import Role
-from db.models import Base, Series
-from db.session import is_postgres
+from db.models import Series
 from engine import jobs
 from engine.config import Settings
 from engine.exchanges.demo import DemoExchange
@@ -42,16 +40,6 @@ class SlowSource:
     def fetch_ohlcv(self, symbol: str, timeframe: str, since: int | None, limit: int | None) -> list:
         time.sleep(self.delay_s)
         return self.inner.fetch_ohlcv(symbol, timeframe, since, limit)
-
-
-def empty_tables(runtime: Runtime) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with runtime.db.begin() as conn:
-        if is_postgres(runtime.db):
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
 
 
 def build_app(settings: Settings, delay_s: float = 0.0) -> Dash:

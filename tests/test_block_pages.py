@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium, serve
+from browser import serve
 from dash import Dash
-from dashboard_helpers import NOW, PASSWORD, app_runtime, build_app, empty_tables, make_user, watch_backfilled
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from dashboard_helpers import NOW, PASSWORD, app_runtime, build_app, make_user, watch_backfilled
+from db_helpers import empty_tables
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import delete, func, select
 
 from db.enums import BlockStatus, Role
@@ -46,15 +47,6 @@ VIEWPORT = {"width": 1400, "height": 860}
 SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
 GD = "document.querySelector('#chart-graph .js-plotly-plot')"
 SHAPES_JS = f"(({GD} || {{}}).layout || {{}}).shapes || []"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

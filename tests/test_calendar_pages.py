@@ -16,10 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium, serve
+from browser import serve
 from dash import Dash
-from dashboard_helpers import PASSWORD, build_app, empty_tables, make_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from dashboard_helpers import PASSWORD, build_app, make_user
+from db_helpers import empty_tables
+from playwright.sync_api import Browser, Page, expect
 
 from db.enums import Role
 from engine import calendar_data as cal
@@ -52,15 +53,6 @@ def background_trades(month: date) -> list[tuple[date, str]]:
 def seeded_month() -> date:
     first_of_this = today_for("UTC").replace(day=1)
     return (first_of_this - timedelta(days=1)).replace(day=1)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: date, earlier: bool = False) -> None:

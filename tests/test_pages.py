@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium, serve
+from browser import serve
 from dash import Dash
-from dashboard_helpers import NOW, PASSWORD, build_app, empty_tables, make_user, watch_backfilled
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from dashboard_helpers import NOW, PASSWORD, build_app, make_user, watch_backfilled
+from db_helpers import empty_tables
+from playwright.sync_api import Browser, Page, expect
 
 from db.enums import Role
 from engine import charts
@@ -29,15 +30,6 @@ pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 800}
 SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
 FIGURE_JS = "document.querySelector('#chart-graph .js-plotly-plot')"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium, serve
+from browser import serve
 from dash import Dash
-from dashboard_helpers import PASSWORD, app_runtime, build_app, empty_tables, make_user
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from dashboard_helpers import PASSWORD, app_runtime, build_app, make_user
+from db_helpers import empty_tables
+from playwright.sync_api import Browser, Page, expect
 
 from db.enums import Role
 from engine import account_settings as acc
@@ -28,15 +29,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
 API_KEY, API_SECRET, PASSPHRASE = "browser-key-000-9876", "browser-secret-never-on-the-page", "browser-pass"
 NEW_PASSWORD = "a fresh long password"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
