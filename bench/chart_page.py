@@ -21,21 +21,18 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, text
-from werkzeug.serving import make_server
 
 from bench._common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
 
-from browser import CHROMIUM, CHROMIUM_ARGS
+from browser import CHROMIUM, CHROMIUM_ARGS, serve
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app import create_app
@@ -75,18 +72,6 @@ class BenchFeed:
         opens = self.now_ms - self.now_ms % MINUTE
         price = self.last_close
         return [[opens, price, price * 1.0005, price * 0.9995, price * 1.0002, 3.0]]
-
-
-@contextmanager
-def served(flask_app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def app_database_url(engine: Engine) -> str:
@@ -230,7 +215,7 @@ def main() -> None:
         watch(runtime, series_id)
         limit = min(args.baseline_candles or count, count)
         baseline = baseline_app(engine, series_id, limit)
-        with sync_playwright() as playwright, served(app.server) as ours_url, served(baseline.server) as base_url:
+        with sync_playwright() as playwright, serve(app.server) as ours_url, serve(baseline.server) as base_url:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ours = measure(browser, lambda page: sign_in(page, ours_url), ours_url + "/", runs, 60)
             context = browser.new_context(viewport=VIEWPORT)
