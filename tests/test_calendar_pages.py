@@ -195,7 +195,8 @@ def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: 
         set_theme(runtime, desk["tina"], "light")
 
 
-def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str) -> None:
+def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+    runtime = app.server.config["TRADEBLOCK_RUNTIME"]
     page = new_page(browser)
     sign_in(page, base_url, "admin", "/")
     page.click("#nav-pnl-overview")
@@ -213,6 +214,18 @@ def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str) ->
     box(page, seeded_month().replace(day=24), "adm-cal-day").click()
     expect(page.locator("#cal-day-trades tbody tr")).to_have_count(2, timeout=10_000)
     page.context.close()
+
+    set_theme(runtime, desk["admin"], "dark")
+    try:
+        dark = new_page(browser)
+        sign_in(dark, base_url, "admin", "/admin/calendar")
+        assert dark.get_attribute("html", "data-bs-theme") == "dark"
+        open_seeded_month(dark, base_url, "admin", prefix="adm-cal")
+        expect(dark.locator("#overview-total")).to_have_text("+106.00")
+        shot(dark, "admin-calendar-dark")
+        dark.context.close()
+    finally:
+        set_theme(runtime, desk["admin"], "light")
 
 
 def test_a_trader_cannot_open_the_overview(browser: Browser, base_url: str) -> None:
