@@ -16,6 +16,10 @@ graceful_timeout = 30
 
 
 def worker_exit(server, worker):  # gunicorn calls it with these names
-    from engine import scheduler
+    import sys
 
-    scheduler.stop()
+    built = vars(sys.modules["app"]).get("server") if "app" in sys.modules else None
+    if built is not None:  # the worker built the app, and with it perhaps the engine
+        from engine import scheduler
+
+        scheduler.stop(built.config["TRADEBLOCK_RUNTIME"])

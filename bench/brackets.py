@@ -19,16 +19,13 @@ from bench._common import database_label, parse_args, percentiles, print_ratio, 
 from db.enums import EntryType, OrderStatus, Role, Side, SizeMode
 from db.models import Order, User
 from db.session import make_session_factory
-from engine.accounts import open_paper_account
-from engine.blocks import BlockRequest, TargetSpec
+from engine.blocks.api import BlockRequest, TargetSpec, submit_block, sync_tick
+from engine.common.precision import to_decimal
 from engine.config import load_settings
-from engine.exchanges.demo import DemoExchange
-from engine.markets import sync_markets
-from engine.precision import to_decimal
+from engine.exchanges.api import DemoExchange
+from engine.market.api import sync_markets
 from engine.runtime import Runtime
-from engine.sync import sync_tick
-from engine.trading import submit_block
-from engine.venues import trading_state
+from engine.users.api import open_paper_account
 
 NOW = 1_717_200_000_000  # the demo feed's clock stands still: no fills during the timing
 SYMBOL = "BTC/USDT"
@@ -91,7 +88,7 @@ def main() -> int:
         def tick() -> None:
             reports.append(sync_tick(runtime))
 
-        venue = next(iter(trading_state(runtime).venues.values()))
+        venue = next(iter(runtime.trading.venues.values()))
 
         def poll_each() -> None:
             for cid, symbol in orders:

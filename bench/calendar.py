@@ -2,7 +2,7 @@
 (250,000 trades, 1250 blocks of two trades and ~3,100 fills per user), against a baseline that
 loads the user's trades into pandas and computes the same in Python.
 
-Ours: `engine.portfolio_views.calendar_page(view="year")`: ONE bookings query that buckets the exit
+Ours: `engine.portfolio.api.calendar_page(view="year")`: ONE bookings query that buckets the exit
 fills into the user's local days in SQL (exact sums) plus one snapshot query, then the pure grids
 and statistics. Baseline: `pandas.read_sql` of all the user's fills with their trades and blocks,
 timestamps converted to the user's timezone with pandas, the year filtered and grouped by day and
@@ -28,9 +28,8 @@ from sqlalchemy import Engine, text
 from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from db.models import Base
 from db.session import make_session_factory
-from engine import calendar_data as cal
-from engine.pnl_days import Booking, day_totals, start_equity
-from engine.portfolio_views import Period, calendar_page, period_stats
+from engine.portfolio import api as portfolio
+from engine.portfolio.api import Booking, Period, calendar_page, day_totals, period_stats, start_equity
 from engine.runtime import Runtime
 
 TARGET_MS = 100.0
@@ -165,7 +164,7 @@ WHERE b.user_id = :uid
 
 def baseline(engine: Engine, user_id: int, tz: str, year: int, today: date) -> Any:
     """The user's trades into pandas, bucketed and summed there, then the same grids and stats."""
-    first, last = cal.month_days(year, 1)[0], cal.month_days(year, 12)[-1]
+    first, last = portfolio.month_days(year, 1)[0], portfolio.month_days(year, 12)[-1]
     with engine.connect() as conn:
         df = pd.read_sql(text(BASELINE_SQL), conn, params={"uid": user_id})
         snaps = pd.read_sql(text("SELECT day, equity FROM equity_snapshots WHERE user_id = :uid"), conn,
@@ -190,7 +189,7 @@ def baseline(engine: Engine, user_id: int, tz: str, year: int, today: date) -> A
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     equity = start_equity(days, closes, {d: t.pnl for d, t in totals.items()})
     period = Period(first, last, tz, tuple(rows), totals, equity)
-    months = cal.build_year(year, totals, equity)
+    months = portfolio.build_year(year, totals, equity)
     return months, period_stats(period, date(year, 1, 1), date(year, 12, 31), today)
 
 

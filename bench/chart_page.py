@@ -32,7 +32,6 @@ from bench._common import MINUTE, ROOT, T0, database_label, make_series, print_r
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
 
-from browser import CHROMIUM, CHROMIUM_ARGS, serve
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app import create_app
@@ -40,8 +39,9 @@ from db.enums import BackfillStatus, Role
 from db.models import Series, Watch
 from db.session import make_session_factory
 from engine.config import load_settings
-from engine.rollups import ingest_candles
-from engine.user_admin import add_user
+from engine.market.api import ingest_candles
+from engine.users.api import add_user
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serve
 
 DAY = 1_440 * MINUTE
 USER, PASSWORD = "bench", "bench password 1"

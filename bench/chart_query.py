@@ -1,4 +1,4 @@
-"""Bench: chart reads at a 2000-point budget (engine.chart_data) against loading the raw 1m rows
+"""Bench: chart reads at a 2000-point budget (engine.market.reads) against loading the raw 1m rows
 into pandas and resampling them to the same timeframe.
 
 One year of 1m candles (quick: 60 days) is stored with its rollups, then the whole span, its last
@@ -26,9 +26,8 @@ from bench._common import (
     synthetic_candles,
     timed,
 )
-from engine.chart_data import read_candles
-from engine.rollups import ingest_candles
-from engine.timeframes import bucket_offset, tf_ms
+from engine.common.timeframes import bucket_offset, tf_ms
+from engine.market.api import ingest_candles, read_candles
 
 DAY = 1_440 * MINUTE
 BUDGET = 2_000

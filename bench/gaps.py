@@ -1,4 +1,4 @@
-"""Bench: gap detection (engine.gaps, one window query) over a 1m series with 100 random holes,
+"""Bench: gap detection (engine.market.gaps, one window query) over a 1m series with 100 random holes,
 against loading every ts into pandas and diffing in Python. Both must find exactly the holes; the
 bench exits non-zero otherwise. The last line is the speed-up (baseline p50 / ours p50).
 
@@ -26,7 +26,7 @@ from bench._common import (
     timed,
 )
 from db.bulk import upsert_candles
-from engine.gaps import find_gaps
+from engine.market.api import find_gaps
 
 HOLES = 100
 TARGET_S = 1.0

@@ -27,7 +27,7 @@ from bench._common import (
 from db.bulk import upsert_candles
 from db.models import Candle
 from db.session import make_session_factory
-from engine.rollups import refresh_rollups
+from engine.market.api import refresh_rollups
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,5 +1,5 @@
 """Domain states and kinds, stored as strings. The legal moves between states live in
-`engine/states.py`; here are only the names, so that `db` depends on nothing of ours."""
+`engine/blocks/states.py`; here are only the names, so that `db` depends on nothing of ours."""
 
 from __future__ import annotations
 

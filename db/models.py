@@ -263,7 +263,7 @@ class PaperFeedCursor(Base):
 class ExchangeAccount(Base):
     """A user's account on a venue: paper (simulated on `exchange`'s prices) or live through ccxt.
 
-    Credentials are encrypted at rest (engine.secrets); live trading stays off until switched on."""
+    Credentials are encrypted at rest (engine.common.secrets); live trading stays off until switched on."""
 
     __tablename__ = "exchange_accounts"
     __table_args__ = (UniqueConstraint("user_id", "name"),)
@@ -274,7 +274,7 @@ class ExchangeAccount(Base):
     kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind))
     exchange: Mapped[str] = mapped_column(String(32))
     live_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Retired (engine.account_settings): kept for its blocks' history, never traded on again.
+    # Retired (engine.users.settings): kept for its blocks' history, never traded on again.
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     api_key_enc: Mapped[str | None] = mapped_column(Text)
     secret_enc: Mapped[str | None] = mapped_column(Text)
@@ -357,7 +357,7 @@ class Order(Base):
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.INITIALIZED, index=True)
     filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
     average: Mapped[Decimal | None] = mapped_column(PRICE)
-    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # quote value (engine.pnl.fee_parts)
+    fee: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # quote value (engine.blocks.pnl.fee_parts)
     # The base coin the fee took (a spot buy charged in the coin bought): the position is that much smaller.
     fee_base: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0), server_default="0")
     # A fee in a third currency (BNB) that nothing values: kept here, left out of `fee` and the P&L.
@@ -388,11 +388,11 @@ class Fill(Base):
     ts: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
-# --- portfolio: balances per exchange account and daily equity snapshots (engine/portfolio.py) ---
+# --- portfolio: balances per exchange account and daily equity snapshots (engine/portfolio/balances.py) ---
 
 
 class AccountBalance(Base):
-    """The venue's last word on one currency of an exchange account (engine.portfolio.sync_balances)."""
+    """The venue's last word on one currency of an exchange account (engine.portfolio.balances.sync_balances)."""
 
     __tablename__ = "account_balances"
     __table_args__ = (UniqueConstraint("account_id", "currency"),)
@@ -409,7 +409,7 @@ class AccountBalance(Base):
 class EquitySnapshot(Base):
     """An account's equity on one trading day of its owner (users.timezone), in the account's quote
     currency at the last price seen that day: rewritten by every snapshot of the day, so the row
-    left when the day ends values the day's close (engine.portfolio.snapshot_equity)."""
+    left when the day ends values the day's close (engine.portfolio.balances.snapshot_equity)."""
 
     __tablename__ = "equity_snapshots"
     __table_args__ = (UniqueConstraint("account_id", "day"),)
@@ -430,7 +430,7 @@ class EquitySnapshot(Base):
 
 
 class Drawing(Base):
-    """A user's drawings on one series' chart (plotly shapes as JSON, validated by engine.drawings)."""
+    """A user's drawings on one series' chart (plotly shapes as JSON, validated by engine.market.drawings)."""
 
     __tablename__ = "drawings"
     __table_args__ = (UniqueConstraint("user_id", "series_id"),)

@@ -15,16 +15,12 @@ from tqdm import tqdm
 from db import migrate
 from db.enums import Role
 from db.models import Series, User
-from engine import jobs
-from engine.candles import Progress, backfill, get_or_create_series, repair_gaps
+from engine.common.timeframes import levels_above, tf_ms
 from engine.config import load_settings
-from engine.export import EXPORT_FORMATS, export_series
-from engine.gaps import find_gaps
-from engine.markets import sync_markets
+from engine.exchanges import api as exchanges
+from engine.market import api as market
 from engine.runtime import Runtime, build_runtime, configure_logging
-from engine.timeframes import levels_above, tf_ms
-from engine.users import UserError, create_user
-from engine.watchlist import WatchError, remove_watch, user_watchlist
+from engine.users.api import UserError, create_user
 
 
 def runtime_from_env(upgrade_schema: bool = True) -> Runtime:
@@ -34,7 +30,7 @@ def runtime_from_env(upgrade_schema: bool = True) -> Runtime:
 
 
 @contextmanager
-def progress_bar(description: str, unit: str = "candle") -> Iterator[Progress]:
+def progress_bar(description: str, unit: str = "candle") -> Iterator[market.Progress]:
     bar = tqdm(desc=description, unit=unit, total=0, dynamic_ncols=True)
 
     def update(done: int, total: int) -> None:
@@ -117,7 +113,7 @@ def create_user_command(username: str, role: str, password: str) -> None:
 def sync_markets_command(exchange: str) -> None:
     """Load an exchange's markets into the markets table."""
     runtime = runtime_from_env()
-    count = sync_markets(runtime.sessions, jobs.source(runtime, exchange))
+    count = market.sync_markets(runtime.sessions, exchanges.source(runtime, exchange))
     click.echo(f"{exchange}: {count} markets")
 
 
@@ -131,11 +127,11 @@ def watch(exchange: str, symbol: str, timeframe: str, username: str) -> None:
     runtime = runtime_from_env()
     user = find_user(runtime, username)
     try:
-        series = jobs.watch(runtime, user.id, exchange, symbol, timeframe)
-    except WatchError as exc:
+        series = market.watch(runtime, user.id, exchange, symbol, timeframe)
+    except market.WatchError as exc:
         raise click.ClickException(str(exc)) from exc
     with progress_bar(f"{exchange} {symbol} {timeframe}") as update:
-        stored = jobs.backfill_recent(runtime, series, update)
+        stored = market.backfill_recent(runtime, series, update)
     click.echo(f"watching {exchange} {symbol} {timeframe}; {stored} candles stored")
 
 
@@ -149,7 +145,7 @@ def unwatch(exchange: str, symbol: str, timeframe: str, username: str) -> None:
     runtime = runtime_from_env()
     user, series = find_user(runtime, username), find_series(runtime, exchange, symbol, timeframe)
     with runtime.sessions.begin() as session:
-        removed = remove_watch(session, user.id, series.id)
+        removed = market.remove_watch(session, user.id, series.id)
     click.echo("removed" if removed else "was not watched")
 
 
@@ -160,7 +156,7 @@ def watchlist(username: str) -> None:
     runtime = runtime_from_env()
     user = find_user(runtime, username)
     with runtime.sessions() as session:
-        for entry in user_watchlist(session, user.id):
+        for entry in market.user_watchlist(session, user.id):
             click.echo(
                 f"{entry.exchange:10} {entry.symbol:16} {entry.timeframe:4} {entry.backfill_status.value:8} "
                 f"{entry.progress:6.1%}"
@@ -176,9 +172,9 @@ def backfill_command(exchange: str, symbol: str, timeframe: str, since: str | No
     """Fetch history (the whole of it unless --since), resumable after an interruption."""
     runtime = runtime_from_env()
     with runtime.sessions.begin() as session:
-        series = get_or_create_series(session, exchange, symbol, timeframe)
+        series = market.get_or_create_series(session, exchange, symbol, timeframe)
     with progress_bar(f"backfill {exchange} {symbol} {timeframe}") as update:
-        result = backfill(runtime.sessions, jobs.source(runtime, exchange), series, parse_day(since), update)
+        result = market.backfill_from(runtime, series, parse_day(since), update)
     click.echo(f"{result.stored} candles stored in {result.requests} requests ({result.rejected} rejected as dirty)")
 
 
@@ -205,7 +201,7 @@ def gaps_report(exchange: str | None, symbol: str | None) -> None:
     runtime = runtime_from_env()
     for series in _series_selection(runtime, exchange, symbol):
         with runtime.sessions() as session:
-            found = find_gaps(session.connection(), series.id, series.timeframe)
+            found = market.find_gaps(session.connection(), series.id, series.timeframe)
         missing = sum(g.missing for g in found)
         click.echo(
             f"{series.exchange} {series.symbol} {series.timeframe}: {len(found)} gaps, {missing} candles missing"
@@ -223,7 +219,7 @@ def gaps_repair(exchange: str | None, symbol: str | None) -> None:
     runtime = runtime_from_env()
     for series in _series_selection(runtime, exchange, symbol):
         with progress_bar(f"repair {series.exchange} {series.symbol} {series.timeframe}", unit="gap") as update:
-            result = repair_gaps(runtime.sessions, jobs.source(runtime, series.exchange), series, update)
+            result = market.repair(runtime, series, update)
         click.echo(f"  {result.gaps} gaps: {result.filled} candles filled, {result.holes_recorded} holes recorded")
 
 
@@ -237,11 +233,11 @@ def gaps_repair(exchange: str | None, symbol: str | None) -> None:
 def export(exchange: str, symbol: str, timeframe: str, out_path: Path, since: str | None, until: str | None) -> None:
     """Export a stored series (or any pyramid level of it) to .csv or .parquet."""
     runtime = runtime_from_env()
-    if out_path.suffix.lower() not in EXPORT_FORMATS:
-        raise click.ClickException(f"export to {' or '.join(EXPORT_FORMATS)}, not {out_path.name!r}")
+    if out_path.suffix.lower() not in market.EXPORT_FORMATS:
+        raise click.ClickException(f"export to {' or '.join(market.EXPORT_FORMATS)}, not {out_path.name!r}")
     base = _base_series_for(runtime, exchange, symbol, timeframe)
     with runtime.sessions() as session:
-        rows = export_series(session.connection(), base, timeframe, out_path, parse_day(since), parse_day(until))
+        rows = market.export_series(session.connection(), base, timeframe, out_path, parse_day(since), parse_day(until))
     click.echo(f"{rows} candles written to {out_path}")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from engine.timeframes import tf_ms
+from engine.common.timeframes import tf_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXCHANGE = "demo"
@@ -129,7 +129,7 @@ def _encryption_keys(env: dict[str, str], problems: list[str]) -> tuple[str, ...
         except ValueError:
             problems.append(
                 f"TRADEBLOCK_ENCRYPTION_KEYS key {number} is not a Fernet key "
-                "(make one with: python -c 'from engine.secrets import new_key; print(new_key())')"
+                "(make one with: python -c 'from engine.common.secrets import new_key; print(new_key())')"
             )
     return keys
 

@@ -1,8 +1,13 @@
-"""The process-wide wiring: settings, database, session factory. Built once by app.py or the CLI."""
+"""The process-wide wiring and every piece of process state: settings, database, sessions, and
+what the engine keeps in memory (market-data sources, trading venues and their locks, per-series
+locks, short-lived caches, this process's scheduler). Built once by app.py or the CLI; no module
+of the engine keeps state of its own in globals."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +21,62 @@ from engine.config import Settings
 log = logging.getLogger(__name__)
 
 
+class KeyedLocks:
+    """One lock per key (a series, an account), made on first use."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, key: Hashable) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+@dataclass
+class TradingState:
+    """What the bracket engine keeps in memory: venues per account, their locks, retry backoff."""
+
+    venues: dict[int, Any] = field(default_factory=dict)  # account id -> TradingVenue
+    account_lock: KeyedLocks = field(default_factory=KeyedLocks)
+    tick: int = 0  # sync ticks run so far (backoff counts in ticks)
+    retry_after: dict[int, int] = field(default_factory=dict)  # order id -> first tick it may be retried
+    failures: dict[int, int] = field(default_factory=dict)  # account id -> sync ticks failed in a row
+    # account id -> venue orders whose fills could not be fetched yet (recover() rescans the DB after a restart)
+    fills_due: dict[int, list[Any]] = field(default_factory=dict)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     db: Engine
     sessions: sessionmaker[Session]
-    # Market-data sources by exchange name, built on first use (engine.jobs.source); tests put
-    # their own (a demo feed on a fixed clock) here.
+    # Market-data sources by exchange name, built on first use (engine.exchanges.api.source); tests
+    # put their own (a demo feed on a fixed clock) here.
     sources: dict[str, Any] = field(default_factory=dict)
+    sources_lock: threading.Lock = field(default_factory=threading.Lock)
+    trading: TradingState = field(default_factory=TradingState)
+    # One lock per series, so a scheduled fetch never races a backfill of the same series.
+    series_lock: KeyedLocks = field(default_factory=KeyedLocks)
+    # series id -> (monotonic time, forming candle): one fetch serves every viewer for a while.
+    forming: dict[int, tuple[float, list[float] | None]] = field(default_factory=dict)
+    forming_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The engine of this process (engine.scheduler) when it runs one: a scheduler and its lock.
+    engine: Any = None
+    engine_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, job_id: str, func: Callable[..., Any], *args: Any) -> bool:
+        """Run `func(*args)` now in the engine's pool (once per id); False when this process runs
+        no engine (the caller then runs it itself)."""
+        engine = self.engine
+        if engine is None:
+            return False
+        engine.scheduler.add_job(func, id=job_id, args=list(args), replace_existing=True)
+        return True
+
+    def reset_trading(self) -> None:
+        """Forget venues, locks and backoff (tests reuse one runtime over emptied tables)."""
+        self.trading = TradingState()
 
 
 def build_runtime(settings: Settings, upgrade_schema: bool = True) -> Runtime:

@@ -14,8 +14,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from engine import portfolio_views as pv
-from engine.user_admin import UserView, list_users, load_user
+from engine.portfolio import api as portfolio
+from engine.users.api import UserView, list_users, load_user
 from pages.components import calendar as calc
 from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
 from pages.components.layout import THEME_SWITCH
@@ -93,7 +93,7 @@ def admin_overview(anchor: Any) -> tuple[Any, Any]:
     day = parse_day(anchor)
     if day is None:
         return no_update, no_update
-    rows = pv.overview(current_runtime(), day.year, day.month)
+    rows = portfolio.overview(current_runtime(), day.year, day.month)
     return calc.overview_table(rows), f"{day:%B %Y}"
 
 
@@ -114,7 +114,7 @@ def admin_user_calendar(user_id: Any, anchor: Any, view: Any, mode: Any, dark: A
         return no_update, no_update, no_update
     mode = mode if mode in calc.MODE_LABELS else "money"
     today = today_for(user.timezone)
-    page = pv.calendar_page(current_runtime(), user.id, user.timezone, str(view), day, mode, today)
+    page = portfolio.calendar_page(current_runtime(), user.id, user.timezone, str(view), day, mode, today)
     title = html.H2(f"{user.username} · {page.title} · {user.timezone}", className="h6", id="adm-cal-user-title")
     body = html.Div([title, render(page, mode, DAY_TYPE)])
     return body, calc.stats_panel(page.stats), calc.equity_figure(page.curve, dark)
@@ -133,4 +133,4 @@ def admin_day(_clicks: list[int], user_id: Any) -> Any:
     user, day = _chosen(user_id), parse_day(trigger.get("day"))
     if user is None or day is None:
         return no_update
-    return calc.day_table(day, pv.day_trades(current_runtime(), user.id, user.timezone, day))
+    return calc.day_table(day, portfolio.day_trades(current_runtime(), user.id, user.timezone, day))

@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.enums import Role
-from engine.user_admin import UserError, UserView, add_user, list_users, set_active, set_role
+from engine.users.api import UserError, UserView, add_user, list_users, set_active, set_role
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(__name__, path="/admin/users", title="Users · Tradeblock", name="Users")

@@ -16,9 +16,8 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from engine import desk
-from engine.block_queries import BlockAccessError, BlockTradeRow
-from engine.trading import cancel_block
+from engine.blocks import api as blocks
+from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from pages.components.layout import THEME_SWITCH
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
@@ -158,7 +157,7 @@ _LIVE = {"open": True, "closed": False, "all": None}
 )
 @require_role(*TRADERS)
 def refresh(_tick: int | None, which: str | None, _version: int | None) -> list[dict]:
-    rows = desk.table_rows(current_runtime(), current_view().id, _LIVE.get(which or "open", True))
+    rows = blocks.table_rows(current_runtime(), current_view().id, _LIVE.get(which or "open", True))
     return [_row(r) for r in rows]
 
 

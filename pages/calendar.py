@@ -3,7 +3,7 @@ P&L in money, % of the day's starting equity or R; a day's trades on click; stat
 curve with drawdown, open positions, and CSV exports.
 
 Every callback reads the user from the server session (web.auth.current_view); the browser only
-keeps which period is shown. Figures come from engine.portfolio_views.
+keeps which period is shown. Figures come from engine.portfolio.api.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from engine import portfolio_views as pv
-from engine.portfolio import open_positions
+from engine.portfolio import api as portfolio
+from engine.portfolio.api import open_positions
 from pages.components import calendar as calc
 from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
 from pages.components.layout import THEME_SWITCH
@@ -100,7 +100,7 @@ def show_calendar(anchor: Any, view: Any, mode: Any, dark: Any) -> tuple[Any, ..
         return no_update, no_update, no_update, no_update  # navigate() sets the anchor first
     me = current_view()
     today = today_for(me.timezone)
-    page = pv.calendar_page(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today,
+    page = portfolio.calendar_page(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today,
                             str(mode), today)  # fmt: skip
     mode = mode if mode in calc.MODE_LABELS else "money"
     return page.title, render(page, mode, DAY_TYPE), calc.stats_panel(page.stats), calc.equity_figure(page.curve, dark)
@@ -119,7 +119,7 @@ def show_day(_clicks: list[int]) -> Any:
     if day is None:
         return no_update
     me = current_view()
-    return calc.day_table(day, pv.day_trades(current_runtime(), me.id, me.timezone, day))
+    return calc.day_table(day, portfolio.day_trades(current_runtime(), me.id, me.timezone, day))
 
 
 @callback(Output("cal-positions", "children"), Input("cal-anchor", "data"))
@@ -163,5 +163,5 @@ def export_csv(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
     kind = "trades" if ctx.triggered_id == "cal-export-trades" else "daily"
     me = current_view()
     anchor_day = parse_day(anchor) or today_for(me.timezone)
-    name, text = pv.export(current_runtime(), me.id, me.timezone, str(view), anchor_day, kind)
+    name, text = portfolio.export(current_runtime(), me.id, me.timezone, str(view), anchor_day, kind)
     return dcc.send_string(text, name)

@@ -15,19 +15,17 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from engine import charts
-from engine.chart_data import ChartCandles
-from engine.desk import account_choices
-from engine.timeframes import tf_ms
-from engine.watchlist import WatchEntry
-from pages import blocks_form_callbacks, chart_shapes_callbacks
-from pages.components import block_form, chart_shapes, figures
+from engine.common.timeframes import tf_ms
+from engine.market import api as market
+from engine.market.api import ChartCandles, WatchEntry
+from engine.users.api import account_choices
+from pages.components import block_form, block_form_callbacks, chart_shapes, chart_shapes_callbacks, figures
 from pages.components import watchlist as wl
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
 # Dash runs this module again for each app it builds: their callbacks go to every app.
-blocks_form_callbacks.CALLBACKS.register()
+block_form_callbacks.CALLBACKS.register()
 chart_shapes_callbacks.CALLBACKS.register()
 
 dash.register_page(__name__, path="/", title="Tradeblock", name="Chart")
@@ -38,7 +36,7 @@ MARGIN = 0.1  # share of the visible window also loaded on each side, so a short
 
 
 def layout(**_query: Any) -> html.Div:
-    exchanges = charts.exchanges(current_runtime())
+    exchanges = market.exchanges(current_runtime())
     trader = has_role(*TRADERS)  # analysts get no form (and its callbacks refuse them)
     form = block_form.form(account_choices(current_runtime(), current_view().id)) if trader else None
     bar = dbc.Row(
@@ -80,7 +78,7 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id="watch-version", data=0),
             dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
             dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
-            # Over the candles (pages/chart_shapes_callbacks.py): what each shape is, the drawings,
+            # Over the candles (pages/components/chart_shapes_callbacks.py): what each shape is, the drawings,
             # the form's proposed block, and a counter bumped when a block is placed.
             dcc.Store(id=chart_shapes_callbacks.NAMES),
             dcc.Store(id=chart_shapes_callbacks.DRAWINGS),
@@ -127,7 +125,7 @@ def layout(**_query: Any) -> html.Div:
 )
 @require_role(*READERS)
 def symbol_options(exchange: str | None, search: str | None, current: str | None) -> list[str]:
-    symbols = charts.search_symbols(current_runtime(), exchange or "", search)
+    symbols = market.search_symbols(current_runtime(), exchange or "", search)
     if current and current not in symbols:
         symbols.insert(0, current)  # a dropdown blanks a value missing from its options
     return symbols
@@ -141,7 +139,7 @@ def symbol_options(exchange: str | None, search: str | None, current: str | None
 )
 @require_role(*READERS)
 def timeframe_options(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:
-    options = list(charts.timeframes(current_runtime(), exchange or ""))
+    options = list(market.timeframes(current_runtime(), exchange or ""))
     if current in options:
         return options, current
     return options, "1m" if "1m" in options else (options[0] if options else None)
@@ -185,14 +183,14 @@ def watchlist_actions(
                 html.Span("Pick an exchange, a symbol and a timeframe.", className="text-danger"),
             )
         try:
-            entry = charts.add_series(runtime, user.id, exchange, symbol, timeframe)
-        except (charts.WatchError, ValueError) as exc:
+            entry = market.add_series(runtime, user.id, exchange, symbol, timeframe)
+        except (market.WatchError, ValueError) as exc:
             return no_update, no_update, html.Span(str(exc), className="text-danger")
         return {"series_id": entry.series_id}, bump, html.Span(f"Added {wl.label(entry)}.", className="text-success")
     if isinstance(trigger, dict) and trigger.get("type") == wl.SELECT:
         return {"series_id": int(trigger["series"])}, no_update, ""
     if isinstance(trigger, dict) and trigger.get("type") == wl.REMOVE:
-        charts.remove_series(runtime, user.id, int(trigger["series"]))
+        market.remove_series(runtime, user.id, int(trigger["series"]))
         keep = prefs if (prefs or {}).get("series_id") != trigger["series"] else {"series_id": None}
         return keep, bump, ""
     return no_update, no_update, no_update
@@ -211,8 +209,8 @@ def watchlist_actions(
 @require_role(*READERS)
 def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict | None) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
-    entries = charts.watchlist(runtime, user.id)
-    chosen = charts.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
+    entries = market.watchlist(runtime, user.id)
+    chosen = market.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
     progress: Any = None
     if chosen is not None and wl.backfilling(chosen):
         progress = html.Div(
@@ -271,21 +269,21 @@ def draw_chart(prefs: dict | None, state: dict | None, dark: bool | None, view: 
             return no_update, no_update, no_update  # the watchlist confirmed what is drawn
         series_id = state["series_id"]  # another series, or its backfill just finished
     else:
-        chosen = charts.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
+        chosen = market.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
         series_id = chosen.series_id if chosen else None
     try:
-        entry = charts.watched(runtime, user.id, series_id)
-    except charts.NotWatchedError:
+        entry = market.watched(runtime, user.id, series_id)
+    except market.NotWatchedError:
         return figures.empty_figure("Add a series to your watchlist to see its chart.", dark), None, ""
     if wl.backfilling(entry):
         message = f"Backfilling {wl.label(entry)}…"
         return figures.empty_figure(message, dark), None, _status(entry, ChartCandles(entry.timeframe, "", False))
     # A few screens' worth, not the whole budget: plotly draws one path per candle, so fewer
     # candles paint sooner; a pan or zoom loads what comes into view.
-    recent = charts.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES)
+    recent = market.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES)
     if recent is None:
         return figures.empty_figure(f"No candles stored for {wl.label(entry)} yet.", dark), None, ""
-    candles = charts.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
+    candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
     title = f"{entry.symbol} {entry.timeframe}"
     x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
     figure = figures.candle_figure(candles, title, dark, uirevision=str(series_id), x_range=x_range)
@@ -309,11 +307,11 @@ def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
     series_id = view.get("series_id")
     try:
-        entry = charts.watched(runtime, user.id, series_id)
-    except charts.NotWatchedError:
+        entry = market.watched(runtime, user.id, series_id)
+    except market.NotWatchedError:
         return no_update, None, no_update
     if window == "auto":
-        stored = charts.stored_window(runtime, user.id, series_id)
+        stored = market.stored_window(runtime, user.id, series_id)
         if stored is None:
             return no_update, no_update, no_update
         start, end = stored.start_ms, stored.end_ms
@@ -321,7 +319,7 @@ def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
         start, end = window  # type: ignore[misc]
         pad = int((end - start) * MARGIN)
         start, end = start - pad, end + pad
-    candles = charts.chart_candles(runtime, user.id, series_id, start, end)
+    candles = market.chart_candles(runtime, user.id, series_id, start, end)
     return figures.replace_data(candles), _view(entry, candles), _status(entry, candles)
 
 
@@ -348,8 +346,8 @@ def live_update(_tick: int, view: dict | None) -> tuple[Any, Any]:
         return no_update, no_update
     runtime, user = current_runtime(), current_view()
     try:
-        tail = charts.candles_since(runtime, user.id, view["series_id"], view["level"], int(view["last_ts"]))
-    except charts.NotWatchedError:
+        tail = market.candles_since(runtime, user.id, view["series_id"], view["level"], int(view["last_ts"]))
+    except market.NotWatchedError:
         return no_update, None
     if not tail.ts:
         return no_update, no_update

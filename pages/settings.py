@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.enums import AccountKind
-from engine import account_settings as acc
+from engine.users import api as users
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(__name__, path="/settings", title="Settings · Tradeblock", name="Settings")
@@ -37,7 +37,7 @@ def _paper_form(exchanges: tuple[str, ...]) -> dbc.Card:
         html.H2("Open a paper account", className="h6"),
         dbc.Row(
             [
-                _field("Name", dbc.Input(id="paper-name", placeholder="e.g. Paper BTC", maxLength=acc.NAME_MAX), 6),
+                _field("Name", dbc.Input(id="paper-name", placeholder="e.g. Paper BTC", maxLength=users.NAME_MAX), 6),
                 _field(
                     "Prices from",
                     dbc.Select(id="paper-exchange", options=list(exchanges), value=exchanges[0] if exchanges else None),
@@ -64,10 +64,12 @@ def _live_form() -> dbc.Card:
         html.H2("Add a live account", className="h6"),
         dbc.Row(
             [
-                _field("Name", dbc.Input(id="live-name", placeholder="e.g. Binance main", maxLength=acc.NAME_MAX), 6),
+                _field("Name", dbc.Input(id="live-name", placeholder="e.g. Binance main", maxLength=users.NAME_MAX), 6),
                 _field(
                     "Exchange (ccxt id)",
-                    dcc.Dropdown(id="live-exchange", options=list(acc.live_exchanges()), placeholder="type to search…"),
+                    dcc.Dropdown(
+                        id="live-exchange", options=list(users.live_exchanges()), placeholder="type to search…"
+                    ),
                     6,
                 ),
                 _field("API key", dbc.Input(id="live-key", autoComplete="off"), 4),
@@ -111,7 +113,7 @@ def _accounts_section() -> html.Div:
             dcc.Store(id="live-pending"),
             _confirm_modal(),
             dbc.Row(
-                [dbc.Col(_paper_form(acc.paper_exchanges(runtime)), lg=6), dbc.Col(_live_form(), lg=6)],
+                [dbc.Col(_paper_form(users.paper_exchanges(runtime)), lg=6), dbc.Col(_live_form(), lg=6)],
                 class_name="g-3 mb-3",
             ),
             dcc.Loading(html.Div(id="accounts-message", className="mb-2"), type="dot"),
@@ -126,7 +128,7 @@ def _timezone_card(current: str) -> dbc.Card:
     body = [
         html.H2("Timezone", className="h6"),
         html.Div("Days of the P&L calendar start at midnight here.", className="small text-body-secondary mb-2"),
-        dcc.Dropdown(id="tz-select", options=list(acc.timezones()), value=current, clearable=False),
+        dcc.Dropdown(id="tz-select", options=list(users.timezones()), value=current, clearable=False),
         dbc.Button("Save timezone", id="tz-save", color="primary", n_clicks=0, class_name="mt-2"),
         html.Div(id="tz-message", className="mt-2"),
     ]
@@ -148,7 +150,7 @@ def _password_card() -> dbc.Card:
     body = [
         html.H2("Password", className="h6"),
         _password_input("current", "Current password", "current-password"),
-        _password_input("new", f"New password ({acc.MIN_PASSWORD}+ characters)", "new-password"),
+        _password_input("new", f"New password ({users.MIN_PASSWORD}+ characters)", "new-password"),
         _password_input("repeat", "New password again", "new-password"),
         dbc.Button("Change password", id="pw-save", color="primary", n_clicks=0),
         html.Div(id="pw-message", className="mt-2"),
@@ -177,7 +179,7 @@ def layout(**_query: Any) -> html.Div:
 # --- the accounts table ---
 
 
-def _row(account: acc.AccountView) -> html.Tr:
+def _row(account: users.AccountView) -> html.Tr:
     live = account.kind is AccountKind.LIVE
     name: list[Any] = [account.name]
     if account.disabled:
@@ -227,7 +229,7 @@ def _row(account: acc.AccountView) -> html.Tr:
 @callback(Output("accounts-table", "children"), Input("accounts-version", "data"))
 @require_role(*TRADERS)
 def accounts_table(_version: int | None) -> Any:
-    accounts = acc.list_accounts(current_runtime(), current_view().id)
+    accounts = users.list_accounts(current_runtime(), current_view().id)
     if not accounts:
         return html.Div("No exchange accounts yet.", className="text-body-secondary", id="accounts")
     header = html.Thead(html.Tr([html.Th(h) for h in ("Account", "Type", "Exchange", "Details", "Live trading", "")]))
@@ -284,15 +286,15 @@ def account_forms(
     runtime, user, bump = current_runtime(), current_view(), (version or 0) + 1
     try:
         if ctx.triggered_id == "paper-open":
-            made = acc.open_paper(runtime, user.id, paper_name, paper_exchange, quote, balance, bool(margin))
+            made = users.open_paper(runtime, user.id, paper_name, paper_exchange, quote, balance, bool(margin))
             text = f"Opened paper account {made.name} ({made.details})."
             return _message(text, True), bump, "", no_update, no_update, no_update, no_update
         if ctx.triggered_id == "live-add":
-            made = acc.add_live(runtime, user.id, live_name, live_exchange, api_key, secret, passphrase)
+            made = users.add_live(runtime, user.id, live_name, live_exchange, api_key, secret, passphrase)
             text = f"Added live account {made.name} on {made.exchange}; live trading is off."
             # The credentials leave the form at once: the browser keeps no copy.
             return _message(text, True), bump, no_update, "", "", "", ""
-    except acc.SettingsError as exc:
+    except users.SettingsError as exc:
         return _message(str(exc), False), *keep[1:]
     return keep
 
@@ -331,38 +333,38 @@ def account_rows(
         if trigger == "live-confirm-no" and value:
             return no_update, bump, *closed  # redraw: the switch goes back off
         if trigger == "live-confirm-yes" and value and pending is not None:
-            account = acc.set_live_enabled(runtime, user.id, int(pending), True)
+            account = users.set_live_enabled(runtime, user.id, int(pending), True)
             return _message(f"Live trading is on for {account.name}.", True), bump, *closed
         account_id = trigger.get("account") if isinstance(trigger, dict) else None
         if not isinstance(account_id, int):
             return keep
         if trigger.get("type") == TEST_ID and value:
-            result = acc.check_connection(runtime, user.id, account_id)
+            result = users.check_connection(runtime, user.id, account_id)
             return _message(result.message, result.ok), *keep[1:]
         if trigger.get("type") == REMOVE_ID and value:
             name = _account_name(account_id)
-            outcome = acc.remove_account(runtime, user.id, account_id)
+            outcome = users.remove_account(runtime, user.id, account_id)
             text = f"Deleted {name}." if outcome == "deleted" else f"Disabled {name}: its blocks' history is kept."
             return _message(text, True), bump, *keep[2:]
         if trigger.get("type") == LIVE_ID:
-            current = next((a for a in acc.list_accounts(runtime, user.id) if a.id == account_id), None)
+            current = next((a for a in users.list_accounts(runtime, user.id) if a.id == account_id), None)
             if current is None or bool(value) == current.live_enabled:
                 return keep  # the table was redrawn, nothing was switched
             if not value:  # switching off needs no confirmation: it only ever makes things safer
-                acc.set_live_enabled(runtime, user.id, account_id, False)
+                users.set_live_enabled(runtime, user.id, account_id, False)
                 return _message(f"Live trading is off for {current.name}.", True), bump, *keep[2:]
             text = (
                 f"From now on, blocks on {current.name} ({current.exchange}) place real orders with real "
                 "money. You can switch it off here at any time."
             )
             return no_update, no_update, True, text, account_id
-    except (acc.SettingsError, acc.AccountAccessError) as exc:
+    except (users.SettingsError, users.AccountAccessError) as exc:
         return _message(str(exc), False), bump, *closed
     return keep
 
 
 def _account_name(account_id: int) -> str:
-    found = [a for a in acc.list_accounts(current_runtime(), current_view().id) if a.id == account_id]
+    found = [a for a in users.list_accounts(current_runtime(), current_view().id) if a.id == account_id]
     return found[0].name if found else f"account {account_id}"
 
 
@@ -380,8 +382,8 @@ def save_timezone(clicks: int | None, timezone: str | None) -> Any:
     if not clicks:
         return no_update
     try:
-        saved = acc.set_timezone(current_runtime(), current_view().id, timezone)
-    except acc.SettingsError as exc:
+        saved = users.set_timezone(current_runtime(), current_view().id, timezone)
+    except users.SettingsError as exc:
         return html.Span(str(exc), className="text-danger small", id="tz-alert")
     return html.Span(f"Timezone set to {saved}.", className="text-success small", id="tz-alert")
 
@@ -400,8 +402,8 @@ def change_password(clicks: int | None, current: str | None, new: str | None, re
     if not clicks:
         return (no_update,) * 10
     try:
-        acc.change_password(current_runtime(), current_view().id, current, new, repeat)
-    except acc.PasswordError as exc:
+        users.change_password(current_runtime(), current_view().id, current, new, repeat)
+    except users.PasswordError as exc:
         invalid = tuple(f == exc.field for f in PASSWORD_FIELDS)
         feedback = tuple(str(exc) if f == exc.field else "" for f in PASSWORD_FIELDS)
         return *invalid, *feedback, "", no_update, no_update, no_update

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM_ARGS, require_chromium
-from db_helpers import empty_tables
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.session import make_engine
 from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime
+from tests.helpers.browser import CHROMIUM_ARGS, require_chromium
+from tests.helpers.db import empty_tables
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

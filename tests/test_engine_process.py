@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from db.session import make_engine
-from engine.engine_lock import EngineLock
+from engine.lock import EngineLock
 from engine.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,8 +127,8 @@ def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
         assert wanted <= {job.id for job in started.get_jobs()}
         assert "bracket recovery" in caplog.text
     finally:
-        scheduler.stop()
-    assert not scheduler.running()
+        scheduler.stop(quiet)
+    assert not scheduler.running(quiet)
     other = EngineLock(make_engine(runtime.settings.database_url), tmp_path)
     assert other.acquire()  # released on stop
     other.release()

@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 
 from db.enums import Role
 from db.models import Base, User
+from engine.common.timeframes import floor_ts, levels_above, tf_ms
 from engine.config import ConfigError, load_settings, normalize_database_url
 from engine.runtime import Runtime
-from engine.timeframes import floor_ts, levels_above, tf_ms
 
 
 def test_bad_settings_are_all_reported_at_once(tmp_path) -> None:

@@ -21,7 +21,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from db.enums import Role
 from engine.health import database_ok
 from engine.runtime import Runtime
-from engine.user_admin import UserView, check_login, load_user
+from engine.users.api import UserView, check_login, load_user
 from web.login_page import render_login
 from web.security import CSRF_FIELD, AttemptLimiter, csrf_token, csrf_valid, safe_next
 

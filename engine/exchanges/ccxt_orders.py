@@ -15,8 +15,9 @@ from typing import Any
 import ccxt
 
 from db.enums import OrderType, ProtectionMode
-from engine.exchanges.ccxt_adapter import CREDENTIALS, feature_section
-from engine.exchanges.trading import (
+from engine.common.precision import to_decimal
+from engine.exchanges.ccxt_feed import CREDENTIALS, feature_section
+from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
     InvalidOrder,
@@ -30,7 +31,6 @@ from engine.exchanges.trading import (
     VenueTrade,
     VenueUnavailable,
 )
-from engine.precision import to_decimal
 
 ONE = Decimal(1)
 ZERO = Decimal(0)

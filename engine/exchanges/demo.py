@@ -19,9 +19,10 @@ from decimal import Decimal
 
 import numpy as np
 
+from engine.common.symbols import split_symbol
+from engine.common.timeframes import MINUTE_MS, PYRAMID, bucket_offset, floor_ts, tf_ms
 from engine.exchanges.base import OHLCV, ExchangeError, MarketInfo, Ticker
 from engine.exchanges.demo_prices import ANCHOR_MS, DAY_MS, MINUTES, TREND_SPREAD, PricePath, Underlying
-from engine.timeframes import MINUTE_MS, PYRAMID, bucket_offset, floor_ts, tf_ms
 
 DEMO_ID = "demo"
 PAGE_LIMIT = 1_000
@@ -61,7 +62,7 @@ class _Listing:
 
 
 def _market(symbol: str, kind: str, price_tick: str, amount_tick: str, max_amount: str, min_cost: str) -> MarketInfo:
-    base, quote = symbol.split(":")[0].split("/")
+    base, quote = split_symbol(symbol)
     return MarketInfo(
         exchange=DEMO_ID,
         symbol=symbol,

@@ -3,7 +3,7 @@
 Implements `TradingVenue` like a spot exchange: resting orders lock their funds (a buy limit locks
 quote, a sell locks the base coins), so a take-profit and a stop cannot both sell the same coins.
 An account created with margin=True lets sells take the base balance below zero (a short) instead.
-Orders fill by the rules of `engine.fill_rules` (docs/fill-rules.md) when candles or prices are fed
+Orders fill by the rules of `engine.exchanges.fill_rules` (docs/fill-rules.md) when candles or prices are fed
 in with `process_candle`, `process_price` or `sync_with_feed`; an order always fills whole (the
 simulation knows no volume, so no partial fills). Every operation is one transaction that first
 locks the account row, so two instances on one account see and keep one truth.
@@ -22,7 +22,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.enums import OrderType
 from db.models import PaperAccount, PaperFeedCursor, PaperFill, PaperOrder
 from db.session import transaction
+from engine.common.precision import to_decimal
+from engine.common.symbols import SymbolError, split_symbol
+from engine.common.timeframes import last_closed_open, tf_ms
 from engine.exchanges.base import OHLCV, Ticker
+from engine.exchanges.fill_rules import (
+    Bar,
+    FeeSchedule,
+    Fill,
+    FillRules,
+    Liquidity,
+    arrival_price,
+    sequence_fills,
+    slip,
+    stop_triggered,
+)
 from engine.exchanges.paper_ledger import (
     ZERO,
     Ledger,
@@ -30,10 +44,9 @@ from engine.exchanges.paper_ledger import (
     create_paper_account,
     order_of,
     release_order_lock,
-    split_symbol,
     trade_of,
 )
-from engine.exchanges.trading import (
+from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
     InvalidOrder,
@@ -47,19 +60,6 @@ from engine.exchanges.trading import (
     VenueUnavailable,
     validate_request,
 )
-from engine.fill_rules import (
-    Bar,
-    FeeSchedule,
-    Fill,
-    FillRules,
-    Liquidity,
-    arrival_price,
-    sequence_fills,
-    slip,
-    stop_triggered,
-)
-from engine.precision import to_decimal
-from engine.timeframes import last_closed_open, tf_ms
 
 MAX_SYNC_PAGES = 1_000
 
@@ -109,7 +109,10 @@ class PaperExchange:
 
     def create_order(self, req: OrderRequest) -> VenueOrder:
         validate_request(req)
-        split_symbol(req.symbol)
+        try:
+            split_symbol(req.symbol)
+        except SymbolError as exc:
+            raise InvalidOrder(str(exc)) from exc
         known = self.fetch_orders_by_client_ids([req.client_order_id])
         if known:  # a retry of an order already placed: place nothing new
             return known[0]

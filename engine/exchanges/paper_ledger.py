@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import PaperAccount, PaperBalance, PaperFill, PaperOrder
 from db.session import transaction
 from db.types import to_scale
-from engine.exchanges.trading import Balance, InvalidOrder, OrderSide, VenueOrder, VenueStatus, VenueTrade
+from engine.common.symbols import split_symbol
+from engine.exchanges.venue import Balance, OrderSide, VenueOrder, VenueStatus, VenueTrade
 
 _SCALE = Decimal("1e-18")  # the scale of db.models.PRICE
 _WIDE = Context(prec=60)
@@ -42,15 +43,6 @@ class Money:
     def write(value: Decimal) -> Decimal:
         """`value` cut to the column's 18 decimals, so what Python holds is what the DB stores."""
         return to_scale(value)
-
-
-def split_symbol(symbol: str) -> tuple[str, str]:
-    """(base, quote) of a ccxt symbol: 'BTC/USDT' -> ('BTC', 'USDT'); 'BTC/USDT:USDT' too."""
-    base, sep, rest = symbol.partition("/")
-    quote = rest.split(":", 1)[0]
-    if not sep or not base or not quote:
-        raise InvalidOrder(f"symbol {symbol!r} is not of the form BASE/QUOTE")
-    return base, quote
 
 
 def create_paper_account(

@@ -1,7 +1,7 @@
 """The trade-block form beside the chart (traders only): account, side, entry, stop, a growing list
 of targets (pattern-matching ids carry a row number), sizing and options; the live preview under it.
 
-Here are the layout, the ids the callbacks use (pages/blocks_form_callbacks.py), turning the form's
+Here are the layout, the ids the callbacks use (pages/components/block_form_callbacks.py), turning the form's
 values into an engine BlockRequest, and putting the engine's field errors next to their fields.
 Every input persists in the browser (persistence_type="local"), so a reload keeps the form.
 """
@@ -18,9 +18,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from db.enums import EntryType, Side, SizeMode
-from engine.blocks import BlockPreview, BlockRequest, FieldError, TargetSpec
-from engine.desk import AccountChoice
-from engine.precision import to_decimal
+from engine.blocks.api import BlockPreview, BlockRequest, FieldError, TargetSpec
+from engine.common.precision import to_decimal
+from engine.users.api import AccountChoice
 
 ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
 SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (

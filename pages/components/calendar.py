@@ -1,8 +1,8 @@
 """Components of the P&L calendar pages: month, week and year grids, a day's trades, the statistics
 panel, the equity curve with drawdown shading, and the admins' side-by-side month overview.
 
-Layout only: the figures come from engine.portfolio_views. Colours are tints of Bootstrap's green
-and red (engine.calendar_data.colour) over the theme's own background, so both themes read well;
+Layout only: the figures come from engine.portfolio.api. Colours are tints of Bootstrap's green
+and red (engine.portfolio.api.colour) over the theme's own background, so both themes read well;
 neutral days keep the theme's colours. Day boxes carry an id {"type": <day_type>, "day": ISO date}
 so a page can list a day's trades when one is clicked.
 """
@@ -17,9 +17,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from engine import calendar_data as cal
-from engine.portfolio_views import CurvePoint, DayTrade, UserMonth
-from engine.stats import Stats
+from engine.portfolio import api as portfolio
+from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
 from pages.components.layout import plotly_template
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -50,11 +49,11 @@ def fmt_ratio(value: Decimal | float | None, digits: int = 2, pct: bool = False)
 
 
 def _tint(level: float) -> dict[str, str]:
-    background = cal.colour(level)
+    background = portfolio.colour(level)
     if background is None:
         return {}
     style = {"backgroundColor": background}
-    if cal.strong(level):
+    if portfolio.strong(level):
         style["color"] = "#fff"
     return style
 
@@ -65,7 +64,7 @@ def _tone(value: Decimal | None) -> str:
     return " text-success" if value > 0 else " text-danger"
 
 
-def day_box(cell: cal.DayCell, mode: str, day_type: str) -> html.Div:
+def day_box(cell: portfolio.DayCell, mode: str, day_type: str) -> html.Div:
     """One day of a month or week grid: its date, P&L in the chosen unit, the other unit, trades."""
     classes = "cal-day"
     if not cell.in_period:
@@ -91,7 +90,7 @@ def day_box(cell: cal.DayCell, mode: str, day_type: str) -> html.Div:
     )
 
 
-def _week_total(week: cal.Week, mode: str) -> html.Div:
+def _week_total(week: portfolio.Week, mode: str) -> html.Div:
     value = {"money": week.pnl, "percent": week.pct, "r": week.r}.get(mode, week.pnl)
     return html.Div(
         [
@@ -103,7 +102,7 @@ def _week_total(week: cal.Week, mode: str) -> html.Div:
     )
 
 
-def month_grid(month: cal.Month, mode: str, day_type: str = "cal-day") -> html.Div:
+def month_grid(month: portfolio.Month, mode: str, day_type: str = "cal-day") -> html.Div:
     """The Monday-to-Sunday grid with a weekly totals column."""
     header = [html.Div(name, className="cal-head") for name in WEEKDAY_NAMES] + [
         html.Div("Total", className="cal-head")
@@ -114,7 +113,7 @@ def month_grid(month: cal.Month, mode: str, day_type: str = "cal-day") -> html.D
     return html.Div(header + rows, className="cal-grid", id="cal-month-grid")
 
 
-def week_grid(week: cal.Week, mode: str, day_type: str = "cal-day") -> html.Div:
+def week_grid(week: portfolio.Week, mode: str, day_type: str = "cal-day") -> html.Div:
     header = [html.Div(f"{WEEKDAY_NAMES[i]} {c.day:%d %b}", className="cal-head") for i, c in enumerate(week.cells)]
     cells = [day_box(c, mode, day_type) for c in week.cells]
     return html.Div(
@@ -124,7 +123,7 @@ def week_grid(week: cal.Week, mode: str, day_type: str = "cal-day") -> html.Div:
     )
 
 
-def month_total(month: cal.Month, mode: str) -> html.Div:
+def month_total(month: portfolio.Month, mode: str) -> html.Div:
     value = {"money": month.pnl, "percent": month.pct, "r": month.r}.get(mode, month.pnl)
     return html.Div(
         [
@@ -140,7 +139,7 @@ def month_total(month: cal.Month, mode: str) -> html.Div:
     )
 
 
-def _mini_month(month: cal.Month, mode: str, day_type: str) -> html.Div:
+def _mini_month(month: portfolio.Month, mode: str, day_type: str) -> html.Div:
     cells = []
     for week in month.weeks:
         for c in week.cells:
@@ -173,12 +172,12 @@ def _mini_month(month: cal.Month, mode: str, day_type: str) -> html.Div:
     )
 
 
-def year_grid(months: Sequence[cal.Month], mode: str, day_type: str = "cal-day") -> html.Div:
+def year_grid(months: Sequence[portfolio.Month], mode: str, day_type: str = "cal-day") -> html.Div:
     """Twelve small months on the year's colour scale."""
     return html.Div([_mini_month(m, mode, day_type) for m in months], className="cal-year", id="cal-year-grid")
 
 
-def year_total(months: Sequence[cal.Month], mode: str) -> html.Div:
+def year_total(months: Sequence[portfolio.Month], mode: str) -> html.Div:
     pnl = sum((m.pnl for m in months), Decimal(0))
     trades = sum(m.trades for m in months)
     wins, losses = sum(m.win_days for m in months), sum(m.loss_days for m in months)

@@ -1,5 +1,5 @@
 """The parts the calendar page and the admins' P&L overview share: the view, unit and navigation
-controls, moving the shown period, and rendering one view of engine.portfolio_views.CalendarPage."""
+controls, moving the shown period, and rendering one view of engine.portfolio.api.CalendarPage."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from engine import portfolio_views as pv
-from engine.pnl_days import day_of
+from engine.portfolio import api as portfolio
+from engine.portfolio.api import day_of
 from pages.components import calendar as calc
 
 
@@ -34,7 +34,7 @@ def controls(prefix: str) -> dbc.Row:
             dbc.Col(
                 dbc.RadioItems(
                     id=f"{prefix}-view",
-                    options=[{"label": v.capitalize(), "value": v} for v in pv.VIEWS],
+                    options=[{"label": v.capitalize(), "value": v} for v in portfolio.VIEWS],
                     value="month",
                     inline=True,
                     class_name="btn-group cal-toggle",
@@ -78,17 +78,17 @@ def step_anchor(trigger: Any, anchor: Any, view: Any, tz: str) -> str:
     """The new anchor after a navigation click (a missing or bad anchor is today)."""
     today = today_for(tz)
     current = parse_day(anchor) or today
-    view = view if view in pv.VIEWS else "month"
+    view = view if view in portfolio.VIEWS else "month"
     if trigger and str(trigger).endswith("-prev"):
-        return pv.shift(current, view, -1).isoformat()
+        return portfolio.shift(current, view, -1).isoformat()
     if trigger and str(trigger).endswith("-next"):
-        return pv.shift(current, view, 1).isoformat()
+        return portfolio.shift(current, view, 1).isoformat()
     if trigger and str(trigger).endswith("-today"):
         return today.isoformat()
     return current.isoformat()
 
 
-def render(page: pv.CalendarPage, mode: str, day_type: str) -> html.Div:
+def render(page: portfolio.CalendarPage, mode: str, day_type: str) -> html.Div:
     if page.month is not None:
         return html.Div([calc.month_total(page.month, mode), calc.month_grid(page.month, mode, day_type)])
     if page.week is not None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from dash import Patch
 
-from engine.block_queries import ChartOverlays, OverlayLine
+from engine.blocks.api import ChartOverlays, OverlayLine
 
 FILLS_TRACE = 2
 COLORS = {"entry": "#0d6efd", "stop": "#dc3545", "target": "#198754"}

@@ -17,7 +17,7 @@ import plotly.io as pio
 from dash import Patch
 from plotly.subplots import make_subplots
 
-from engine.chart_data import ChartCandles
+from engine.market.api import ChartCandles
 
 UP, DOWN = "#26a69a", "#ef5350"
 TRANSPARENT = "rgba(0,0,0,0)"

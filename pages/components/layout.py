@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
 from db.enums import Role
-from engine.user_admin import UserView, set_theme
+from engine.users.api import UserView, set_theme
 from web.auth import READERS, current_runtime, current_view, require_role
 from web.login_page import THEME_KEY
 from web.security import CSRF_FIELD

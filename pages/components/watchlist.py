@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from db.enums import BackfillStatus
-from engine.watchlist import WatchEntry
+from engine.market.api import WatchEntry
 
 SELECT = "watch-select"
 REMOVE = "watch-remove"

@@ -1,0 +1,57 @@
+"""The blocks package's public surface: submit, preview and cancel a trade block; the blocks as
+the pages show them (list, table rows, chart overlays); the sync tick and start-up recovery the
+engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (the only venue
+calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
+
+from engine.blocks.commands import cancel_block, preview_block, submit_block
+from engine.blocks.plan import (
+    MAX_TARGETS,
+    BlockPreview,
+    BlockRejected,
+    BlockRequest,
+    FieldError,
+    TargetSpec,
+)
+from engine.blocks.pnl import FeeParts, fee_parts
+from engine.blocks.queries import (
+    BlockAccessError,
+    BlockDetail,
+    BlockSummary,
+    BlockTradeRow,
+    ChartOverlays,
+    OverlayFill,
+    OverlayLine,
+    block_detail,
+    list_blocks,
+    overlays,
+    table_rows,
+)
+from engine.blocks.sync import SyncReport, recover, sync_tick
+
+__all__ = [
+    "MAX_TARGETS",
+    "BlockAccessError",
+    "BlockDetail",
+    "BlockPreview",
+    "BlockRejected",
+    "BlockRequest",
+    "BlockSummary",
+    "BlockTradeRow",
+    "ChartOverlays",
+    "FeeParts",
+    "FieldError",
+    "OverlayFill",
+    "OverlayLine",
+    "SyncReport",
+    "TargetSpec",
+    "block_detail",
+    "cancel_block",
+    "fee_parts",
+    "list_blocks",
+    "overlays",
+    "preview_block",
+    "recover",
+    "submit_block",
+    "sync_tick",
+    "table_rows",
+]

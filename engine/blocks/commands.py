@@ -1,0 +1,284 @@
+"""The trading API the pages call: submit a block, cancel it, list blocks and show one.
+
+`preview_block` runs the same checks for the form's live preview, writing nothing.
+`submit_block` checks the block against the market (markets table) and the account's balance on its
+venue, plans it (engine.blocks.plan), then writes the block, its trades and one ENTRY intent per trade in
+ONE transaction; a refused block raises BlockRejected (field errors) and leaves no row and no order.
+The entries are sent after the commit, by a sync of the account (engine.blocks.sync), which also protects
+whatever fills at once. Equity, kept simple: the quote balance plus the block's base coin (its
+total, negative for a margin short) valued at the last price; other coins are not counted.
+
+Protection mode per account and market: REDUCE_ONLY on swaps/futures whose venue has reduce-only
+orders (target and stop both rest); STOP_RESTS everywhere else (the stop rests, the engine takes
+profit at the target). NATIVE_OCO is not used yet: an OCO pair holds one target, and a block's
+trades are resized and moved (break-even) by cancel/replace, which a native pair would turn into
+two cancels per move; STOP_RESTS is the safe fallback on every venue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
+from db.models import Block, ExchangeAccount, Order, Trade
+from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
+from engine.blocks.queries import BlockAccessError, BlockDetail, BlockSummary, block_detail, list_blocks, owned_block
+from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
+from engine.blocks.store import client_order_id, from_ms
+from engine.blocks.sync import sync_account
+from engine.common.precision import multiply, to_decimal
+from engine.common.symbols import split_symbol
+from engine.exchanges.api import (
+    MarketInfo,
+    TradingVenue,
+    VenueCapabilities,
+    VenueError,
+    VenueNotReadyError,
+    engine_clock,
+    source,
+    venue_for,
+)
+from engine.market.api import get_market
+from engine.runtime import Runtime
+from engine.users.api import get_account, is_margin
+
+log = logging.getLogger(__name__)
+_DERIVATIVES = frozenset({"swap", "future"})
+
+__all__ = [
+    "BlockAccessError",
+    "BlockDetail",
+    "BlockSummary",
+    "block_detail",
+    "cancel_block",
+    "list_blocks",
+    "preview_block",
+    "protection_for",
+    "submit_block",
+]
+
+
+def protection_for(capabilities: VenueCapabilities, market_type: str) -> ProtectionMode:
+    """REDUCE_ONLY on derivatives with reduce-only orders, else STOP_RESTS (see the module docstring)."""
+    if market_type in _DERIVATIVES and capabilities.supports_reduce_only:
+        return ProtectionMode.REDUCE_ONLY
+    return ProtectionMode.STOP_RESTS
+
+
+def submit_block(
+    runtime: Runtime,
+    user_id: int,
+    account_id: int,
+    req: BlockRequest,
+    now_ms: int | None = None,
+    drive: bool = True,
+) -> int:
+    """Validate, plan and store a block with its entry intents; returns the block id.
+
+    Raises AccountAccessError (a PermissionError) for another user's account and BlockRejected with
+    every field error for a block that cannot be placed; either way nothing is written or sent.
+    `drive=False` leaves sending the entries to the next sync tick (bulk submits, benchmarks)."""
+    ready = _prepare(runtime, user_id, account_id, req)
+    account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
+    now = now_ms if now_ms is not None else engine_clock(runtime, account)()
+    plan = plan_block(req, market, ready.equity, ready.free)
+    mode = protection_for(venue.capabilities, market.type)
+    block_id = _write_block(runtime, user_id, account, req, plan, mode, now)
+    log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
+    if drive:
+        _drive(runtime, account.id, block_id, now_ms)
+    return block_id
+
+
+def preview_block(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> BlockPreview:
+    """What `submit_block` would make of the request, without writing or sending anything: size,
+    cost, money at risk, reward:risk per target and every field error, from the same market,
+    price and balance the submit would use (engine.blocks.plan.preview runs plan_block's analysis).
+
+    Raises AccountAccessError for another user's account; an unknown market or an unreadable
+    balance comes back as the preview's errors."""
+    try:
+        ready = _prepare(runtime, user_id, account_id, req)
+    except BlockRejected as exc:
+        return BlockPreview(None, None, None, None, (), None, exc.errors)
+    return preview(ready.req, ready.market, ready.equity, ready.free)
+
+
+def cancel_block(
+    runtime: Runtime, user_id: int, block_id: int, close_positions: bool, now_ms: int | None = None
+) -> None:
+    """Cancel the block's unfilled entries. Open positions keep their protection, or with
+    `close_positions` are closed at market (the stop is canceled first). The block is kept
+    (archived in its final status), never deleted."""
+    with runtime.sessions() as s:
+        account_id = owned_block(s, user_id, block_id).account_id
+    with runtime.trading.account_lock(account_id), runtime.sessions.begin() as s:
+        block = owned_block(s, user_id, block_id)
+        if is_block_terminal(block.status):
+            return
+        _request_cancel(s, block, close_positions)
+    _drive(runtime, account_id, block_id, now_ms)
+
+
+# --- helpers ---
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What planning a block needs: the account and its venue, the market as this account trades
+    it, the request with the current price filled in, and the account's equity and free quote."""
+
+    account: ExchangeAccount
+    market: MarketInfo
+    venue: TradingVenue
+    req: BlockRequest
+    equity: Decimal
+    free: Decimal
+
+
+def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> _Prepared:
+    with runtime.sessions() as s:
+        account = get_account(s, user_id, account_id)
+        market = get_market(s, account.exchange, req.symbol)
+        margin = is_margin(s, account)
+    if market is None:
+        raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
+    if account.kind is AccountKind.PAPER:
+        market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
+    try:
+        venue = venue_for(runtime, account)
+    except VenueNotReadyError as exc:  # live trading off or no credentials: the account cannot trade
+        raise BlockRejected([FieldError("account", str(exc))]) from exc
+    last = _last_price(runtime, account, req)
+    equity, free = _funds(venue, market, last)
+    if req.reference_price is None and last is not None:
+        req = replace(req, reference_price=last)
+    return _Prepared(account, market, venue, req, equity, free)
+
+
+def _last_price(runtime: Runtime, account: ExchangeAccount, req: BlockRequest) -> Decimal | None:
+    if req.reference_price is not None:
+        return req.reference_price
+    try:
+        return to_decimal(source(runtime, account.exchange).fetch_ticker(req.symbol).last)
+    except Exception as exc:  # no price: plan_block says so for a market entry; limits need none
+        log.warning("no price for %s on %s: %s", req.symbol, account.exchange, exc)
+        return None
+
+
+def _funds(venue: TradingVenue, market: MarketInfo, last: Decimal | None) -> tuple[Decimal, Decimal]:
+    """(equity, free quote) from the venue's balance; see the module docstring for equity."""
+    try:
+        balances = venue.fetch_balance()
+    except VenueError as exc:
+        raise BlockRejected([FieldError("account", f"The account's balance could not be read: {exc}")]) from exc
+    base, quote = split_symbol(market.symbol)
+    zero = Decimal(0)
+    quote_bal, base_bal = balances.get(quote), balances.get(base)
+    equity = quote_bal.total if quote_bal else zero
+    if base_bal is not None and base_bal.total and last is not None:
+        equity += multiply(base_bal.total, last)
+    return equity, quote_bal.free if quote_bal else zero
+
+
+def _entry_order_fields(plan: BlockPlan, price: Decimal | None) -> tuple[OrderType, Decimal | None, Decimal | None]:
+    """(type, limit price, stop price) of a trade's entry order."""
+    if plan.entry_type is EntryType.MARKET:
+        return OrderType.MARKET, None, None
+    if plan.entry_type is EntryType.LIMIT:
+        return OrderType.LIMIT, price, None
+    return OrderType.STOP_MARKET, None, price
+
+
+def _write_block(
+    runtime: Runtime,
+    user_id: int,
+    account: ExchangeAccount,
+    req: BlockRequest,
+    plan: BlockPlan,
+    mode: ProtectionMode,
+    now_ms: int,
+) -> int:
+    """The block, its trades and their entry intents: one transaction."""
+    side = "buy" if plan.side is Side.LONG else "sell"
+    with runtime.sessions.begin() as s:
+        block = Block(
+            user_id=user_id,
+            account_id=account.id,
+            symbol=plan.symbol,
+            side=plan.side,
+            entry_type=plan.entry_type,
+            entry_price=None if plan.entry_type is EntryType.MARKET else plan.entry_price,
+            stop_price=plan.stop_price,
+            size_mode=req.size_mode,
+            size_value=req.size_value,
+            total_amount=plan.total_amount,
+            risk=plan.risk,
+            breakeven_after_first=req.breakeven_after_first_target,
+            entry_timeout_s=req.entry_timeout_s,
+            max_duration_s=req.max_duration_s,
+            protection_mode=mode,
+            created_at=from_ms(now_ms),
+        )
+        s.add(block)
+        s.flush()
+        for planned in plan.trades:
+            trade = Trade(
+                block_id=block.id,
+                index=planned.index,
+                amount=planned.amount,
+                target_price=planned.target_price,
+                stop_price=planned.stop_price,
+            )
+            s.add(trade)
+            s.flush()
+            order_type, price, stop = _entry_order_fields(plan, planned.entry_price)
+            s.add(
+                Order(
+                    block_id=block.id,
+                    trade_id=trade.id,
+                    role=OrderRole.ENTRY,
+                    type=order_type,
+                    side=side,
+                    amount=planned.amount,
+                    price=price,
+                    stop_price=stop,
+                    client_order_id=client_order_id(block.id, planned.index, OrderRole.ENTRY.value, 1),
+                    status=OrderStatus.INITIALIZED,
+                )
+            )
+        return block.id
+
+
+def _request_cancel(s: Session, block: Block, close_positions: bool) -> None:
+    """Persist the cancel: live entries go PENDING_CANCEL (never-sent ones straight to CANCELED);
+    with `close_positions`, every unfinished trade is marked to close at market (reason CANCEL)."""
+    for trade in s.scalars(select(Trade).where(Trade.block_id == block.id)):
+        if is_trade_terminal(trade.status):
+            continue
+        entries = s.scalars(select(Order).where(Order.trade_id == trade.id, Order.role == OrderRole.ENTRY))
+        for order in entries:
+            if not is_open(order.status) or order.status is OrderStatus.PENDING_CANCEL:
+                continue
+            event = OrderEvent.CANCEL if order.status is OrderStatus.INITIALIZED else OrderEvent.CANCEL_REQUEST
+            order.status = transition_order(order.status, event)
+        if close_positions and trade.close_reason is None:
+            trade.close_reason = CloseReason.CANCEL
+
+
+def _drive(runtime: Runtime, account_id: int, block_id: int, now_ms: int | None) -> None:
+    """Send and follow up right away; a failure here is not a refusal: the block exists, the sync
+    tick retries, and the error is shown on the block."""
+    try:
+        sync_account(runtime, account_id, now_ms)
+    except Exception as exc:
+        log.warning("block %d: immediate sync failed: %s", block_id, exc)
+        with runtime.sessions.begin() as s:
+            block = s.get(Block, block_id)
+            if block is not None:
+                block.last_error = f"not sent yet, will retry: {exc}"[:2000]

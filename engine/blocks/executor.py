@@ -1,0 +1,297 @@
+"""The only code that places or cancels orders on a venue.
+
+The rule that makes crashes harmless: an intent is written (INITIALIZED) and moved to SUBMITTED in a
+committed transaction BEFORE the venue is called, and the answer is recorded in a new transaction
+after. A crash in between leaves a SUBMITTED order, which the sync resolves by its client order id
+(found: take the venue's word; not found: send again with the SAME id, which the venue treats as a
+retry). Errors: VenueUnavailable (or any other transient venue error) keeps the order for a retry
+with exponential backoff counted in sync ticks, and after MAX_ATTEMPTS puts the message on the
+block; InsufficientFunds / InvalidOrder reject the order and say why on the order and the block.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.enums import OrderStatus
+from db.models import Block, Order, Trade
+from engine.blocks.pnl import FeeParts, fee_parts
+from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOrder
+from engine.blocks.states import (
+    IllegalTransition,
+    OrderEvent,
+    ccxt_status_to_event,
+    is_order_terminal,
+    transition_order,
+)
+from engine.blocks.store import client_order_id
+from engine.blocks.views import BlockView
+from engine.exchanges.api import (
+    InsufficientFunds,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRequest,
+    OrderSide,
+    TradingVenue,
+    VenueError,
+    VenueOrder,
+)
+from engine.runtime import TradingState
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5  # failed sends before the block shows the error
+MAX_BACKOFF_TICKS = 32
+
+
+@dataclass
+class ExecStats:
+    placed: int = 0
+    canceled: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+    touched: list[VenueOrder] = field(default_factory=list)  # venue answers seen (for fills since their ts)
+
+
+def venue_fees(vo: VenueOrder) -> FeeParts | None:
+    """The order's fees as the books need them (valued at its average), or None when the venue's
+    answer says nothing about fees (binance spot order queries carry no commission): the fees known
+    so far then stand, and the fills tell the rest (engine.blocks.sync.fees_from_fills)."""
+    if not vo.fee and vo.fee_currency is None:
+        return None
+    return fee_parts(vo.fee, vo.fee_currency, vo.symbol, vo.average)
+
+
+def _fee_columns(row: Order) -> tuple[object, ...]:
+    return (row.fee, row.fee_base, row.fee_other, row.fee_other_currency)
+
+
+def set_fees(row: Order, fees: FeeParts) -> None:
+    row.fee, row.fee_base = fees.quote, fees.base
+    row.fee_other, row.fee_other_currency = fees.other, fees.other_currency
+
+
+def apply_venue_order(row: Order, vo: VenueOrder) -> bool:
+    """Move `row` to what the venue reports (through engine.blocks.states); False when nothing changed."""
+    if is_order_terminal(row.status):
+        return False
+    event = ccxt_status_to_event(vo.status, vo.filled, vo.amount)
+    try:
+        status = transition_order(row.status, event)
+    except IllegalTransition as exc:
+        row.last_error = str(exc)
+        log.warning("order %s: %s", row.client_order_id, exc)
+        return False
+    before = (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
+    row.status, row.filled, row.average = status, vo.filled, vo.average
+    fees = venue_fees(vo)
+    if fees is not None:
+        set_fees(row, fees)
+    row.exchange_order_id = vo.id
+    return before != (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
+
+
+def mark_unknown(row: Order, note: str) -> None:
+    """The venue does not know an order we thought was live: it is gone (canceled) for good."""
+    row.status = transition_order(row.status, OrderEvent.CANCEL)
+    row.last_error = note
+
+
+class Executor:
+    """Applies bracket actions for the blocks of one account on its venue."""
+
+    def __init__(self, sessions: sessionmaker[Session], venue: TradingVenue, state: TradingState) -> None:
+        self.sessions, self.venue, self.state = sessions, venue, state
+        self._symbols: dict[int, str] = {}  # block id -> symbol
+        self.stats = ExecStats()
+
+    def symbol(self, s: Session, block_id: int) -> str:
+        if block_id not in self._symbols:
+            block = s.get(Block, block_id)
+            assert block is not None
+            self._symbols[block_id] = block.symbol
+        return self._symbols[block_id]
+
+    # --- actions ---
+
+    def apply(self, block: BlockView, actions: list[Action]) -> None:
+        # Decisions are persisted first (they survive a crash), then cancels, then new orders.
+        marks = [a for a in actions if isinstance(a, MoveStop | CloseTrade)]
+        if marks:
+            with self.sessions.begin() as s:
+                for action in marks:
+                    self._mark(s, action)
+        for action in actions:
+            if isinstance(action, CancelOrder):
+                self.cancel(action.order_id)
+        for action in actions:
+            if isinstance(action, PlaceOrder):
+                order_id = self.write_intent(block, action)
+                if order_id is not None:
+                    self.send(order_id)
+
+    def _mark(self, s: Session, action: MoveStop | CloseTrade) -> None:
+        trade = s.get(Trade, action.trade_id)
+        assert trade is not None
+        if isinstance(action, MoveStop):
+            trade.stop_price = action.stop_price
+        elif trade.close_reason is None:
+            trade.close_reason = action.reason
+
+    def write_intent(self, block: BlockView, action: PlaceOrder) -> int | None:
+        """Write the order intent (INITIALIZED) and commit; None when an identical intent exists."""
+        trade = next(t for t in block.trades if t.id == action.trade_id)
+        cid = client_order_id(block.id, trade.index, action.role.value, action.seq)
+        row = Order(
+            block_id=block.id,
+            trade_id=trade.id,
+            role=action.role,
+            type=action.type,
+            side=action.side,
+            amount=action.amount,
+            price=action.price,
+            stop_price=action.stop_price,
+            reduce_only=action.reduce_only,
+            client_order_id=cid,
+            status=OrderStatus.INITIALIZED,
+        )
+        try:
+            with self.sessions.begin() as s:
+                s.add(row)
+                s.flush()
+                return row.id
+        except IntegrityError:
+            # Someone else (a concurrent sync, a page) wrote this very intent: the deterministic
+            # client id makes the second writer fail instead of doubling the order.
+            log.info("intent %s exists already", cid)
+            return None
+
+    # --- the venue ---
+
+    def send(self, order_id: int) -> None:
+        """Send an INITIALIZED intent, or resend a SUBMITTED one the venue never got (same client id)."""
+        if self.state.retry_after.get(order_id, 0) > self.state.tick:
+            return
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                return
+            status = row.status
+            if status is OrderStatus.INITIALIZED:
+                status = transition_order(status, OrderEvent.SUBMIT)
+            claimed = s.execute(
+                update(Order)
+                .where(Order.id == order_id, Order.status == row.status)
+                .values(status=status, attempts=Order.attempts + 1)
+            ).rowcount
+            if not claimed:
+                return  # a concurrent sender took it
+            request = self._request(row, self.symbol(s, row.block_id))
+        try:
+            answer = self.venue.create_order(request)
+        except (InsufficientFunds, InvalidOrder) as exc:
+            self._rejected(order_id, exc)
+            return
+        except VenueError as exc:
+            self._failed(order_id, exc)
+            return
+        self.stats.placed += 1
+        self.stats.touched.append(answer)
+        self.state.retry_after.pop(order_id, None)
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            assert row is not None
+            apply_venue_order(row, answer)
+            row.last_error = None
+
+    def cancel(self, order_id: int) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            if row is None or is_order_terminal(row.status):
+                return
+            if row.status is OrderStatus.INITIALIZED:
+                # Never sent (SUBMITTED is committed before any send): withdraw it without the venue.
+                new = transition_order(row.status, OrderEvent.CANCEL)
+                s.execute(update(Order).where(Order.id == order_id, Order.status == row.status).values(status=new))
+                self.stats.canceled += 1
+                return
+            if row.status is not OrderStatus.PENDING_CANCEL:
+                row.status = transition_order(row.status, OrderEvent.CANCEL_REQUEST)
+            cid, symbol = row.client_order_id, self.symbol(s, row.block_id)
+        try:
+            answer = self.venue.cancel_order(client_order_id=cid, symbol=symbol)
+        except InvalidOrder:
+            answer = self._fetch_quietly(cid, symbol)  # filled before the cancel arrived: learn how
+        except OrderNotFound:
+            return  # the sync's batch lookup settles it (never placed, or gone)
+        except VenueError as exc:
+            self._note(order_id, f"cancel failed, will retry: {exc}")
+            return
+        if answer is None:
+            return
+        self.stats.canceled += 1
+        self.stats.touched.append(answer)
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            assert row is not None
+            apply_venue_order(row, answer)
+
+    # --- helpers ---
+
+    def _fetch_quietly(self, cid: str, symbol: str) -> VenueOrder | None:
+        try:
+            return self.venue.fetch_order(client_order_id=cid, symbol=symbol)
+        except VenueError:
+            return None
+
+    def _request(self, row: Order, symbol: str) -> OrderRequest:
+        return OrderRequest(
+            client_order_id=row.client_order_id,
+            symbol=symbol,
+            side=OrderSide(row.side),
+            type=row.type,
+            amount=row.amount,
+            price=row.price,
+            stop_price=row.stop_price,
+            reduce_only=row.reduce_only,
+        )
+
+    def _rejected(self, order_id: int, exc: VenueError) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            assert row is not None
+            if row.status is OrderStatus.SUBMITTED:
+                row.status = transition_order(row.status, OrderEvent.REJECT)
+            row.last_error = str(exc)[:2000]
+            block = s.get(Block, row.block_id)
+            assert block is not None
+            block.last_error = f"{row.role.value} order {row.client_order_id} rejected: {exc}"[:2000]
+        self.stats.errors.append(f"{order_id}: rejected: {exc}")
+        log.warning("order %s rejected: %s", order_id, exc)
+
+    def _failed(self, order_id: int, exc: VenueError) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            assert row is not None
+            row.last_error = str(exc)[:2000]
+            attempts = row.attempts
+            if attempts >= MAX_ATTEMPTS:
+                block = s.get(Block, row.block_id)
+                assert block is not None
+                block.last_error = (
+                    f"{row.role.value} order {row.client_order_id} not placed after {attempts} attempts: {exc}"
+                )[:2000]
+        self.state.retry_after[order_id] = self.state.tick + min(2 ** max(attempts - 1, 0), MAX_BACKOFF_TICKS)
+        self.stats.errors.append(f"{order_id}: {exc}")
+        log.warning("order %s not placed (attempt %d): %s", order_id, attempts, exc)
+
+    def _note(self, order_id: int, message: str) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(Order, order_id)
+            if row is not None:
+                row.last_error = message[:2000]
+        self.stats.errors.append(f"{order_id}: {message}")

@@ -1,0 +1,372 @@
+"""Read-only views of a user's blocks for the pages, as plain dataclasses: the blocks list, one
+block's trades and orders, the blocks table (a row per trade with its orders' statuses) and the
+chart's overlays (lines and fills of the live blocks on one market). Another user's blocks are
+never returned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.enums import (
+    BlockStatus,
+    CloseReason,
+    EntryType,
+    OrderRole,
+    OrderStatus,
+    OrderType,
+    ProtectionMode,
+    Side,
+    TradeStatus,
+)
+from db.models import Block, ExchangeAccount, Fill, Order, Trade
+from engine.market import api as market
+from engine.runtime import Runtime
+
+
+class BlockAccessError(PermissionError):
+    """The block does not exist or belongs to someone else (the message does not say which)."""
+
+    def __init__(self, block_id: int) -> None:
+        self.block_id = block_id
+        super().__init__(f"block {block_id} is not one of yours")
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    id: int
+    account_id: int
+    symbol: str
+    side: Side
+    entry_type: EntryType
+    entry_price: Decimal | None
+    stop_price: Decimal
+    total_amount: Decimal
+    risk: Decimal
+    protection_mode: ProtectionMode
+    status: BlockStatus
+    realized_pnl: Decimal
+    fees: Decimal
+    trades_open: int
+    trades_closed: int
+    trades_total: int
+    last_error: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TradeRow:
+    id: int
+    index: int
+    status: TradeStatus
+    amount: Decimal
+    target_price: Decimal
+    stop_price: Decimal
+    entry_filled: Decimal
+    entry_average: Decimal | None
+    exit_filled: Decimal
+    exit_average: Decimal | None
+    fees: Decimal
+    realized_pnl: Decimal
+    close_reason: CloseReason | None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    trade_id: int
+    role: OrderRole
+    type: OrderType
+    side: str
+    amount: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    status: OrderStatus
+    filled: Decimal
+    average: Decimal | None
+    client_order_id: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class BlockDetail:
+    block: BlockSummary
+    trades: list[TradeRow]
+    orders: list[OrderRow]
+
+
+def owned_block(session: Session, user_id: int, block_id: int) -> Block:
+    block = session.get(Block, block_id)
+    if block is None or block.user_id != user_id:
+        raise BlockAccessError(block_id)
+    return block
+
+
+def _summary(block: Block, trades: list[Trade]) -> BlockSummary:
+    zero = Decimal(0)
+    return BlockSummary(
+        id=block.id,
+        account_id=block.account_id,
+        symbol=block.symbol,
+        side=block.side,
+        entry_type=block.entry_type,
+        entry_price=block.entry_price,
+        stop_price=block.stop_price,
+        total_amount=block.total_amount,
+        risk=block.risk,
+        protection_mode=block.protection_mode,
+        status=block.status,
+        realized_pnl=sum((t.realized_pnl for t in trades), zero),
+        fees=sum((t.fees for t in trades), zero),
+        trades_open=sum(1 for t in trades if t.status is TradeStatus.OPEN),
+        trades_closed=sum(1 for t in trades if t.status is TradeStatus.CLOSED),
+        trades_total=len(trades),
+        last_error=block.last_error,
+        created_at=block.created_at,
+        closed_at=block.closed_at,
+    )
+
+
+def list_blocks(
+    session: Session, user_id: int, status: BlockStatus | Iterable[BlockStatus] | None = None, limit: int = 500
+) -> list[BlockSummary]:
+    """The user's blocks, newest first, optionally only those in `status` (one or several)."""
+    query = select(Block).where(Block.user_id == user_id)
+    if status is not None:
+        wanted = [status] if isinstance(status, BlockStatus) else list(status)
+        query = query.where(Block.status.in_(wanted))
+    blocks = list(session.scalars(query.order_by(Block.id.desc()).limit(limit)))
+    trades: dict[int, list[Trade]] = {b.id: [] for b in blocks}
+    if blocks:
+        for trade in session.scalars(select(Trade).where(Trade.block_id.in_(list(trades)))):
+            trades[trade.block_id].append(trade)
+    return [_summary(b, trades[b.id]) for b in blocks]
+
+
+def block_detail(session: Session, user_id: int, block_id: int) -> BlockDetail:
+    """One of the user's blocks with its trades and every order; BlockAccessError otherwise."""
+    block = owned_block(session, user_id, block_id)
+    trades = list(session.scalars(select(Trade).where(Trade.block_id == block_id).order_by(Trade.index)))
+    orders = list(session.scalars(select(Order).where(Order.block_id == block_id).order_by(Order.id)))
+    return BlockDetail(
+        block=_summary(block, trades),
+        trades=[
+            TradeRow(
+                id=t.id,
+                index=t.index,
+                status=t.status,
+                amount=t.amount,
+                target_price=t.target_price,
+                stop_price=t.stop_price,
+                entry_filled=t.entry_filled,
+                entry_average=t.entry_average,
+                exit_filled=t.exit_filled,
+                exit_average=t.exit_average,
+                fees=t.fees,
+                realized_pnl=t.realized_pnl,
+                close_reason=t.close_reason,
+            )
+            for t in trades
+        ],
+        orders=[
+            OrderRow(
+                id=o.id,
+                trade_id=o.trade_id,
+                role=o.role,
+                type=o.type,
+                side=o.side,
+                amount=o.amount,
+                price=o.price,
+                stop_price=o.stop_price,
+                status=o.status,
+                filled=o.filled,
+                average=o.average,
+                client_order_id=o.client_order_id,
+                attempts=o.attempts,
+                last_error=o.last_error,
+            )
+            for o in orders
+        ],
+    )
+
+
+# --- the chart's overlays and the blocks table ---
+
+_LIVE = (BlockStatus.PENDING, BlockStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class OverlayLine:
+    """One horizontal line of a block on the chart."""
+
+    block_id: int
+    role: str  # "entry", "stop" or "target"
+    index: int | None  # the target's index (0-based); None for entry and stop
+    price: Decimal
+    label: str
+    filled: bool  # the entry filled, the target reached; a live stop is never filled
+
+
+@dataclass(frozen=True)
+class OverlayFill:
+    """One execution of a block's order, a marker on the chart."""
+
+    block_id: int
+    role: OrderRole
+    side: str  # buy / sell
+    price: Decimal
+    amount: Decimal
+    ts: int  # ms
+
+
+@dataclass(frozen=True)
+class ChartOverlays:
+    lines: list[OverlayLine]
+    fills: list[OverlayFill]
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _block_lines(block: Block, trades: list[Trade]) -> list[OverlayLine]:
+    lines: list[OverlayLine] = []
+    entered = sum((t.entry_filled for t in trades), Decimal(0))
+    averages = [t.entry_average for t in trades if t.entry_average is not None]
+    entry = block.entry_price if block.entry_price is not None else (averages[0] if averages else None)
+    if entry is not None:
+        filled = entered >= block.total_amount
+        lines.append(OverlayLine(block.id, "entry", None, entry, f"#{block.id} entry {_fmt(entry)}", filled))
+    # A stop moved to break-even is a line of its own; closed trades have no stop left.
+    stops = sorted({t.stop_price for t in trades if t.status in (TradeStatus.PENDING, TradeStatus.OPEN)})
+    for stop in stops:
+        lines.append(OverlayLine(block.id, "stop", None, stop, f"#{block.id} stop {_fmt(stop)}", False))
+    for t in trades:
+        reached = t.status is TradeStatus.CLOSED and t.close_reason is CloseReason.TARGET
+        label = f"#{block.id} T{t.index + 1} {_fmt(t.target_price)}"
+        lines.append(OverlayLine(block.id, "target", t.index, t.target_price, label, reached))
+    return lines
+
+
+def chart_overlays(session: Session, user_id: int, exchange: str, symbol: str) -> ChartOverlays:
+    """Lines (entry, stops, targets) and fills of the user's live blocks on one market."""
+    blocks = list(
+        session.scalars(
+            select(Block)
+            .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+            .where(
+                Block.user_id == user_id,
+                ExchangeAccount.exchange == exchange,
+                Block.symbol == symbol,
+                Block.status.in_(_LIVE),
+            )
+            .order_by(Block.id)
+        )
+    )
+    if not blocks:
+        return ChartOverlays([], [])
+    ids = [b.id for b in blocks]
+    trades: dict[int, list[Trade]] = {i: [] for i in ids}
+    for trade in session.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
+        trades[trade.block_id].append(trade)
+    lines = [line for b in blocks for line in _block_lines(b, trades[b.id])]
+    rows = session.execute(
+        select(Order.block_id, Fill.role, Order.side, Fill.price, Fill.amount, Fill.ts)
+        .join(Order, Order.id == Fill.order_id)
+        .where(Order.block_id.in_(ids))
+        .order_by(Fill.ts, Fill.id)
+    )
+    fills = [OverlayFill(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return ChartOverlays(lines, fills)
+
+
+@dataclass(frozen=True)
+class BlockTradeRow:
+    """One row of the blocks table: a trade with its block's columns and its orders' statuses."""
+
+    block_id: int
+    account: str
+    symbol: str
+    side: Side
+    entry_type: EntryType
+    block_status: BlockStatus
+    trade_index: int
+    trade_status: TradeStatus
+    amount: Decimal
+    entry_price: Decimal | None
+    entry_average: Decimal | None
+    stop_price: Decimal
+    target_price: Decimal
+    entry_order: OrderStatus | None  # status of the newest order of each role
+    tp_order: OrderStatus | None
+    sl_order: OrderStatus | None
+    exit_order: OrderStatus | None
+    realized_pnl: Decimal
+    close_reason: CloseReason | None
+    last_error: str | None
+    created_at: datetime
+
+
+def block_rows(session: Session, user_id: int, live: bool | None = None, limit: int = 500) -> list[BlockTradeRow]:
+    """The user's blocks as one row per trade, newest block first; `live` True keeps pending and
+    active blocks, False closed and canceled ones, None all. Three queries whatever the count."""
+    query = select(Block, ExchangeAccount.name).join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+    query = query.where(Block.user_id == user_id)
+    if live is not None:
+        query = query.where(Block.status.in_(_LIVE) if live else Block.status.not_in(_LIVE))
+    found = list(session.execute(query.order_by(Block.id.desc()).limit(limit)))
+    if not found:
+        return []
+    ids = [row[0].id for row in found]
+    trades: dict[int, list[Trade]] = {i: [] for i in ids}
+    for trade in session.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
+        trades[trade.block_id].append(trade)
+    newest: dict[tuple[int, OrderRole], OrderStatus] = {}
+    for order in session.scalars(select(Order).where(Order.block_id.in_(ids)).order_by(Order.id)):
+        newest[(order.trade_id, order.role)] = order.status  # later ids replace earlier ones
+    return [
+        BlockTradeRow(
+            block_id=block.id,
+            account=account_name,
+            symbol=block.symbol,
+            side=block.side,
+            entry_type=block.entry_type,
+            block_status=block.status,
+            trade_index=t.index,
+            trade_status=t.status,
+            amount=t.amount,
+            entry_price=block.entry_price,
+            entry_average=t.entry_average,
+            stop_price=t.stop_price,
+            target_price=t.target_price,
+            entry_order=newest.get((t.id, OrderRole.ENTRY)),
+            tp_order=newest.get((t.id, OrderRole.TP)),
+            sl_order=newest.get((t.id, OrderRole.SL)),
+            exit_order=newest.get((t.id, OrderRole.EXIT)),
+            realized_pnl=t.realized_pnl,
+            close_reason=t.close_reason,
+            last_error=block.last_error,
+            created_at=block.created_at,
+        )
+        for block, account_name in found
+        for t in trades[block.id]
+    ]
+
+
+def overlays(runtime: Runtime, user_id: int, series_id: int | None) -> ChartOverlays:
+    """Lines and fills of the user's live blocks on the market of a series they watch."""
+    entry = market.watched(runtime, user_id, series_id)
+    with runtime.sessions() as session:
+        return chart_overlays(session, user_id, entry.exchange, entry.symbol)
+
+
+def table_rows(runtime: Runtime, user_id: int, live: bool | None) -> list[BlockTradeRow]:
+    with runtime.sessions() as session:
+        return block_rows(session, user_id, live)

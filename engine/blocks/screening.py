@@ -1,0 +1,89 @@
+"""Which live blocks the bracket rules must look at this tick, from a few plain rows instead of every
+block's full snapshot: a tick over thousands of quietly resting stops then loads almost nothing.
+
+A block needs attention when one of its orders changed or is in flight (not sent yet, answer not
+seen, cancel pending, partly filled), when a trade is closing or holds a position without a live
+stop, when the last price reached an engine-watched target, or when a time rule is due. Every
+FULL_PASS_TICKS ticks, and at start-up, every live block is looked at anyway (a safety net: the
+rules are idempotent, so a needless look costs time, never an order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from db.enums import OrderRole, OrderStatus, ProtectionMode, Side, TradeStatus
+from db.models import Block, Trade
+from engine.blocks.store import LIVE_BLOCKS, LiveOrder, to_ms
+
+FULL_PASS_TICKS = 20
+_IN_FLIGHT = frozenset(
+    {OrderStatus.INITIALIZED, OrderStatus.SUBMITTED, OrderStatus.PENDING_CANCEL, OrderStatus.PARTIALLY_FILLED}
+)
+
+
+def needs_attention(
+    session: Session,
+    account_id: int,
+    now_ms: int,
+    prices: dict[str, Decimal],
+    live: list[LiveOrder],
+    changed_blocks: set[int],
+) -> set[int]:
+    """Ids of the account's live blocks the rules must run on now (see the module docstring)."""
+    dirty = set(changed_blocks) | {o.block_id for o in live if o.status in _IN_FLIGHT}
+    live_roles: dict[int, set[OrderRole]] = defaultdict(set)
+    for order in live:
+        live_roles[order.trade_id].add(order.role)
+    base = (
+        select(Trade.block_id, Trade.id, Trade.status, Trade.target_price, Trade.close_reason)
+        .join(Block, Block.id == Trade.block_id)
+        .add_columns(Block.symbol, Block.side, Block.protection_mode)
+        .where(Block.account_id == account_id, Block.status.in_(LIVE_BLOCKS))
+        .where(Trade.status.in_([TradeStatus.PENDING, TradeStatus.OPEN]))
+    )
+    for block_id, trade_id, status, target, reason, symbol, side, mode in session.execute(base):
+        if block_id in dirty:
+            continue
+        roles = live_roles.get(trade_id, set())
+        last = prices.get(symbol)
+        due = (
+            reason is not None
+            or (status is TradeStatus.PENDING and OrderRole.ENTRY not in roles)  # the entry ended: settle it
+            or (status is TradeStatus.OPEN and OrderRole.SL not in roles)
+            or (
+                status is TradeStatus.OPEN
+                and mode is not ProtectionMode.REDUCE_ONLY
+                and last is not None
+                and (last >= target if side is Side.LONG else last <= target)
+            )
+        )
+        if due:
+            dirty.add(block_id)
+    dirty |= _time_rules_due(session, account_id, now_ms, live_roles)
+    return dirty
+
+
+def _time_rules_due(session: Session, account_id: int, now_ms: int, live_roles: dict[int, set[OrderRole]]) -> set[int]:
+    """Blocks with an entry past its timeout or a position past its maximum duration (a second query,
+    over the blocks that have such options only)."""
+    query = (
+        select(Trade.block_id, Trade.id, Trade.status, Trade.opened_at)
+        .join(Block, Block.id == Trade.block_id)
+        .add_columns(Block.created_at, Block.entry_timeout_s, Block.max_duration_s)
+        .where(Block.account_id == account_id, Block.status.in_(LIVE_BLOCKS))
+        .where(Trade.status.in_([TradeStatus.PENDING, TradeStatus.OPEN]))
+        .where(or_(Block.entry_timeout_s.is_not(None), Block.max_duration_s.is_not(None)))
+    )
+    due = set()
+    for block_id, trade_id, status, opened_at, created_at, timeout, duration in session.execute(query):
+        roles = live_roles.get(trade_id, set())
+        if (timeout and OrderRole.ENTRY in roles and now_ms >= (to_ms(created_at) or 0) + timeout * 1000) or (
+            duration and status is TradeStatus.OPEN and now_ms >= (to_ms(opened_at) or 0) + duration * 1000
+        ):
+            due.add(block_id)
+    return due

@@ -1,0 +1,89 @@
+"""The trading venue behind an exchange account, built once and kept on the runtime.
+
+Paper accounts trade on the PaperExchange over the account's price feed (`engine.exchanges.sources`);
+live accounts through `CcxtTradingVenue`, only when switched on and with stored credentials.
+Venues are built once per account and kept on the runtime (`runtime.trading.venues`);
+tests and benchmarks put their own (wrapped) venue there with `install_venue`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from db.enums import AccountKind
+from db.models import ExchangeAccount
+from engine.exchanges.base import ExchangeError
+from engine.exchanges.paper import PaperExchange
+from engine.exchanges.sources import source
+from engine.exchanges.venue import TradingVenue
+from engine.runtime import Runtime
+
+
+class VenueNotReadyError(ExchangeError):
+    """The account cannot trade: live trading is off, or credentials are missing or unreadable."""
+
+
+def install_venue(runtime: Runtime, account_id: int, venue: TradingVenue) -> None:
+    """Use `venue` for `account_id` from now on (tests, benchmarks, a fault-injecting wrapper)."""
+    runtime.trading.venues[account_id] = venue
+
+
+def venue_for(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
+    """The account's venue, built on first use. A live account switched off or disabled (the
+    settings page, perhaps in another process) loses its cached venue and is refused."""
+    state = runtime.trading
+    if account.kind is AccountKind.LIVE and (not account.live_enabled or account.disabled):
+        state.venues.pop(account.id, None)
+        raise VenueNotReadyError(f"live trading is switched off for account {account.name!r}")
+    venue = state.venues.get(account.id)
+    if venue is None:
+        venue = _build(runtime, account)
+        state.venues[account.id] = venue
+    return venue
+
+
+def engine_clock(runtime: Runtime, account: ExchangeAccount) -> Callable[[], int]:
+    """The clock decisions use: the price feed's (settable in tests) for paper, wall time for live."""
+    if account.kind is AccountKind.PAPER:
+        feed = source(runtime, account.exchange)
+        return feed.milliseconds
+    return lambda: time.time_ns() // 1_000_000
+
+
+def _build(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
+    if account.kind is AccountKind.PAPER:
+        if account.paper_account_id is None:
+            raise VenueNotReadyError(f"paper account {account.name!r} has no simulated account")
+        return PaperExchange(runtime.sessions, account.paper_account_id, source(runtime, account.exchange))
+    return live_venue(runtime, account)
+
+
+def live_venue(
+    runtime: Runtime, account: ExchangeAccount, market_type: str = "spot", require_enabled: bool = True
+) -> TradingVenue:
+    """A ccxt venue for a live account: refuses unless live trading is switched on for it (or
+    `require_enabled` is off: the settings page's connection test) and its API key and secret are
+    stored (decrypted with engine.common.secrets: TRADEBLOCK_ENCRYPTION_KEYS, else keyed by SECRET_KEY)."""
+    if require_enabled and not account.live_enabled:
+        raise VenueNotReadyError(f"live trading is switched off for account {account.name!r}")
+    if not account.api_key_enc or not account.secret_enc:
+        raise VenueNotReadyError(f"account {account.name!r} has no stored API key and secret")
+    import ccxt  # only live accounts need it
+
+    from engine.common.secrets import SecretError, box_for
+    from engine.exchanges.ccxt_venue import CcxtTradingVenue
+
+    # The same box that encrypted them (engine.users.settings): the configured keys come first.
+    box = box_for(runtime.settings.encryption_keys, runtime.settings.secret_key)
+    try:
+        config = {"apiKey": box.decrypt(account.api_key_enc), "secret": box.decrypt(account.secret_enc)}
+        if account.password_enc:
+            config["password"] = box.decrypt(account.password_enc)
+    except SecretError as exc:
+        raise VenueNotReadyError(f"credentials of account {account.name!r} cannot be decrypted: {exc}") from exc
+    exchange_class = getattr(ccxt, account.exchange, None)
+    if exchange_class is None:
+        raise VenueNotReadyError(f"ccxt has no exchange {account.exchange!r}")
+    client = exchange_class({**config, "enableRateLimit": True})
+    return CcxtTradingVenue(client, market_type=market_type)

@@ -1,0 +1,88 @@
+"""The market package's public surface: markets, watchlists, candles (fetch, backfill, gaps,
+export), chart reads within a point budget, and drawings. Pages, the CLI, benches and the other
+packages import this module only."""
+
+from engine.market.candles import FetchResult, Progress, RepairResult, get_or_create_series
+from engine.market.chart import (
+    Window,
+    add_series,
+    candles_since,
+    chart_candles,
+    drawings,
+    exchanges,
+    keep_drawings,
+    pick_series,
+    recent_window,
+    remove_series,
+    search_symbols,
+    start_backfill,
+    stored_window,
+    timeframes,
+    watched,
+    watchlist,
+)
+from engine.market.drawings import DrawingError
+from engine.market.export import EXPORT_FORMATS, export_series
+from engine.market.gaps import Gap, find_gaps
+from engine.market.jobs import (
+    backfill_from,
+    backfill_recent,
+    ensure_markets,
+    fetch_due,
+    repair,
+    repair_all,
+    unfinished_backfills,
+    watch,
+)
+from engine.market.markets import get_market, list_markets, sync_markets
+from engine.market.reads import ChartCandles, read_candles
+from engine.market.rollups import ingest_candles, refresh_rollups
+from engine.market.watchlist import NotWatchedError, WatchEntry, WatchError, remove_watch, user_watchlist
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ChartCandles",
+    "DrawingError",
+    "FetchResult",
+    "Gap",
+    "NotWatchedError",
+    "Progress",
+    "RepairResult",
+    "WatchEntry",
+    "WatchError",
+    "Window",
+    "add_series",
+    "backfill_from",
+    "backfill_recent",
+    "candles_since",
+    "chart_candles",
+    "drawings",
+    "ensure_markets",
+    "exchanges",
+    "export_series",
+    "fetch_due",
+    "find_gaps",
+    "get_market",
+    "get_or_create_series",
+    "ingest_candles",
+    "keep_drawings",
+    "list_markets",
+    "pick_series",
+    "read_candles",
+    "recent_window",
+    "refresh_rollups",
+    "remove_series",
+    "remove_watch",
+    "repair",
+    "repair_all",
+    "search_symbols",
+    "start_backfill",
+    "stored_window",
+    "sync_markets",
+    "timeframes",
+    "unfinished_backfills",
+    "user_watchlist",
+    "watch",
+    "watched",
+    "watchlist",
+]

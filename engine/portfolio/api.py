@@ -1,0 +1,54 @@
+"""The portfolio package's public surface: balances and equity snapshots (engine jobs), open
+positions, and what the calendar pages show: realized P&L booked per trading day in the user's
+timezone, month/week/year grids, statistics, the equity curve, exports, the admins' overview."""
+
+from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
+from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity
+from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.stats import Stats
+from engine.portfolio.views import (
+    VIEWS,
+    CalendarPage,
+    CurvePoint,
+    DayTrade,
+    Period,
+    UserMonth,
+    calendar_page,
+    day_trades,
+    export,
+    overview,
+    period_stats,
+    shift,
+)
+
+__all__ = [
+    "VIEWS",
+    "Booking",
+    "CalendarPage",
+    "CurvePoint",
+    "DayCell",
+    "DayTrade",
+    "Month",
+    "Period",
+    "PortfolioReport",
+    "Position",
+    "Stats",
+    "UserMonth",
+    "Week",
+    "build_year",
+    "calendar_page",
+    "colour",
+    "day_of",
+    "day_totals",
+    "day_trades",
+    "export",
+    "month_days",
+    "open_positions",
+    "overview",
+    "period_stats",
+    "shift",
+    "snapshot_equity",
+    "start_equity",
+    "strong",
+    "sync_balances",
+]

@@ -1,0 +1,222 @@
+"""Trading statistics as pure functions of trade results and daily figures (formulas: docs/pnl.md).
+
+Money stays Decimal (exact); averages and ratios are Decimal too, rounded to 12 decimal places
+(division is the only inexact step). Sharpe and Sortino involve square roots and are floats. A
+statistic that is not defined for the input (a ratio with nothing to divide by) is None, never 0,
+so the page can show "—" instead of a misleading number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from engine.common.precision import wide_context
+
+ZERO = Decimal(0)
+PERIODS_PER_YEAR = 365  # crypto trades every day: daily figures are annualised over 365 days
+PLACES = Decimal("1e-12")  # ratios and averages: exact to 12 decimal places
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _div(a: Decimal, b: Decimal) -> Decimal | None:
+    if not b:
+        return None
+    with wide_context():
+        return (a / b).quantize(PLACES)
+
+
+def net(pnls: Iterable[Decimal]) -> Decimal:
+    with wide_context():
+        return sum(pnls, ZERO)
+
+
+def wins(pnls: Sequence[Decimal]) -> list[Decimal]:
+    return [p for p in pnls if p > 0]
+
+
+def losses(pnls: Sequence[Decimal]) -> list[Decimal]:
+    return [p for p in pnls if p < 0]
+
+
+def win_rate(pnls: Sequence[Decimal]) -> Decimal | None:
+    """Winning trades / all trades (a break-even trade is not a win); None without trades."""
+    return _div(Decimal(len(wins(pnls))), Decimal(len(pnls)))
+
+
+def average(values: Sequence[Decimal]) -> Decimal | None:
+    return _div(net(values), Decimal(len(values)))
+
+
+def win_loss_ratio(pnls: Sequence[Decimal]) -> Decimal | None:
+    """Average win / |average loss|; None without a win or without a loss."""
+    avg_win, avg_loss = average(wins(pnls)), average(losses(pnls))
+    if avg_win is None or avg_loss is None:
+        return None
+    return _div(avg_win, -avg_loss)
+
+
+def profit_factor(pnls: Sequence[Decimal]) -> Decimal | None:
+    """Gross profit / gross loss; None without a loss (infinite), 0 with losses only."""
+    return _div(net(wins(pnls)), -net(losses(pnls)))
+
+
+def expectancy(pnls: Sequence[Decimal]) -> Decimal | None:
+    """Net P&L per trade (= win rate x average win + loss rate x average loss)."""
+    return average(pnls)
+
+
+def largest_win(pnls: Sequence[Decimal]) -> Decimal | None:
+    return max(wins(pnls), default=None)
+
+
+def largest_loss(pnls: Sequence[Decimal]) -> Decimal | None:
+    return min(losses(pnls), default=None)
+
+
+def streaks(pnls: Sequence[Decimal]) -> tuple[int, int]:
+    """(longest run of winning trades, longest run of losing trades), in trade order. A break-even
+    trade ends both runs."""
+    best_win = best_loss = run_win = run_loss = 0
+    for p in pnls:
+        run_win = run_win + 1 if p > 0 else 0
+        run_loss = run_loss + 1 if p < 0 else 0
+        best_win, best_loss = max(best_win, run_win), max(best_loss, run_loss)
+    return best_win, best_loss
+
+
+def max_drawdown(daily_pnl: Sequence[Decimal], start: Decimal | None = None) -> tuple[Decimal, Decimal | None]:
+    """(largest fall from a peak in money, the same as a fraction of that peak) of the equity curve
+    start + cumulative daily P&L. The curve starts at `start` (0 when unknown, and the fraction is
+    then None; also None when a peak is not positive)."""
+    equity = start if start is not None else ZERO
+    peak, worst, worst_pct = equity, ZERO, ZERO if start is not None else None
+    with wide_context():
+        for p in daily_pnl:
+            equity += p
+            peak = max(peak, equity)
+            fall = peak - equity
+            worst = max(worst, fall)
+            if worst_pct is not None:
+                worst_pct = None if peak <= 0 else max(worst_pct, fall / peak)
+    return worst, worst_pct
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def sharpe(returns: Sequence[float]) -> float | None:
+    """Annualised Sharpe ratio of daily returns (risk-free rate 0): mean / sample standard deviation
+    x sqrt(365). None with fewer than two days or no variation."""
+    if len(returns) < 2:
+        return None
+    mean = _mean(returns)
+    var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
+    if var <= 0:
+        return None
+    return mean / math.sqrt(var) * math.sqrt(PERIODS_PER_YEAR)
+
+
+def sortino(returns: Sequence[float]) -> float | None:
+    """Annualised Sortino ratio: mean / downside deviation x sqrt(365), the downside deviation being
+    sqrt(mean of min(r, 0)^2) over all days (target 0). None with fewer than two days or no loss."""
+    if len(returns) < 2:
+        return None
+    downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / len(returns))
+    if downside == 0:
+        return None
+    return _mean(returns) / downside * math.sqrt(PERIODS_PER_YEAR)
+
+
+def daily_returns(pnl: Sequence[Decimal], start_equity: Sequence[Decimal | None]) -> list[float]:
+    """Each day's P&L / equity at the start of that day; days without a positive equity are left out."""
+    out = []
+    for p, e in zip(pnl, start_equity, strict=True):
+        if e is not None and e > 0:
+            out.append(float(p / e))
+    return out
+
+
+def by_key(items: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    with wide_context():
+        for key, value in items:
+            out[key] = out.get(key, ZERO) + value
+    return out
+
+
+@dataclass(frozen=True)
+class TradeResult:
+    """One trade's realized result in the period (all its exit fills' P&L), for the statistics."""
+
+    trade_id: int
+    symbol: str
+    last_day: date  # the day of its last exit in the period: the order of streaks
+    pnl: Decimal
+    fees: Decimal
+
+
+@dataclass(frozen=True)
+class Stats:
+    trades: int
+    net_pnl: Decimal
+    win_rate: Decimal | None
+    win_loss_ratio: Decimal | None
+    average_win: Decimal | None
+    average_loss: Decimal | None
+    largest_win: Decimal | None
+    largest_loss: Decimal | None
+    profit_factor: Decimal | None
+    expectancy: Decimal | None
+    max_drawdown: Decimal
+    max_drawdown_pct: Decimal | None
+    longest_win_streak: int
+    longest_loss_streak: int
+    sharpe: float | None
+    sortino: float | None
+    fees: Decimal
+    by_symbol: dict[str, Decimal] = field(default_factory=dict)
+    by_weekday: dict[str, Decimal] = field(default_factory=dict)
+
+
+def summarize(
+    trades: Sequence[TradeResult],
+    days: Sequence[tuple[date, Decimal, Decimal | None]],
+    fees: Decimal,
+    start: Decimal | None = None,
+) -> Stats:
+    """Every statistic of a period: `trades` in the order they finished, `days` as (day, P&L, equity
+    at the start of the day) for every day of the period in order, `fees` all fees paid, `start`
+    the equity when the period began (for the drawdown in %)."""
+    ordered = sorted(trades, key=lambda t: (t.last_day, t.trade_id))
+    pnls = [t.pnl for t in ordered]
+    won, lost = streaks(pnls)
+    day_pnl = [p for _, p, _ in days]
+    drawdown, drawdown_pct = max_drawdown(day_pnl, start)
+    returns = daily_returns(day_pnl, [e for _, _, e in days])
+    weekday = by_key((WEEKDAYS[d.weekday()], p) for d, p, _ in days if p)
+    return Stats(
+        trades=len(pnls),
+        net_pnl=net(pnls),
+        win_rate=win_rate(pnls),
+        win_loss_ratio=win_loss_ratio(pnls),
+        average_win=average(wins(pnls)),
+        average_loss=average(losses(pnls)),
+        largest_win=largest_win(pnls),
+        largest_loss=largest_loss(pnls),
+        profit_factor=profit_factor(pnls),
+        expectancy=expectancy(pnls),
+        max_drawdown=drawdown,
+        max_drawdown_pct=drawdown_pct,
+        longest_win_streak=won,
+        longest_loss_streak=lost,
+        sharpe=sharpe(returns),
+        sortino=sortino(returns),
+        fees=fees,
+        by_symbol=by_key((t.symbol, t.pnl) for t in ordered),
+        by_weekday={k: weekday[k] for k in WEEKDAYS if k in weekday},
+    )

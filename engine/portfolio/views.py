@@ -1,0 +1,378 @@
+"""What the calendar pages ask for, per user and period: the bookings (engine.portfolio.bookings, one SQL
+query), equity at the start of each day (from the snapshots), the calendar grids
+(engine.portfolio.calendar), statistics (engine.portfolio.stats), a day's trades, CSV exports, and the admins'
+month overview of every user. Callers pass the user's id and timezone; a user's own pages pass the
+signed-in user, so nobody reads another user's figures except through the admin pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from db.models import EquitySnapshot, Fill, User
+from engine.common.precision import wide_context
+from engine.portfolio import calendar as cal
+from engine.portfolio.bookings import (
+    EXIT_ROLES,
+    Booking,
+    DayTotal,
+    as_decimal,
+    bookings,
+    day_of,
+    day_start_ms,
+    day_totals,
+    start_equity,
+    zone,
+)
+from engine.portfolio.stats import Stats, TradeResult, summarize
+from engine.runtime import Runtime
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+    tz: str
+    bookings: tuple[Booking, ...]
+    totals: dict[date, DayTotal]
+    equity: dict[date, Decimal | None]  # at the start of each day first..last
+
+
+def closes(session: Session, user_ids: list[int], first: date, last: date) -> dict[int, dict[date, Decimal]]:
+    """End-of-day equity per user and day (accounts summed): the days from `first` - 1 to `last`,
+    and the nearest snapshot day on either side, which start_equity needs to bridge gaps."""
+    out: dict[int, dict[date, Decimal]] = {uid: {} for uid in user_ids}
+    near = (
+        select(EquitySnapshot.user_id, func.max(EquitySnapshot.day))
+        .where(EquitySnapshot.user_id.in_(user_ids), EquitySnapshot.day < first)
+        .group_by(EquitySnapshot.user_id)
+        .union_all(
+            select(EquitySnapshot.user_id, func.min(EquitySnapshot.day))
+            .where(EquitySnapshot.user_id.in_(user_ids), EquitySnapshot.day > last)
+            .group_by(EquitySnapshot.user_id)
+        )
+    )
+    conn = session.connection()
+    edges = {(uid, d) for uid, d in conn.execute(near) if d is not None}
+    wanted = and_(EquitySnapshot.day >= first, EquitySnapshot.day <= last)
+    rows = conn.execute(
+        select(EquitySnapshot.user_id, EquitySnapshot.day, EquitySnapshot.equity).where(
+            EquitySnapshot.user_id.in_(user_ids),
+            wanted | EquitySnapshot.day.in_(sorted({d for _, d in edges})),
+        )
+    )
+    with wide_context():
+        for uid, day, equity in rows:
+            if (first <= day <= last) or (uid, day) in edges:
+                out[uid][day] = out[uid].get(day, ZERO) + as_decimal(equity)
+    return out
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def load_periods(session: Session, users: Sequence[tuple[int, str]], first: date, last: date) -> dict[int, Period]:
+    """Periods of several users (id, timezone): one bookings query per timezone."""
+    by_tz: dict[str, list[int]] = {}
+    for uid, tz in users:
+        by_tz.setdefault(str(zone(tz)), []).append(uid)
+    days = _days(first, last)
+    eq = closes(session, [uid for uid, _ in users], first, last)
+    out = {}
+    for tz, uids in by_tz.items():
+        for uid, rows in bookings(session, uids, tz, first, last).items():
+            totals = day_totals(rows)
+            pnl = {d: t.pnl for d, t in totals.items()}
+            out[uid] = Period(first, last, tz, tuple(rows), totals, start_equity(days, eq[uid], pnl))
+    return out
+
+
+def load_period(runtime: Runtime, user_id: int, tz: str, first: date, last: date) -> Period:
+    with runtime.sessions() as s:
+        return load_periods(s, [(user_id, tz)], first, last)[user_id]
+
+
+# --- calendar views ---
+
+
+def month_view(runtime: Runtime, user_id: int, tz: str, year: int, month: int, mode: str = "money") -> cal.Month:
+    grid = cal.month_days(year, month)
+    period = load_period(runtime, user_id, tz, grid[0], grid[-1])
+    return cal.build_month(year, month, period.totals, period.equity, mode)
+
+
+def week_view(runtime: Runtime, user_id: int, tz: str, monday: date, mode: str = "money") -> cal.Week:
+    period = load_period(runtime, user_id, tz, monday, monday + timedelta(days=6))
+    return cal.build_week(monday, period.totals, period.equity, mode)
+
+
+def year_view(
+    runtime: Runtime, user_id: int, tz: str, year: int, mode: str = "money"
+) -> tuple[list[cal.Month], Period]:
+    """The twelve months and the year's period (the stats and the curve reuse its one query)."""
+    first = cal.month_days(year, 1)[0]
+    last = cal.month_days(year, 12)[-1]
+    period = load_period(runtime, user_id, tz, first, last)
+    return cal.build_year(year, period.totals, period.equity, mode), period
+
+
+# --- statistics and the equity curve ---
+
+
+def trade_results(rows: Sequence[Booking]) -> list[TradeResult]:
+    """One result per trade that exited in the period: its exit fills' P&L and all its fees there."""
+    acc: dict[int, list[Booking]] = {}
+    for b in rows:
+        acc.setdefault(b.trade_id, []).append(b)
+    out = []
+    with wide_context():
+        for trade_id, items in acc.items():
+            exits = [b for b in items if b.exits]
+            if not exits:
+                continue
+            pnl = sum((b.pnl for b in items), ZERO)
+            out.append(
+                TradeResult(
+                    trade_id, items[0].symbol, max(b.day for b in exits), pnl, sum((b.fees for b in items), ZERO)
+                )
+            )
+    return out
+
+
+def stat_days(period: Period, first: date, last: date, today: date | None = None) -> list[date]:
+    """The days statistics run over: the period, from its first booking at the earliest, to today at
+    the latest (days not yet lived are not days of zero return)."""
+    booked = [d for d in period.totals if first <= d <= last]
+    start = max(first, min(booked)) if booked else first
+    end = min(last, today) if today is not None else last
+    return _days(start, end) if end >= start else []
+
+
+def period_stats(period: Period, first: date, last: date, today: date | None = None) -> Stats:
+    rows = [b for b in period.bookings if first <= b.day <= last]
+    days = stat_days(period, first, last, today)
+    with wide_context():
+        fees = sum((b.fees for b in rows), ZERO)
+    series = [(d, period.totals[d].pnl if d in period.totals else ZERO, period.equity.get(d)) for d in days]
+    start = period.equity.get(days[0]) if days else None
+    return summarize(trade_results(rows), series, fees, start)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    day: date
+    equity: Decimal  # at the end of the day (realized); cumulative P&L when equity is unknown
+    drawdown: Decimal  # equity - running peak (<= 0)
+
+
+def equity_curve(period: Period, first: date, last: date) -> list[CurvePoint]:
+    days = _days(first, last)
+    if not days:
+        return []
+    base = period.equity.get(days[0])
+    level = base if base is not None else ZERO
+    peak, out = level, []
+    with wide_context():
+        for d in days:
+            total = period.totals.get(d)
+            level += total.pnl if total else ZERO
+            peak = max(peak, level)
+            out.append(CurvePoint(d, level, level - peak))
+    return out
+
+
+# --- one day's trades ---
+
+
+@dataclass(frozen=True)
+class ExitFill:
+    ts: int
+    price: Decimal
+    amount: Decimal
+    pnl: Decimal
+
+
+@dataclass(frozen=True)
+class DayTrade:
+    booking: Booking
+    exits: tuple[ExitFill, ...]
+
+
+def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTrade]:
+    """The trades that booked P&L on `day` with their exit fills of that day."""
+    start, end = day_start_ms(day, tz), day_start_ms(day + timedelta(days=1), tz)
+    with runtime.sessions() as s:
+        rows = [b for b in bookings(s, [user_id], tz, day, day)[user_id] if b.exits]
+        ids = [b.trade_id for b in rows]
+        fills = s.execute(
+            select(Fill.trade_id, Fill.ts, Fill.price, Fill.amount, Fill.realized_pnl)
+            .where(Fill.trade_id.in_(ids), Fill.role.in_(EXIT_ROLES), Fill.ts >= start, Fill.ts < end)
+            .order_by(Fill.ts, Fill.id)
+        ).all()
+    by_trade: dict[int, list[ExitFill]] = {}
+    for trade_id, ts, price, amount, pnl in fills:
+        by_trade.setdefault(trade_id, []).append(ExitFill(ts, price, amount, as_decimal(pnl)))
+    return [DayTrade(b, tuple(by_trade.get(b.trade_id, ()))) for b in rows]
+
+
+# --- exports ---
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize() if value == value.to_integral() else value, "f")
+
+
+def trades_csv(period: Period) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "trade_id", "block_id", "symbol", "side", "amount", "entry_average", "exit_average",
+                     "exit_fills", "pnl", "fees", "r"])  # fmt: skip
+    for b in period.bookings:
+        writer.writerow([b.day.isoformat(), b.trade_id, b.block_id, b.symbol, b.side.value, _fmt(b.amount),
+                         _fmt(b.entry_average), _fmt(b.exit_average), b.exits, _fmt(b.pnl), _fmt(b.fees),
+                         _fmt(b.r)])  # fmt: skip
+    return out.getvalue()
+
+
+def daily_csv(period: Period) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "pnl", "pct_of_start_equity", "r", "trades", "fees", "start_equity"])
+    for d in _days(period.first, period.last):
+        t = period.totals.get(d)
+        equity = period.equity.get(d)
+        pnl = t.pnl if t else ZERO
+        writer.writerow([d.isoformat(), _fmt(pnl), _fmt(cal.percent(pnl, equity) if t else None),
+                         _fmt(t.r if t else None), t.trades if t else 0, _fmt(t.fees if t else ZERO),
+                         _fmt(equity)])  # fmt: skip
+    return out.getvalue()
+
+
+# --- the admins' overview ---
+
+
+@dataclass(frozen=True)
+class UserMonth:
+    user_id: int
+    username: str
+    role: str
+    month: cal.Month
+    best_day: Decimal | None
+    worst_day: Decimal | None
+
+
+def overview(runtime: Runtime, year: int, month: int) -> list[UserMonth]:
+    """Every user's month, side by side (disabled users too: their history still counts)."""
+    first, last = cal.month_range(year, month)
+    with runtime.sessions() as s:
+        users = s.execute(select(User.id, User.username, User.role, User.timezone).order_by(User.username)).all()
+        periods = load_periods(s, [(u.id, u.timezone) for u in users], first, last)
+    out = []
+    for u in users:
+        p = periods[u.id]
+        m = cal.build_month(year, month, p.totals, p.equity, "money")
+        pnls = [t.pnl for t in p.totals.values() if t.trades]
+        out.append(UserMonth(u.id, u.username, str(u.role), m,
+                             max(pnls, default=None), min(pnls, default=None)))  # fmt: skip
+    return out
+
+
+def today_of(tz: str, now_ms: int) -> date:
+    return day_of(now_ms, tz)
+
+
+# --- one call per page render ---
+
+VIEWS = ("month", "week", "year")
+
+
+def shift(anchor: date, view: str, step: int) -> date:
+    """The anchor moved by `step` months, weeks or years (a month keeps day 1)."""
+    if view == "week":
+        return anchor + timedelta(weeks=step)
+    if view == "year":
+        return date(anchor.year + step, 1, 1)
+    index = anchor.year * 12 + anchor.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def view_range(anchor: date, view: str) -> tuple[date, date]:
+    """The days a view covers (its statistics and exports): the month, the week or the year."""
+    if view == "week":
+        monday = cal.week_start(anchor)
+        return monday, monday + timedelta(days=6)
+    if view == "year":
+        return date(anchor.year, 1, 1), date(anchor.year, 12, 31)
+    return cal.month_range(anchor.year, anchor.month)
+
+
+@dataclass(frozen=True)
+class CalendarPage:
+    view: str
+    title: str
+    first: date
+    last: date
+    month: cal.Month | None
+    week: cal.Week | None
+    months: list[cal.Month] | None
+    stats: Stats
+    curve: list[CurvePoint]
+    period: Period
+
+
+def calendar_page(
+    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, mode: str, today: date | None = None
+) -> CalendarPage:
+    """Everything the calendar page shows for one view, from ONE bookings query."""
+    view = view if view in VIEWS else "month"
+    mode = mode if mode in cal.MODES else "money"
+    first, last = view_range(anchor, view)
+    if view == "month":
+        grid = cal.month_days(anchor.year, anchor.month)
+        grid_first, grid_last = grid[0], grid[-1]
+    elif view == "year":
+        grid_first, grid_last = cal.month_days(anchor.year, 1)[0], cal.month_days(anchor.year, 12)[-1]
+    else:
+        grid_first, grid_last = first, last
+    period = load_period(runtime, user_id, tz, grid_first, grid_last)
+    month = week = months = None
+    if view == "month":
+        month = cal.build_month(anchor.year, anchor.month, period.totals, period.equity, mode)
+        title = month.title
+    elif view == "week":
+        week = cal.build_week(first, period.totals, period.equity, mode)
+        title = f"Week of {first:%d %b %Y}"
+    else:
+        months = cal.build_year(anchor.year, period.totals, period.equity, mode)
+        title = str(anchor.year)
+    return CalendarPage(
+        view=view,
+        title=title,
+        first=first,
+        last=last,
+        month=month,
+        week=week,
+        months=months,
+        stats=period_stats(period, first, last, today),
+        curve=equity_curve(period, first, min(last, today) if today else last),
+        period=period,
+    )
+
+
+def export(runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str) -> tuple[str, str]:
+    """(file name, CSV text) of the view's trades ("trades") or daily P&L ("daily")."""
+    first, last = view_range(anchor, view if view in VIEWS else "month")
+    period = load_period(runtime, user_id, tz, first, last)
+    text = trades_csv(period) if kind == "trades" else daily_csv(period)
+    return f"tradeblock-{kind}-{first.isoformat()}-{last.isoformat()}.csv", text

@@ -1,0 +1,235 @@
+"""Callbacks of the trade-block form (pages/components/block_form.py), traders only: adding and
+removing target rows, the live preview (engine.blocks.api.preview_block) and the proposed lines it
+puts on the chart, dragging one of those lines to move the form's price, and placing the block
+(engine.blocks.api.submit_block) with the engine's errors shown next to their fields.
+
+The market is the chart's series, read on the server (the user must watch it); the account must be
+one of the user's (the engine refuses anyone else's).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html, no_update
+
+from engine.blocks.api import MAX_TARGETS, BlockPreview, BlockRejected, FieldError, preview_block, submit_block
+from engine.common.precision import round_price, to_decimal
+from engine.common.symbols import split_symbol
+from engine.market import api as market
+from engine.market.api import WatchEntry
+from engine.users import api as users
+from engine.users.api import AccountAccessError
+from pages.components import block_form as bf
+from pages.components import chart_shapes
+from pages.components.deferred import Deferred
+from web.auth import TRADERS, current_runtime, current_view, require_role
+
+# Registered by pages/chart.py, once per app (see pages/components/deferred.py).
+CALLBACKS = Deferred()
+
+_SHAPE_Y = re.compile(r"^shapes\[(\d+)\]\.y([01])$")
+FORM_STATE = [
+    State(bf.ACCOUNT, "value"),
+    State(bf.SIDE, "value"),
+    State(bf.ENTRY_TYPE, "value"),
+    State(bf.ENTRY, "value"),
+    State(bf.STOP, "value"),
+    State({"type": bf.T_PRICE, "row": ALL}, "value"),
+    State({"type": bf.T_SHARE, "row": ALL}, "value"),
+    State(bf.SIZE_MODE, "value"),
+    State(bf.SIZE, "value"),
+    State(bf.BREAKEVEN, "value"),
+    State(bf.TIMEOUT, "value"),
+    State(bf.DURATION, "value"),
+]
+FORM_INPUTS = [Input(s.component_id, s.component_property) for s in FORM_STATE]
+
+
+@CALLBACKS.callback(
+    Output(bf.ROWS, "data"),
+    Input(bf.ADD_TARGET, "n_clicks"),
+    Input({"type": bf.T_REMOVE, "row": ALL}, "n_clicks"),
+    State(bf.ROWS, "data"),
+    prevent_initial_call=True,
+)
+@require_role(*TRADERS)
+def change_rows(_add: int | None, _removes: list[int], rows: list[int] | None) -> Any:
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update  # rows re-rendered, nothing clicked
+    current = [int(r) for r in (rows or bf.DEFAULT_ROWS)]
+    trigger = ctx.triggered_id
+    if trigger == bf.ADD_TARGET:
+        return [*current, max(current, default=-1) + 1] if len(current) < MAX_TARGETS else no_update
+    if isinstance(trigger, dict) and trigger.get("type") == bf.T_REMOVE and len(current) > 1:
+        return [r for r in current if r != trigger.get("row")]
+    return no_update
+
+
+@CALLBACKS.callback(Output(bf.TARGETS, "children"), Input(bf.ROWS, "data"))
+@require_role(*TRADERS)
+def render_rows(rows: list[int] | None) -> list:
+    # Rows render with empty values: each input's persisted value (the browser's) fills it back in.
+    return bf.target_rows([int(r) for r in (rows or bf.DEFAULT_ROWS)][:MAX_TARGETS])
+
+
+def _values(args: tuple[Any, ...]) -> bf.FormValues:
+    return bf.FormValues(*args)
+
+
+def _market(series_state: dict | None) -> WatchEntry | None:
+    try:
+        return market.watched(current_runtime(), current_view().id, (series_state or {}).get("series_id"))
+    except market.NotWatchedError:
+        return None
+
+
+def _account_problem(values: bf.FormValues, entry: WatchEntry) -> FieldError | None:
+    """The account must be the user's and trade on the chart's exchange."""
+    account_id = bf.account_id(values)
+    choices = {a.id: a for a in users.account_choices(current_runtime(), current_view().id, create_default=False)}
+    if account_id not in choices:
+        return FieldError("account", "Choose one of your accounts.")
+    if choices[account_id].exchange != entry.exchange:
+        return FieldError(
+            "account", f"This account trades on {choices[account_id].exchange}; the chart shows {entry.exchange}."
+        )
+    return None
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _preview_store(shown: BlockPreview, entry: WatchEntry) -> dict:
+    return {
+        "series_id": entry.series_id,
+        "entry": _float(shown.entry_price),
+        "stop": _float(shown.stop_price),
+        "targets": [_float(p) for p in shown.target_prices],
+        "tick": None if shown.price_tick is None else str(shown.price_tick),
+    }
+
+
+@CALLBACKS.callback(
+    Output(bf.PREVIEW, "children"),
+    Output(bf.PREVIEW_STORE, "data"),
+    *FORM_INPUTS,
+    Input("series-state", "data"),
+)
+@require_role(*TRADERS)
+def show_preview(*args: Any) -> tuple[Any, Any]:
+    values, series_state = _values(args[:-1]), args[-1]
+    entry = _market(series_state)
+    if entry is None:
+        return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None
+    problem = _account_problem(values, entry)
+    if problem is not None:
+        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None
+    req = bf.to_request(values, entry.symbol)
+    try:
+        shown = preview_block(current_runtime(), current_view().id, int(values.account), req)
+    except AccountAccessError:
+        return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
+    return bf.preview_panel(shown, *split_symbol(entry.symbol)), _preview_store(shown, entry)
+
+
+def _rounded(y: Any, tick: str | None) -> float | None:
+    try:
+        price = to_decimal(y)
+    except (ValueError, TypeError):
+        return None
+    return float(round_price(price, Decimal(tick) if tick else None)) if price > 0 else None
+
+
+@CALLBACKS.callback(
+    Output(bf.ENTRY, "value"),
+    Output(bf.STOP, "value"),
+    Output({"type": bf.T_PRICE, "row": ALL}, "value"),
+    Input("chart-graph", "relayoutData"),
+    State("chart-shape-names", "data"),
+    State(bf.PREVIEW_STORE, "data"),
+    State({"type": bf.T_PRICE, "row": ALL}, "id"),
+    prevent_initial_call=True,
+)
+@require_role(*TRADERS)
+def drag_to_form(relayout: dict | None, sent: dict | None, preview: dict | None, rows: list[dict]) -> tuple:
+    """A proposed line dragged on the chart moves its field (rounded to the price tick)."""
+    entry: Any = no_update
+    stop: Any = no_update
+    targets: list[Any] = [no_update] * len(rows or [])
+    names = (sent or {}).get("names") or []
+    for key, y in (relayout or {}).items():
+        match = _SHAPE_Y.match(key)
+        if not match or int(match.group(1)) >= len(names) or match.group(2) != "0":
+            continue
+        name = names[int(match.group(1))].removeprefix(chart_shapes.PREVIEW_PREFIX)
+        price = _rounded(y, (preview or {}).get("tick"))
+        if price is None or name == names[int(match.group(1))]:
+            continue  # not a proposed line
+        if name == "entry":
+            entry = price
+        elif name == "stop":
+            stop = price
+        elif name.startswith("target-") and int(name.removeprefix("target-")) < len(targets):
+            targets[int(name.removeprefix("target-"))] = price
+    return entry, stop, targets
+
+
+def _feedback(messages: list[str]) -> str:
+    return " ".join(messages)
+
+
+@CALLBACKS.callback(
+    *[Output(field_id, "invalid") for field_id in bf.FIELDS],
+    *[Output(bf.feedback_id(field_id), "children") for field_id in bf.FIELDS],
+    Output({"type": bf.T_PRICE, "row": ALL}, "invalid"),
+    Output({"type": bf.T_SHARE, "row": ALL}, "invalid"),
+    Output({"type": bf.T_FEEDBACK, "row": ALL}, "children"),
+    Output(bf.MESSAGE, "children"),
+    Output(bf.PREVIEW_STORE, "data", allow_duplicate=True),
+    Output(bf.VERSION, "data"),
+    Input(bf.SUBMIT, "n_clicks"),
+    *FORM_STATE,
+    State("series-state", "data"),
+    State(bf.VERSION, "data"),
+    prevent_initial_call=True,
+)
+@require_role(*TRADERS)
+def place_block(clicks: int | None, *args: Any) -> tuple:
+    values, series_state, version = _values(args[:-2]), args[-2], args[-1]
+    rows = len(values.target_prices or [])
+    if not clicks:
+        return (no_update,) * (2 * len(bf.FIELDS) + 6)
+    entry = _market(series_state)
+    errors: list[FieldError] = []
+    block_id = None
+    if entry is None:
+        errors.append(FieldError("symbol", "Pick a series on the chart first."))
+    elif (problem := _account_problem(values, entry)) is not None:
+        errors.append(problem)
+    else:
+        try:
+            block_id = submit_block(
+                current_runtime(), current_view().id, int(values.account), bf.to_request(values, entry.symbol)
+            )
+        except BlockRejected as exc:
+            errors.extend(exc.errors)
+        except AccountAccessError:
+            errors.append(FieldError("account", "Choose one of your accounts."))
+    placed = bf.place_errors(errors, rows)
+    invalid = [field_id in placed.fields for field_id in bf.FIELDS]
+    feedback = [_feedback(placed.fields.get(field_id, [])) for field_id in bf.FIELDS]
+    row_feedback = [_feedback(m) for m in placed.rows]
+    if block_id is not None:
+        assert entry is not None
+        message = dbc.Alert(
+            f"Block #{block_id} placed on {entry.symbol}.", color="success", class_name="py-1 small", id="bf-placed"
+        )
+        return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, None, (version or 0) + 1)
+    general = placed.general or ["The block was not placed: see the fields marked in red."]
+    message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
+    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update)

@@ -1,0 +1,126 @@
+"""Callbacks of what the chart draws over the candles (pages/components/chart_shapes.py): the live
+blocks' lines and fills, the form's proposed block and the user's drawings, sent as one dash.Patch
+of layout.shapes (never a redrawn figure); and saving and restoring the drawings per series.
+
+Every reader may draw (analysts too); the blocks drawn are the signed-in user's own, read on the
+server for the series they watch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any
+
+from dash import Input, Output, State, ctx, no_update
+
+from engine.blocks import api as blocks
+from engine.market import api as market
+from engine.market.api import DrawingError
+from pages.components import block_form, chart_shapes
+from pages.components.deferred import Deferred
+from web.auth import READERS, current_runtime, current_view, require_role
+
+# Registered by pages/chart.py, once per app (see pages/components/deferred.py).
+CALLBACKS = Deferred()
+
+log = logging.getLogger(__name__)
+NAMES = "chart-shape-names"  # {"key": hash of what was sent, "names": [name of shapes[i]]}
+DRAWINGS = "chart-drawings"  # {"series_id": ..., "shapes": [...]}: the drawings as stored
+_SHAPE_KEY = re.compile(r"^shapes\[(\d+)\]\.(\w+)$")
+
+
+def _series(view: dict | None) -> int | None:
+    return (view or {}).get("series_id")
+
+
+@CALLBACKS.callback(
+    Output("chart-graph", "figure", allow_duplicate=True),
+    Output(NAMES, "data"),
+    Input("chart-view", "data"),
+    Input(block_form.PREVIEW_STORE, "data"),
+    Input(DRAWINGS, "data"),
+    Input(block_form.VERSION, "data"),
+    State(NAMES, "data"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def draw_overlays(
+    view: dict | None, preview: dict | None, drawings: dict | None, _version: int | None, sent: dict | None
+) -> tuple[Any, Any]:
+    """Send the shapes again whenever they differ from what the figure holds (a live tick every
+    few seconds sends nothing unless a block moved)."""
+    series_id = _series(view)
+    if series_id is None:
+        return no_update, no_update
+    try:
+        overlays = blocks.overlays(current_runtime(), current_view().id, series_id)
+    except market.NotWatchedError:
+        return no_update, no_update
+    if (preview or {}).get("series_id") != series_id:
+        preview = None
+    stored = (drawings or {}).get("shapes") if (drawings or {}).get("series_id") == series_id else []
+    shapes, names = chart_shapes.compose(overlays, preview, stored or [])
+    fills = chart_shapes.fills_update(overlays)
+    key = hashlib.sha1(
+        json.dumps([view.get("drawn") if view else None, shapes, fills], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    if sent and sent.get("key") == key:
+        return no_update, no_update
+    return chart_shapes.shapes_patch(shapes, overlays), {"key": key, "names": names}
+
+
+def _edited(relayout: dict, names: list[str], stored: list[dict]) -> list[dict] | None:
+    """The drawings after this relayout, or None when it did not touch them."""
+    if isinstance(relayout.get("shapes"), list):  # drawn or erased: plotly sends every shape
+        return [s for s in relayout["shapes"] if isinstance(s, dict) and not chart_shapes.is_ours(s)]
+    changed = False
+    updated = [dict(s) for s in stored]
+    for key, value in relayout.items():
+        match = _SHAPE_KEY.match(key)
+        if not match or int(match.group(1)) >= len(names):
+            continue
+        name = names[int(match.group(1))]
+        if not name.startswith(chart_shapes.DRAWING_PREFIX):
+            continue
+        k = int(name.removeprefix(chart_shapes.DRAWING_PREFIX))
+        if k < len(updated):
+            updated[k][match.group(2)] = value
+            changed = True
+    return updated if changed else None
+
+
+@CALLBACKS.callback(
+    Output(DRAWINGS, "data"),
+    Input("chart-view", "data"),
+    Input("chart-graph", "relayoutData"),
+    State(DRAWINGS, "data"),
+    State(NAMES, "data"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def keep_drawings(view: dict | None, relayout: dict | None, stored: dict | None, sent: dict | None) -> Any:
+    """Load the drawings of the series shown; save them after each draw, erase or move."""
+    series_id = _series(view)
+    if series_id is None:
+        return no_update
+    runtime, user = current_runtime(), current_view()
+    same = (stored or {}).get("series_id") == series_id
+    try:
+        if ctx.triggered_id == "chart-view" and same:
+            return no_update
+        # A drawing may come before the stored ones were loaded: load them first, then apply it.
+        current = (stored or {}).get("shapes") or [] if same else market.drawings(runtime, user.id, series_id)
+        edited = None
+        if ctx.triggered_id != "chart-view":
+            edited = _edited(relayout or {}, (sent or {}).get("names") or [], current)
+        if edited is None:
+            return no_update if same else {"series_id": series_id, "shapes": current}
+        return {"series_id": series_id, "shapes": market.keep_drawings(runtime, user.id, series_id, edited)}
+    except market.NotWatchedError:
+        return no_update
+    except DrawingError as exc:
+        log.warning("drawings of %s on series %s refused: %s", user.username, series_id, exc)
+        return no_update

@@ -1,0 +1,326 @@
+"""The trade-block form, the block lines on the chart, drawings and the blocks page, served by the
+real Dash app and driven in headless Chromium (Debian's), on the test database.
+
+One app, server and browser for the module; every test opens a fresh browser context (empty local
+storage) and the blocks table is emptied before each. Set TRADEBLOCK_SCREENSHOTS=DIR to save light
+and dark screenshots of the chart with the form and a block, and of /blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dash import Dash
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import delete, func, select
+
+from db.enums import BlockStatus, Role
+from db.models import (
+    Block,
+    Drawing,
+    ExchangeAccount,
+    Fill,
+    Order,
+    PaperAccount,
+    PaperBalance,
+    PaperFeedCursor,
+    PaperFill,
+    PaperOrder,
+    Trade,
+)
+from engine.exchanges.demo import DemoExchange
+from engine.market import api as market
+from engine.market.markets import sync_markets
+from engine.runtime import Runtime
+from engine.users.directory import set_theme
+from tests.helpers.browser import serve
+from tests.helpers.dashboard import NOW, PASSWORD, app_runtime, build_app, make_user, watch_backfilled
+from tests.helpers.db import empty_tables
+
+pytestmark = pytest.mark.browser
+VIEWPORT = {"width": 1400, "height": 860}
+SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
+GD = "document.querySelector('#chart-graph .js-plotly-plot')"
+SHAPES_JS = f"(({GD} || {{}}).layout || {{}}).shapes || []"
+
+
+@pytest.fixture(scope="module")
+def desk(runtime_session: Runtime) -> dict[str, int]:
+    """A trader with a backfilled BTC/USDT 1m (and no account yet: the form opens one), an analyst."""
+    empty_tables(runtime_session)
+    runtime_session.reset_trading()
+    runtime_session.sources.clear()
+    runtime_session.sources["demo"] = DemoExchange(seed=7, clock=lambda: NOW)
+    trader = make_user(runtime_session, "trader", Role.TRADER)
+    analyst = make_user(runtime_session, "analyst", Role.ANALYST)
+    series = watch_backfilled(runtime_session, trader.id)
+    watch_backfilled(runtime_session, analyst.id)
+    sync_markets(runtime_session.sessions, DemoExchange(seed=7, clock=lambda: NOW))
+    runtime_session.sources.clear()
+    return {"trader": trader.id, "analyst": analyst.id, "series": series.id}
+
+
+@pytest.fixture(scope="module")
+def app(test_settings: object, desk: dict[str, int]) -> Dash:
+    return build_app(test_settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Dash) -> Iterator[str]:
+    with serve(app.server) as url:
+        yield url
+
+
+@pytest.fixture
+def runtime(app: Dash) -> Runtime:
+    """The app's runtime with no blocks, accounts or drawings left from an earlier test (users and
+    candles stay); the form opens a fresh paper account. SQLite reuses freed ids, so the venues
+    cached by account id go too."""
+    rt = app_runtime(app)
+    models = (Fill, Order, Trade, Block, ExchangeAccount, PaperFill, PaperOrder, PaperFeedCursor, PaperBalance)
+    with rt.sessions.begin() as s:
+        for model in (*models, PaperAccount, Drawing):
+            s.execute(delete(model))
+    rt.reset_trading()
+    return rt
+
+
+def new_page(browser: Browser) -> Page:
+    return browser.new_context(viewport=VIEWPORT).new_page()
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav-username", timeout=15_000)
+    page.wait_for_function(f"(((({GD} || {{}}).data || [])[0] || {{}}).x || []).length > 0", timeout=20_000)
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+def target(row: int, kind: str = "price") -> str:
+    ident = json.dumps({"row": row, "type": f"bf-target-{kind}"}, separators=(",", ":"))
+    return f"[id='{ident}']"
+
+
+def enter(page: Page, selector: str, value: str) -> None:
+    page.fill(selector, value)
+    page.press(selector, "Tab")  # the inputs are debounced: the value is sent on blur
+
+
+def fill_form(page: Page, entry: str, stop: str, targets: tuple[str, ...], size: str = "0.01") -> None:
+    page.wait_for_selector("#block-form")
+    page.select_option("#bf-size-mode", "base")
+    enter(page, "#bf-size-value", size)
+    enter(page, "#bf-entry-price", entry)
+    enter(page, "#bf-stop-price", stop)
+    for row, price in enumerate(targets):
+        if page.locator(target(row)).count() == 0:
+            page.click("#bf-add-target")
+        enter(page, target(row), price)
+
+
+def shapes(page: Page) -> list[dict]:
+    return page.evaluate(f"({SHAPES_JS}).map(s => ({{name: s.name, y0: s.y0, dash: (s.line || {{}}).dash}}))")
+
+
+def wait_for_shape(page: Page, predicate_js: str) -> None:
+    try:
+        page.wait_for_function(f"({SHAPES_JS}).some(s => {predicate_js})", timeout=15_000)
+    except Exception:
+        print("shapes on the chart:", shapes(page))  # says what was drawn instead
+        raise
+
+
+def blocks_in_db(runtime: Runtime) -> int:
+    with runtime.sessions() as s:
+        return s.scalar(select(func.count()).select_from(Block)) or 0
+
+
+def test_a_valid_block_is_previewed_placed_drawn_and_listed(browser: Browser, base_url: str, runtime: Runtime) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "trader")
+    expect(page.locator("#bf-account")).to_contain_text("Paper · demo · paper")  # opened for them
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    # The engine's preview: 0.01 BTC split in two, 5 USDT at risk, 2 R and 4 R.
+    expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
+    expect(page.locator("#bf-preview-risk")).to_contain_text("5.00 USDT")
+    expect(page.locator("#bf-preview-rr-0")).to_contain_text("2.00 R")
+    expect(page.locator("#bf-preview-rr-1")).to_contain_text("4.00 R")
+    wait_for_shape(page, "s.name === 'tb-preview-target-1' && s.y0 === 37000")
+    names = [s["name"] for s in shapes(page)]
+    assert names == ["tb-preview-entry", "tb-preview-stop", "tb-preview-target-0", "tb-preview-target-1"]
+
+    page.click("#bf-submit")
+    expect(page.locator("#bf-placed")).to_contain_text("placed on BTC/USDT", timeout=15_000)
+    assert blocks_in_db(runtime) == 1
+    with runtime.sessions() as s:
+        block_id = s.scalar(select(Block.id))
+    # The proposed lines give way to the live block's: entry, stop and two targets, dashed (unfilled).
+    wait_for_shape(page, f"s.name === 'tb-block-{block_id}-entry'")
+    drawn = shapes(page)
+    assert not [s for s in drawn if s["name"].startswith("tb-preview-")]
+    assert {(s["y0"], s["dash"]) for s in drawn} == {(35000, "dash"), (34500, "dash"), (36000, "dash"), (37000, "dash")}
+    labels = page.evaluate(f"({SHAPES_JS}).map(s => s.label.text)")
+    assert f"#{block_id} T2 37000" in labels
+    page.wait_for_timeout(500)
+    shot(page, "chart-form-light")
+
+    page.click("#nav-blocks")
+    grid = page.locator("#blocks-grid")
+    expect(grid).to_contain_text(f"{block_id}", timeout=10_000)
+    expect(grid.locator(".ag-row")).to_have_count(2)  # one row per trade
+    expect(grid).to_contain_text("pending")
+    expect(grid).to_contain_text("accepted")  # the entries rest on the paper venue
+    shot(page, "blocks-light")
+    page.context.close()
+
+
+def test_an_invalid_block_shows_the_error_at_its_field_and_stores_nothing(
+    browser: Browser, base_url: str, runtime: Runtime
+) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "trader")
+    fill_form(page, "35000", "36000", ("37000",))  # a long's stop above its entry
+    page.click("#bf-submit")
+    expect(page.locator("#bf-stop-price")).to_contain_class("is-invalid", timeout=10_000)
+    feedback = page.locator("#bf-stop-price-feedback")
+    expect(feedback).to_be_visible()
+    expect(feedback).to_contain_text("Stop 36000 must be below the entry 35000 for a long.")
+    expect(page.locator("#bf-entry-price")).not_to_contain_class("is-invalid")
+    expect(page.locator("#bf-rejected")).to_be_visible()
+    assert blocks_in_db(runtime) == 0
+    page.context.close()
+
+
+def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "trader")
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    wait_for_shape(page, "s.name === 'tb-preview-stop'")
+    index = page.evaluate(f"({SHAPES_JS}).findIndex(s => s.name === 'tb-preview-stop')")
+    # What plotly sends after a drag of the line: both ends moved.
+    page.evaluate(f"Plotly.relayout({GD}, {{'shapes[{index}].y0': 34321.237, 'shapes[{index}].y1': 34321.237}})")
+    expect(page.locator("#bf-stop-price")).to_have_value("34321.24", timeout=10_000)
+    wait_for_shape(page, "s.name === 'tb-preview-stop' && s.y0 === 34321.24")
+    t2 = page.evaluate(f"({SHAPES_JS}).findIndex(s => s.name === 'tb-preview-target-1')")
+    page.evaluate(f"Plotly.relayout({GD}, {{'shapes[{t2}].y0': 38000.004, 'shapes[{t2}].y1': 38000.004}})")
+    expect(page.locator(target(1))).to_have_value("38000", timeout=10_000)
+    expect(page.locator("#bf-preview-rr-1")).to_contain_text("4.41 R")  # 3000 / 678.76, rounded down
+    page.context.close()
+
+
+def test_form_values_and_target_rows_survive_a_reload(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "trader")
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    page.click("#bf-add-target")
+    enter(page, target(2), "38000")
+    page.click(f"[id='{json.dumps({'row': 1, 'type': 'bf-target-remove'}, separators=(',', ':'))}']")
+    expect(page.locator(".target-row")).to_have_count(2)
+    page.reload()
+    page.wait_for_selector("#block-form")
+    expect(page.locator(".target-row")).to_have_count(2, timeout=10_000)
+    expect(page.locator("#bf-entry-price")).to_have_value("35000")
+    expect(page.locator("#bf-size-mode")).to_have_value("base")
+    expect(page.locator(target(0))).to_have_value("36000")
+    expect(page.locator(target(2))).to_have_value("38000")
+    page.context.close()
+
+
+def test_drawings_are_saved_and_restored_after_a_reload(
+    browser: Browser, base_url: str, runtime: Runtime, desk: dict[str, int]
+) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "analyst")  # analysts draw too
+    page.wait_for_timeout(500)
+    assert page.locator(".modebar-btn[data-attr='dragmode'][data-val='drawline']").count() == 1
+    line = {"type": "line", "x0": NOW - 3_600_000, "x1": NOW, "y0": 35000, "y1": 36000, "xref": "x", "yref": "y"}
+    # What plotly sends after a line is drawn: every shape, the new one included.
+    page.evaluate(f"Plotly.relayout({GD}, {{shapes: [...({SHAPES_JS}), {json.dumps(line)}]}})")
+    wait_for_shape(page, "s.name === 'drawing-0'")  # saved, then sent back as one of the figure's shapes
+    saved = market.drawings(runtime, desk["analyst"], desk["series"])
+    assert [(d["type"], d["y0"], d["y1"]) for d in saved] == [("line", 35000, 36000)]
+    assert market.drawings(runtime, desk["trader"], desk["series"]) == []  # per user
+    page.reload()
+    page.wait_for_function(f"({SHAPES_JS}).some(s => s.name === 'drawing-0' && s.y1 === 36000)", timeout=20_000)
+    # Moving it is saved too.
+    page.evaluate(f"Plotly.relayout({GD}, {{'shapes[0].y1': 36500}})")
+    page.wait_for_timeout(1_000)
+    assert market.drawings(runtime, desk["analyst"], desk["series"])[0]["y1"] == 36500
+    page.context.close()
+
+
+def test_an_analyst_sees_no_form_and_no_blocks_link(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "analyst")
+    page.wait_for_timeout(500)
+    assert page.locator("#block-form").count() == 0
+    assert page.locator("#nav-blocks").count() == 0
+    page.goto(base_url + "/blocks")
+    expect(page.locator("#blocks-denied")).to_contain_text("Blocks are for traders.")
+    page.context.close()
+
+
+def test_a_block_is_canceled_from_the_blocks_table(
+    browser: Browser, base_url: str, runtime: Runtime, desk: dict[str, int]
+) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "trader")
+    fill_form(page, "35000", "34500", ("36000",))
+    page.click("#bf-submit")
+    expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
+    page.click("#nav-blocks")
+    grid = page.locator("#blocks-grid")
+    expect(grid.locator(".ag-row")).to_have_count(1, timeout=10_000)
+    page.click("#blocks-cancel")
+    expect(page.locator("#blocks-message")).to_contain_text("Select a block first.")
+    grid.locator(".ag-row .ag-cell[col-id='symbol']").first.click()
+    page.click("#blocks-cancel")
+    expect(page.locator("#cancel-question")).to_contain_text("keep their stop and targets", timeout=5_000)
+    page.click("#cancel-keep")
+    expect(page.locator("#blocks-alert")).to_contain_text("canceled: open positions keep their protection")
+    expect(grid.locator(".ag-row")).to_have_count(0, timeout=10_000)  # no longer open
+    page.click("label[for='_dbcprivate_radioitems_blocks-filter_input_closed']")
+    expect(grid).to_contain_text("canceled", timeout=10_000)
+    with runtime.sessions() as s:
+        assert s.scalar(select(Block.status)) is BlockStatus.CANCELED
+    page.context.close()
+
+
+def test_a_filled_market_block_in_the_dark_theme(browser: Browser, base_url: str, runtime: Runtime, desk: dict) -> None:
+    """Solid entry line and fill markers for a filled market block beside a new proposal; the
+    screenshots of the dark theme come from here when TRADEBLOCK_SCREENSHOTS is set."""
+    set_theme(runtime, desk["trader"], "dark")
+    try:
+        page = new_page(browser)
+        sign_in(page, base_url, "trader")
+        # A market entry fills at once: a solid entry line at its price and a marker per fill.
+        page.select_option("#bf-entry-type", "market")
+        fill_form(page, "", "35000", ("36000", "37000"))
+        page.click("#bf-submit")
+        expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
+        page.wait_for_function(f"{GD}.data[2].x.length === 2", timeout=10_000)
+        wait_for_shape(page, "s.name.endsWith('-entry') && s.line.dash === 'solid'")
+        page.select_option("#bf-entry-type", "limit")
+        fill_form(page, "35200", "34800", ("35800", "36400"))
+        expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
+        wait_for_shape(page, "s.name === 'tb-preview-entry' && s.y0 === 35200")
+        page.wait_for_timeout(500)
+        shot(page, "chart-form-dark")
+        page.click("#nav-blocks")
+        expect(page.locator("#blocks-grid .ag-row")).to_have_count(2, timeout=10_000)
+        shot(page, "blocks-dark")
+        page.context.close()
+    finally:
+        set_theme(runtime, desk["trader"], "light")

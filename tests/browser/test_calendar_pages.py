@@ -1,0 +1,239 @@
+"""The P&L calendar pages in headless Chromium on seeded trades: values and colours of the month
+grid, a day's trades on click, the units switch, the year view, the admins' overview of every user,
+and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=DIR saves the calendar (month and year,
+light and dark) and the overview there (docs/screenshots/ in the repository).
+
+The trades are seeded in the month before the current one (all in the past whenever the test runs);
+the page opens on the current month and is moved back once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from dash import Dash
+from playwright.sync_api import Browser, Page, expect
+
+from db.enums import Role
+from engine.config import Settings
+from engine.portfolio import calendar as cal
+from engine.runtime import Runtime
+from engine.users.directory import set_theme
+from pages.components.calendar_page import today_for
+from tests.helpers.browser import serve
+from tests.helpers.dashboard import PASSWORD, build_app, make_user
+from tests.helpers.db import empty_tables
+from tests.helpers.portfolio import add_account, add_close, add_trade, ms
+
+pytestmark = pytest.mark.browser
+VIEWPORT = {"width": 1280, "height": 900}
+SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
+D = Decimal
+# (day of the seeded month, exit price) of 1-unit long trades entered at 100: P&L = price - 100.
+TINA_TRADES = [(3, "220"), (4, "60"), (10, "130"), (17, "60"), (17, "80"), (24, "115"), (24, "101")]
+BOB_TRADES = [(5, "150"), (12, "90")]
+
+
+def background_trades(month: date) -> list[tuple[date, str]]:
+    """Trades on some days of the year's earlier months (a fuller year view): (day, exit price)."""
+    out, day = [], date(month.year, 1, 1)
+    while day < month:
+        n = day.toordinal()
+        if (n * 7) % 10 < 4:
+            out.append((day, str(100 + (n * 37) % 41 - 18)))
+        day += timedelta(days=1)
+    return out
+
+
+def seeded_month() -> date:
+    first_of_this = today_for("UTC").replace(day=1)
+    return (first_of_this - timedelta(days=1)).replace(day=1)
+
+
+def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: date, earlier: bool = False) -> None:
+    account = add_account(runtime.sessions, user_id)
+    add_close(runtime.sessions, user_id, account, month - timedelta(days=1), "10000")
+    days = [(month.replace(day=day), price) for day, price in trades]
+    for day, price in (background_trades(month) if earlier else []) + days:
+        at = ms(f"{day:%Y-%m-%d} 10:00")
+        add_trade(runtime.sessions, user_id, account, at - 3_600_000, [(at, price)], risk="20")
+
+
+@pytest.fixture(scope="module")
+def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
+    empty_tables(runtime_session)
+    month = seeded_month()
+    users = {
+        "admin": make_user(runtime_session, "admin", Role.ADMIN).id,
+        "tina": make_user(runtime_session, "tina", Role.TRADER).id,
+        "bob": make_user(runtime_session, "bob", Role.TRADER).id,
+        "analyst": make_user(runtime_session, "analyst", Role.ANALYST).id,
+    }
+    _seed(runtime_session, users["tina"], TINA_TRADES, month, earlier=True)
+    _seed(runtime_session, users["bob"], BOB_TRADES, month)
+    return users
+
+
+@pytest.fixture(scope="module")
+def app(test_settings: Settings, desk: dict[str, int]) -> Dash:
+    return build_app(test_settings)
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Dash) -> Iterator[str]:
+    with serve(app.server) as url:
+        yield url
+
+
+def new_page(browser: Browser) -> Page:
+    return browser.new_context(viewport=VIEWPORT).new_page()
+
+
+def sign_in(page: Page, base_url: str, username: str, path: str = "/calendar") -> None:
+    page.goto(base_url + path)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav-username", timeout=15_000)
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(400)  # let plotly finish drawing
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def open_seeded_month(page: Page, base_url: str, username: str, prefix: str = "cal") -> date:
+    month = seeded_month()
+    title = f"{month:%B %Y}"
+    expect(page.locator(f"#{prefix}-title")).not_to_be_empty(timeout=15_000)
+    page.click(f"#{prefix}-prev")
+    expect(page.locator(f"#{prefix}-title")).to_have_text(title, timeout=10_000)
+    return month
+
+
+def box(page: Page, day: date, kind: str = "cal-day"):  # type: ignore[no-untyped-def]
+    return page.locator(f'[id=\'{{"day":"{day.isoformat()}","type":"{kind}"}}\']')
+
+
+def test_the_month_shows_each_days_pnl_trades_and_colour(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "tina")
+    month = open_seeded_month(page, base_url, "tina")
+    scale = cal.robust_scale([D(120), D(-40), D(30), D(-60), D(16)])  # the month's five trading days
+    assert scale == D(120)
+    expected = {3: ("+120.00", "1 trade", D(120)), 4: ("-40.00", "1 trade", D(-40)), 17: ("-60.00", "2 trades", D(-60))}
+    for day, (pnl, trades, value) in expected.items():
+        cell = box(page, month.replace(day=day))
+        expect(cell).to_contain_text(pnl, timeout=10_000)
+        expect(cell).to_contain_text(trades)
+        style = cell.get_attribute("style") or ""
+        assert f"background-color: {cal.colour(cal.intensity(value, scale))}" in style, style
+    # % of the day's starting equity: 10000 at the start of day 3, 10120 at the start of day 4.
+    expect(box(page, month.replace(day=3))).to_contain_text("+1.20%")
+    expect(box(page, month.replace(day=4))).to_contain_text("-0.40%")
+    neutral = box(page, month.replace(day=5))
+    assert "background-color" not in (neutral.get_attribute("style") or "")
+    expect(page.locator("#cal-month-total")).to_have_text("+66.00")
+    expect(page.locator("#cal-win-days")).to_have_text("3 win days")
+    expect(page.locator("#cal-loss-days")).to_have_text("2 loss days")
+    expect(page.locator("#stat-net")).to_contain_text("+66.00")
+    expect(page.locator("#stat-trades")).to_contain_text("7")
+    shot(page, "calendar-month-light")
+
+    # Clicking a day lists its trades with their blocks, entries, exits and P&L.
+    box(page, month.replace(day=17)).click()
+    expect(page.locator("#cal-day-trades tbody tr")).to_have_count(2, timeout=10_000)
+    expect(page.locator("#cal-day-trades")).to_contain_text("BTC/USDT")
+    expect(page.locator("#cal-day-trades")).to_contain_text("-40.00")
+    expect(page.locator("#cal-day-trades")).to_contain_text("-2.00R")  # -40 / 20
+
+    # The units switch: R multiples (P&L / risk 20).
+    page.click("#cal-mode label:has-text('R')")
+    expect(box(page, month.replace(day=3))).to_contain_text("+6.00R", timeout=10_000)
+    page.context.close()
+
+
+def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+    runtime = app.server.config["TRADEBLOCK_RUNTIME"]
+    page = new_page(browser)
+    sign_in(page, base_url, "tina")
+    month = open_seeded_month(page, base_url, "tina")
+    page.click("#cal-view label:has-text('Week')")
+    monday = cal.week_start(month)  # the anchor is the month's first day
+    expect(page.locator("#cal-title")).to_have_text(f"Week of {monday:%d %b %Y}", timeout=10_000)
+    expect(page.locator("#cal-week-grid .cal-day")).to_have_count(7)
+    shot(page, "calendar-week-light")
+    page.click("#cal-view label:has-text('Year')")
+    expect(page.locator("#cal-title")).to_have_text(str(month.year), timeout=10_000)
+    year_total = 66 + sum(int(price) - 100 for _, price in background_trades(month))
+    expect(page.locator("#cal-year-total")).to_have_text(f"{year_total:+,.2f}")
+    mini = box(page, month.replace(day=3))
+    assert "background-color: rgba(25, 135, 84" in (mini.get_attribute("style") or "")
+    shot(page, "calendar-year-light")
+    page.context.close()
+
+    set_theme(runtime, desk["tina"], "dark")
+    try:
+        dark = new_page(browser)
+        sign_in(dark, base_url, "tina")
+        assert dark.get_attribute("html", "data-bs-theme") == "dark"
+        open_seeded_month(dark, base_url, "tina")
+        expect(dark.locator("#cal-month-total")).to_have_text("+66.00")
+        shot(dark, "calendar-month-dark")
+        dark.click("#cal-view label:has-text('Year')")
+        expect(dark.locator("#cal-year-total")).to_be_visible(timeout=10_000)
+        shot(dark, "calendar-year-dark")
+        dark.context.close()
+    finally:
+        set_theme(runtime, desk["tina"], "light")
+
+
+def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+    runtime = app.server.config["TRADEBLOCK_RUNTIME"]
+    page = new_page(browser)
+    sign_in(page, base_url, "admin", "/")
+    page.click("#nav-pnl-overview")
+    open_seeded_month(page, base_url, "admin", prefix="adm-cal")
+    for name in ("admin", "analyst", "bob", "tina"):
+        expect(page.locator(f"#overview-{name}")).to_be_visible()
+    expect(page.locator("#overview-tina")).to_contain_text("+66.00")
+    expect(page.locator("#overview-bob")).to_contain_text("+40.00")
+    expect(page.locator("#overview-total")).to_have_text("+106.00")
+    # Any user's calendar: pick tina.
+    page.select_option("#adm-cal-user", label="tina")
+    expect(page.locator("#adm-cal-user-title")).to_contain_text("tina", timeout=10_000)
+    expect(page.locator("#cal-month-total")).to_have_text("+66.00")
+    shot(page, "admin-calendar-light")
+    box(page, seeded_month().replace(day=24), "adm-cal-day").click()
+    expect(page.locator("#cal-day-trades tbody tr")).to_have_count(2, timeout=10_000)
+    page.context.close()
+
+    set_theme(runtime, desk["admin"], "dark")
+    try:
+        dark = new_page(browser)
+        sign_in(dark, base_url, "admin", "/admin/calendar")
+        assert dark.get_attribute("html", "data-bs-theme") == "dark"
+        open_seeded_month(dark, base_url, "admin", prefix="adm-cal")
+        expect(dark.locator("#overview-total")).to_have_text("+106.00")
+        shot(dark, "admin-calendar-dark")
+        dark.context.close()
+    finally:
+        set_theme(runtime, desk["admin"], "light")
+
+
+def test_a_trader_cannot_open_the_overview(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "tina", "/")
+    expect(page.locator("#nav-calendar")).to_be_visible()
+    assert page.locator("#nav-pnl-overview").count() == 0
+    response = page.goto(base_url + "/admin/calendar")
+    assert response is not None
+    assert response.status == 403
+    page.context.close()

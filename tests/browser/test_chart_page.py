@@ -1,0 +1,220 @@
+"""Every page, served by the real Dash app and driven in headless Chromium.
+
+One app, server and browser for the module (fast); the demo exchange runs on a fixed clock and its
+pages are slowed a little so a backfill's progress bar can be seen. Set TRADEBLOCK_SCREENSHOTS=DIR
+to save light and dark screenshots of each page there (docs/screenshots/ in the repository).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dash import Dash
+from playwright.sync_api import Browser, Page, expect
+
+from db.enums import Role
+from engine.common.timeframes import floor_ts
+from engine.config import Settings
+from engine.exchanges.demo import DemoExchange
+from engine.market import chart as charts
+from engine.runtime import Runtime
+from pages.components.figures import FIRST_LOAD_CANDLES
+from tests.helpers.browser import serve
+from tests.helpers.dashboard import NOW, PASSWORD, build_app, make_user, watch_backfilled
+from tests.helpers.db import empty_tables
+
+pytestmark = pytest.mark.browser
+VIEWPORT = {"width": 1280, "height": 800}
+SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
+FIGURE_JS = "document.querySelector('#chart-graph .js-plotly-plot')"
+
+
+@pytest.fixture(scope="module")
+def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
+    """Users (admin with a backfilled BTC/USDT 1m, analyst with an empty watchlist)."""
+    empty_tables(runtime_session)
+    runtime_session.sources.clear()
+    runtime_session.sources["demo"] = DemoExchange(seed=7, clock=lambda: NOW)
+    admin = make_user(runtime_session, "admin", Role.ADMIN)
+    make_user(runtime_session, "analyst", Role.ANALYST)
+    series = watch_backfilled(runtime_session, admin.id)
+    runtime_session.sources.clear()
+    return {"admin": admin.id, "series": series.id}
+
+
+@pytest.fixture(scope="module")
+def app(test_settings: Settings, desk: dict[str, int]) -> Dash:
+    return build_app(test_settings, delay_s=0.4)
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Dash) -> Iterator[str]:
+    with serve(app.server) as url:
+        yield url
+
+
+def new_page(browser: Browser, dark: bool = False) -> Page:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark" if dark else "light")
+    return context.new_page()
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#nav-username", timeout=15_000)
+
+
+FIRST_TRACE_JS = f"((({FIGURE_JS} || {{}}).data || [])[0] || {{}})"
+
+
+def figure_size(page: Page) -> int:
+    return page.evaluate(f"({FIRST_TRACE_JS}.x || []).length")
+
+
+def wait_for_candles(page: Page, more_than: int = 0) -> int:
+    """Wait until the graph holds more than `more_than` candles; return how many it holds."""
+    page.wait_for_function(f"({FIRST_TRACE_JS}.x || []).length > {more_than}", timeout=20_000)
+    return figure_size(page)
+
+
+def figure_column(page: Page, trace: int, column: str) -> list:
+    return page.evaluate(f"Array.from({FIGURE_JS}.data[{trace}].{column})")
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+def test_login_and_logout(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    page.goto(base_url + "/")
+    assert page.url.startswith(base_url + "/login?next=/")
+    # Bootstrap comes from assets/, not a CDN: styled even with no network.
+    assert "system-ui" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    page.fill("#username", "admin")
+    page.fill("#password", "not the password")
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_have_text("Wrong username or password.")
+    shot(page, "login-light")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#nav-username")).to_have_text("admin", timeout=15_000)
+    assert page.title() == "Tradeblock"
+    with page.expect_navigation(url=base_url + "/login", timeout=10_000):
+        page.click("#logout-button")
+    page.goto(base_url + "/")
+    assert "/login" in page.url
+    page.context.close()
+
+
+def test_the_chart_shows_the_stored_candles_then_live_and_zoomed_ones(
+    browser: Browser, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "admin")
+    count = wait_for_candles(page)
+    runtime = app.server.config["TRADEBLOCK_RUNTIME"]
+    window = charts.recent_window(runtime, desk["admin"], desk["series"], FIRST_LOAD_CANDLES)
+    expected = charts.chart_candles(runtime, desk["admin"], desk["series"], window.start_ms, window.end_ms)
+    assert count == len(expected) == FIRST_LOAD_CANDLES  # the newest 1m candles
+    assert figure_column(page, 0, "x")[-1] == expected.ts[-1]
+    assert figure_column(page, 0, "close")[-5:] == expected.close[-5:]
+    assert figure_column(page, 1, "y")[-5:] == expected.volume[-5:]
+    expect(page.locator("#chart-status")).to_contain_text("BTC/USDT · demo · 1m")
+
+    # Live: the candle forming at the exchange's "now" is appended by a partial update.
+    wait_for_candles(page, more_than=count)
+    assert figure_column(page, 0, "x")[-1] == floor_ts(NOW, "1m")
+
+    # Zooming out past the budget re-reads the window at a coarser level, and says so.
+    stored = charts.stored_window(runtime, desk["admin"], desk["series"])
+    page.evaluate(f"Plotly.relayout({FIGURE_JS}, {{'xaxis.range': [{stored.start_ms}, {stored.end_ms}]}})")
+    expect(page.locator("#chart-level")).to_have_text("showing 5m candles", timeout=10_000)
+    xs = figure_column(page, 0, "x")
+    assert all(ts % 300_000 == 0 for ts in xs)
+    assert len(xs) <= 2_000
+    shot(page, "chart-light")
+    page.context.close()
+
+
+def test_adding_a_series_shows_progress_then_candles(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "analyst")
+    expect(page.locator("#watchlist")).to_contain_text("Your watchlist is empty")
+    expect(page.locator("#bar-timeframe")).to_contain_text("1m")
+    page.click("#bar-symbol")
+    page.keyboard.type("ETH")
+    page.get_by_role("option", name="ETH/USDT", exact=True).click()
+    page.click("#bar-add")
+    expect(page.locator("#backfill-progress")).to_be_visible(timeout=10_000)
+    assert figure_size(page) == 0
+    count = wait_for_candles(page)
+    assert count == FIRST_LOAD_CANDLES
+    expect(page.locator("#backfill-progress")).to_have_count(0)
+    expect(page.locator("#watchlist")).to_contain_text("ETH/USDT1m · demo")
+    # The choice survives a reload (remembered in the browser).
+    page.reload()
+    assert wait_for_candles(page) == FIRST_LOAD_CANDLES
+    expect(page.locator("#chart-status")).to_contain_text("ETH/USDT")
+    page.context.close()
+
+
+def test_the_admin_page_works_for_admins_only(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "admin")
+    page.click("#nav-admin")
+    expect(page.locator("#users")).to_contain_text("analyst")
+    page.fill("#new-username", "newbie")
+    page.fill("#new-password", "long enough password")
+    page.click("#create-user")
+    expect(page.locator("#admin-alert")).to_have_text("Created newbie (analyst).")
+    expect(page.locator("#new-username")).to_have_value("")
+    expect(page.locator("#user-row-newbie")).to_contain_text("active")
+    shot(page, "admin-light")
+    page.context.close()
+
+    analyst = new_page(browser)
+    sign_in(analyst, base_url, "analyst")
+    assert analyst.locator("#nav-admin").count() == 0
+    response = analyst.goto(base_url + "/admin/users")
+    assert response is not None
+    assert response.status == 403
+    analyst.context.close()
+
+
+def test_the_theme_switch_is_remembered_per_user(browser: Browser, base_url: str) -> None:
+    page = new_page(browser)
+    sign_in(page, base_url, "admin")
+    wait_for_candles(page)
+    assert page.get_attribute("html", "data-bs-theme") == "light"
+    page.click("#theme-switch")
+    page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")
+    page.wait_for_function(f"{FIGURE_JS}.layout.template.layout.paper_bgcolor === 'rgb(17,17,17)'", timeout=10_000)
+    page.wait_for_timeout(300)  # the save is a callback of its own
+    # Another browser signing in as the same user gets the dark theme from the server.
+    other = new_page(browser)
+    sign_in(other, base_url, "admin")
+    assert other.get_attribute("html", "data-bs-theme") == "dark"
+    wait_for_candles(other)
+    other.wait_for_timeout(500)
+    shot(other, "chart-dark")
+    other.click("#nav-admin")
+    other.wait_for_selector("#users")
+    shot(other, "admin-dark")
+    other.click("#theme-switch")
+    other.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'light'")
+    other.wait_for_timeout(300)
+    other.context.close()
+    page.context.close()
+    login = new_page(browser, dark=True)
+    login.goto(base_url + "/login")
+    assert login.get_attribute("html", "data-bs-theme") == "dark"
+    shot(login, "login-dark")
+    login.context.close()

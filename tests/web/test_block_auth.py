@@ -1,0 +1,185 @@
+"""Authorization of the trade-block form and the blocks page at the HTTP level: analysts are refused
+(403) every trader-only callback, and a trader's crafted callback requests cannot preview, place,
+read or cancel with another trader's account or block."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+import pytest
+from dash import Dash
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from db.enums import BlockStatus, EntryType, Role, Side, SizeMode
+from db.models import Block
+from engine.blocks.commands import submit_block
+from engine.blocks.plan import BlockRequest, TargetSpec
+from engine.config import Settings
+from engine.exchanges.demo import DemoExchange
+from engine.market.markets import sync_markets
+from engine.runtime import Runtime
+from engine.users.accounts import open_paper_account
+from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, watch_backfilled
+
+# Outputs of the callbacks only traders and admins may call (a name in the callback's output key).
+BLOCK_TRADER_OUTPUTS = (
+    "bf-rows.data",
+    "bf-targets.children",
+    "bf-preview.children",
+    "bf-entry-price.value",
+    "bf-message.children",
+    "blocks-grid.rowData",
+    "cancel-modal.is_open",
+)
+
+
+@pytest.fixture(scope="module")
+def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
+    return build_app(test_settings)
+
+
+@pytest.fixture
+def desk(runtime: Runtime, app: Dash) -> dict[str, int]:
+    """Two traders with a paper account each and a backfilled BTC/USDT; the second has a block."""
+    runtime.reset_trading()
+    runtime.sources["demo"] = app_runtime(app).sources["demo"]
+    sync_markets(runtime.sessions, DemoExchange(seed=7))
+    ids: dict[str, int] = {}
+    for name, role in (("trader", Role.TRADER), ("rival", Role.TRADER), ("analyst", Role.ANALYST)):
+        user = make_user(runtime, name, role)
+        ids[name] = user.id
+        ids[f"{name}_account"] = open_paper_account(runtime.sessions, user.id, "Paper").id
+    ids["series"] = watch_backfilled(runtime, ids["trader"]).id
+    watch_backfilled(runtime, ids["rival"])
+    req = BlockRequest(
+        "BTC/USDT", Side.LONG, EntryType.LIMIT, Decimal("30000"), Decimal("29000"),
+        (TargetSpec(Decimal("31000")),), SizeMode.BASE, Decimal("0.01"),
+    )  # fmt: skip
+    ids["rival_block"] = submit_block(runtime, ids["rival"], ids["rival_account"], req)
+    return ids
+
+
+def signed_in(app: Dash, username: str) -> FlaskClient:
+    client = app.server.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def is_trader_callback(key: str) -> bool:
+    return any(name in key for name in BLOCK_TRADER_OUTPUTS)
+
+
+def body_of(app: Dash, output: str) -> dict:
+    return copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
+
+
+def post(client: FlaskClient, body: dict) -> dict:
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()["response"]
+
+
+def block_count(runtime: Runtime) -> int:
+    with runtime.sessions() as s:
+        return s.scalar(select(func.count()).select_from(Block)) or 0
+
+
+def test_analysts_are_refused_every_trader_callback_and_traders_may_call_them(app: Dash, desk: dict) -> None:
+    analyst, trader = signed_in(app, "analyst"), signed_in(app, "trader")
+    seen = set()
+    for key, body in callback_bodies(app):
+        if not is_trader_callback(key):
+            continue
+        seen.update(name for name in BLOCK_TRADER_OUTPUTS if name in key)
+        assert analyst.post("/_dash-update-component", json=body).status_code == 403, key
+        response = trader.post("/_dash-update-component", json=body)
+        assert response.status_code in (200, 204), (key, response.get_data(as_text=True)[:300])
+    assert seen == set(BLOCK_TRADER_OUTPUTS)  # the list names callbacks that exist
+    assert analyst.get("/blocks").status_code == 200  # the page renders, but only a notice:
+    assert "traders" in routed(analyst, "/blocks")
+    assert "block-form" not in routed(analyst, "/")
+    assert "block-form" in routed(trader, "/")
+
+
+def routed(client: FlaskClient, path: str) -> str:
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "state": [],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_trader_cannot_cancel_another_traders_block(app: Dash, desk: dict) -> None:
+    body = body_of(app, "cancel-modal.is_open")
+    for arg in body["inputs"]:
+        arg["value"] = 1 if arg["id"] == "cancel-close" else 0
+    body["changedPropIds"] = ["cancel-close.n_clicks"]
+    body["state"][0]["value"] = [{"block_id": desk["rival_block"], "row_id": "x"}]
+    answer = post(signed_in(app, "trader"), body)
+    assert "is not one of yours" in str(answer["blocks-message"]["children"])
+    runtime = app_runtime(app)
+    with runtime.sessions() as s:
+        assert s.get(Block, desk["rival_block"]).status is BlockStatus.PENDING
+    # Its owner may.
+    answer = post(signed_in(app, "rival"), body)
+    assert "canceled" in str(answer["blocks-message"]["children"])
+
+
+def test_a_trader_reads_only_their_own_blocks(app: Dash, desk: dict) -> None:
+    body = body_of(app, "blocks-grid.rowData")
+    body["inputs"][1]["value"] = "all"
+    assert post(signed_in(app, "trader"), body)["blocks-grid"]["rowData"] == []
+    rows = post(signed_in(app, "rival"), body)["blocks-grid"]["rowData"]
+    assert {r["block_id"] for r in rows} == {desk["rival_block"]}
+
+
+def form_body(app: Dash, output: str, desk: dict, account: int) -> dict:
+    body = body_of(app, output)
+    values = {
+        "bf-account": account,
+        "bf-side": "long",
+        "bf-entry-type": "limit",
+        "bf-entry-price": 30000,
+        "bf-stop-price": 29000,
+        "bf-size-mode": "base",
+        "bf-size-value": 0.01,
+    }
+    for arg in body["inputs"] + body["state"]:
+        if isinstance(arg, list):  # the target rows
+            if arg and arg[0]["id"]["type"] == "bf-target-price":
+                arg[0]["value"] = 31000
+            elif arg:
+                arg[0]["value"] = None
+        elif arg["id"] in values:
+            arg["value"] = values[arg["id"]]
+        elif arg["id"] == "series-state":
+            arg["value"] = {"series_id": desk["series"], "status": "done"}
+        elif arg["id"] == "bf-submit":
+            arg["value"] = 1
+    return body
+
+
+def test_a_trader_cannot_preview_or_place_a_block_with_another_traders_account(app: Dash, desk: dict) -> None:
+    runtime, trader = app_runtime(app), signed_in(app, "trader")
+    before = block_count(runtime)
+    stolen = post(trader, form_body(app, "bf-message.children", desk, desk["rival_account"]))
+    assert "Choose one of your accounts." in str(stolen["bf-message"]["children"])
+    assert block_count(runtime) == before
+    preview = post(trader, form_body(app, "bf-preview.children", desk, desk["rival_account"]))
+    assert "Choose one of your accounts." in str(preview["bf-preview"]["children"])
+    # The same requests with the trader's own account work.
+    shown = post(trader, form_body(app, "bf-preview.children", desk, desk["trader_account"]))
+    assert "0.01 BTC" in str(shown["bf-preview"]["children"])
+    placed = post(trader, form_body(app, "bf-message.children", desk, desk["trader_account"]))
+    assert "placed" in str(placed["bf-message"]["children"])
+    assert block_count(runtime) == before + 1
