@@ -19,9 +19,12 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# ruff (style), import-linter (the layering contracts in pyproject.toml), vulture (dead code),
+# deptry (requirements that nothing imports, imports that no requirement provides).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: setup
 	for script in bench/[!_]*.py; do $(BIN)/python -m bench.$$(basename $$script .py) --quick || exit 1; done

@@ -81,6 +81,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     theme: Mapped[str] = mapped_column(String(8), default="light")
+    # Raised to end every session of the user (a password change, an admin's "sign out everywhere"):
+    # a session remembers the version it was opened under and is refused once it differs.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -364,9 +367,25 @@ class Order(Base):
     fee_other: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0), server_default="0")
     fee_other_currency: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The engine epoch (EngineState.epoch) that wrote the intent: an executor of a later epoch owns
+    # it, one of an earlier epoch (a deposed engine still running) must never send it.
+    epoch: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class EngineState(Base):
+    """One row: the fencing token of the engine. Each process that takes the engine lock raises
+    `epoch` in the same transaction; intents carry it, and the executor refuses an older one."""
+
+    __tablename__ = "engine_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    holder: Mapped[str | None] = mapped_column(String(128))  # host:pid of the engine of that epoch
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_tick_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Fill(Base):
