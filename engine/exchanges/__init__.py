@@ -1,1 +1,1 @@
-"""Exchange adapters behind one small interface: ccxt for real venues, the demo feed offline."""
+"""The exchanges package; its public surface is `engine.exchanges.api` (everything else here is internal)."""

@@ -1,0 +1,1 @@
+"""The market package; its public surface is `engine.market.api` (everything else here is internal)."""
