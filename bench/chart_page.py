@@ -26,15 +26,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, text
 
-from bench._common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
-
-sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
-
-from playwright.sync_api import Browser, Page, sync_playwright
-
 from app import create_app
+from bench._common import MINUTE, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
 from db.enums import BackfillStatus, Role
 from db.models import Series, Watch
 from db.session import make_session_factory
@@ -166,7 +162,9 @@ def live_update_bytes(browser: Browser, base_url: str) -> tuple[int, str]:
     def on_response(response: Any) -> None:
         # Dash adds a query string (?endId=...) to callback requests.
         callback = "/_dash-update-component" in response.url and response.status == 200
-        if callback and '"live-poll"' in (response.request.post_data or ""):
+        posted = response.request.post_data or ""
+        # Other callbacks (the block overlays) poll too: keep the chart's own answers.
+        if callback and '"live-poll"' in posted and "chart-graph.figure" in posted:
             answers.append(response)
 
     page.on("response", on_response)
