@@ -199,7 +199,7 @@ def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, ap
     runtime = app.server.config["TRADEBLOCK_RUNTIME"]
     page = new_page(browser)
     sign_in(page, base_url, "admin", "/")
-    page.click("#nav-pnl-overview")
+    page.click("#nav-admin-calendar")
     open_seeded_month(page, base_url, "admin", prefix="adm-cal")
     for name in ("admin", "analyst", "bob", "tina"):
         expect(page.locator(f"#overview-{name}")).to_be_visible()
@@ -232,7 +232,7 @@ def test_a_trader_cannot_open_the_overview(browser: Browser, base_url: str) -> N
     page = new_page(browser)
     sign_in(page, base_url, "tina", "/")
     expect(page.locator("#nav-calendar")).to_be_visible()
-    assert page.locator("#nav-pnl-overview").count() == 0
+    assert page.locator("#nav-admin-calendar").count() == 0
     response = page.goto(base_url + "/admin/calendar")
     assert response is not None
     assert response.status == 403

@@ -169,7 +169,7 @@ def test_adding_a_series_shows_progress_then_candles(browser: Browser, base_url:
 def test_the_admin_page_works_for_admins_only(browser: Browser, base_url: str) -> None:
     page = new_page(browser)
     sign_in(page, base_url, "admin")
-    page.click("#nav-admin")
+    page.click("#nav-admin-users")
     expect(page.locator("#users")).to_contain_text("analyst")
     page.fill("#new-username", "newbie")
     page.fill("#new-password", "long enough password")
@@ -182,7 +182,7 @@ def test_the_admin_page_works_for_admins_only(browser: Browser, base_url: str) -
 
     analyst = new_page(browser)
     sign_in(analyst, base_url, "analyst")
-    assert analyst.locator("#nav-admin").count() == 0
+    assert analyst.locator("#nav-admin-users").count() == 0
     response = analyst.goto(base_url + "/admin/users")
     assert response is not None
     assert response.status == 403
@@ -205,7 +205,7 @@ def test_the_theme_switch_is_remembered_per_user(browser: Browser, base_url: str
     wait_for_candles(other)
     other.wait_for_timeout(500)
     shot(other, "chart-dark")
-    other.click("#nav-admin")
+    other.click("#nav-admin-users")
     other.wait_for_selector("#users")
     shot(other, "admin-dark")
     other.click("#theme-switch")
