@@ -5,8 +5,8 @@ read or cancel with another trader's account or block."""
 from __future__ import annotations
 
 import copy
-from typing import Any
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from dash import Dash
