@@ -2,7 +2,7 @@
 real Dash app and driven in headless Chromium (Debian's), on the test database.
 
 One app, server and browser for the module; every test opens a fresh browser context (empty local
-storage) and the blocks table is emptied before each. Set TRADEBLOCK_SCREENSHOTS=1 (docs/screenshots/) or =DIR to save light
+storage) and the blocks table is emptied before each. Set TRADEBLOCK_SCREENSHOTS=1 to save light
 and dark screenshots of the chart with the form and a block, and of /blocks.
 """
 

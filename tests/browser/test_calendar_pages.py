@@ -1,6 +1,6 @@
 """The P&L calendar pages in headless Chromium on seeded trades: values and colours of the month
 grid, a day's trades on click, the units switch, the year view, the admins' overview of every user,
-and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=1 (docs/screenshots/) or =DIR saves the calendar (month and year,
+and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=1 saves the calendar (month and year,
 light and dark) and the overview there (docs/screenshots/ in the repository).
 
 The trades are seeded in the month before the current one (all in the past whenever the test runs);

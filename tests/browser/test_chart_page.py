@@ -1,7 +1,7 @@
 """Every page, served by the real Dash app and driven in headless Chromium.
 
 One app, server and browser for the module (fast); the demo exchange runs on a fixed clock and its
-pages are slowed a little so a backfill's progress bar can be seen. Set TRADEBLOCK_SCREENSHOTS=1 (docs/screenshots/) or =DIR
+pages are slowed a little so a backfill's progress bar can be seen. Set TRADEBLOCK_SCREENSHOTS=1
 to save light and dark screenshots of each page there (docs/screenshots/ in the repository).
 """
 

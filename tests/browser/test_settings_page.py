@@ -1,7 +1,7 @@
 """The settings page, served by the real Dash app and driven in headless Chromium: open a paper
 account, add a live one (its secret never reaches the page), switch live trading on through the
 confirmation, change the timezone, change the password and sign in with it. With
-TRADEBLOCK_SCREENSHOTS=1 (docs/screenshots/) or =DIR, light and dark screenshots of the page are saved there.
+TRADEBLOCK_SCREENSHOTS=1, light and dark screenshots of the page are saved there.
 """
 
 from __future__ import annotations
