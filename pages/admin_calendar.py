@@ -21,7 +21,15 @@ from pages.components.calendar_page import controls, parse_day, render, step_anc
 from pages.components.layout import THEME_SWITCH
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
 
-dash.register_page(__name__, path="/admin/calendar", title="P&L overview · Tradeblock", name="P&L overview")
+dash.register_page(
+    __name__,
+    path="/admin/calendar",
+    title="P&L overview · Tradeblock",
+    name="P&L overview",
+    roles=ADMINS,
+    order=4,
+    nav=True,
+)
 
 DAY_TYPE = "adm-cal-day"
 

@@ -16,7 +16,9 @@ from db.enums import Role
 from engine.users.api import UserError, UserView, add_user, list_users, set_active, set_role
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
 
-dash.register_page(__name__, path="/admin/users", title="Users · Tradeblock", name="Users")
+dash.register_page(
+    __name__, path="/admin/users", title="Users · Tradeblock", name="Users", roles=ADMINS, order=3, nav=True
+)
 
 ROLE_ID = "user-role"
 ACTIVE_ID = "user-active"

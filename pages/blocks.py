@@ -21,7 +21,9 @@ from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from pages.components.layout import THEME_SWITCH
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
-dash.register_page(__name__, path="/blocks", title="Blocks · Tradeblock", name="Blocks")
+dash.register_page(
+    __name__, path="/blocks", title="Blocks · Tradeblock", name="Blocks", roles=TRADERS, order=2, nav=True
+)
 
 REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"

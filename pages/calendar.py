@@ -21,7 +21,9 @@ from pages.components.calendar_page import controls, parse_day, render, step_anc
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, current_runtime, current_view, require_role
 
-dash.register_page(__name__, path="/calendar", title="P&L calendar · Tradeblock", name="Calendar")
+dash.register_page(
+    __name__, path="/calendar", title="P&L calendar · Tradeblock", name="Calendar", roles=READERS, order=1, nav=True
+)
 
 DAY_TYPE = "cal-day"
 

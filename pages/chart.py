@@ -28,7 +28,7 @@ from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, 
 block_form_callbacks.CALLBACKS.register()
 chart_shapes_callbacks.CALLBACKS.register()
 
-dash.register_page(__name__, path="/", title="Tradeblock", name="Chart")
+dash.register_page(__name__, path="/", title="Tradeblock", name="Chart", roles=READERS, order=0, nav=True)
 
 LIVE_EVERY_MS = 3_000
 PROGRESS_EVERY_MS = 700

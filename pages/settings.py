@@ -20,7 +20,9 @@ from db.enums import AccountKind
 from engine.users import api as users
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
-dash.register_page(__name__, path="/settings", title="Settings · Tradeblock", name="Settings")
+dash.register_page(
+    __name__, path="/settings", title="Settings · Tradeblock", name="Settings", roles=READERS, order=5, nav=True
+)
 
 LIVE_ID = "account-live"
 TEST_ID = "account-test"

@@ -2,6 +2,10 @@
 every route (as dash-auth does) with an explicit list of public routes, the login/logout/health
 routes, and `require_role` for Dash callbacks.
 
+Which roles may open a page is read from the page's own `dash.register_page(..., roles=...)` in
+`dash.page_registry`: the guard refuses a page's URL, and the pages router's request for its
+layout, to any other role. A page registered without roles is refused to everyone (fail closed).
+
 The user is loaded from the database on every request, so a disabled user is signed out and a
 role change applies at once; nothing the browser sends about its user is ever trusted.
 """
@@ -15,6 +19,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import dash
 from flask import Flask, Response, abort, current_app, jsonify, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
@@ -30,8 +35,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Everything else needs a signed-in, enabled user.
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/assets/00-bootstrap.min.css", "/_favicon.ico"})
-# Pages only admins may open (their callbacks check the role too).
-ADMIN_PREFIXES = ("/admin",)
+# The pages router's callback: its request names the page to render (client-side navigation).
+ROUTER_OUTPUT = "_pages_content.children"
+ROUTER_INPUT = "_pages_location"
 READERS = (Role.ADMIN, Role.TRADER, Role.ANALYST)
 TRADERS = (Role.ADMIN, Role.TRADER)
 ADMINS = (Role.ADMIN,)
@@ -135,8 +141,36 @@ def _guard() -> Response | None:
         if request.method == "GET" and not path.startswith(("/_dash", "/assets/", "/_reload")):
             return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}")
         return _refuse(401, "sign in first")
-    if path.startswith(ADMIN_PREFIXES) and current_user.view.role != Role.ADMIN:
-        return _refuse(403, "admins only")
+    roles = page_roles(_requested_page(path))
+    if roles is not None and current_user.view.role not in roles:
+        log.warning("%s (%s) refused page %s", current_user.view.username, current_user.view.role, path)
+        return _refuse(403, "not for your role")
+    return None
+
+
+def page_roles(path: str | None) -> tuple[Role, ...] | None:
+    """The roles that may open the registered page at `path`; None when no page is there (Dash's
+    own routes and assets, or its "not found" page), () for a page that declares no roles."""
+    if path is None:
+        return None
+    wanted = path.strip("/")
+    for page in dash.page_registry.values():
+        if page["path"].strip("/") == wanted:
+            return tuple(page.get("roles") or ())
+    return None
+
+
+def _requested_page(path: str) -> str | None:
+    """The page path a request asks for: its own path, or for the pages router's callback the
+    pathname it is asked to render."""
+    if path != "/_dash-update-component":
+        return path
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or ROUTER_OUTPUT not in str(body.get("output", "")):
+        return None
+    for item in body.get("inputs") or []:
+        if isinstance(item, dict) and item.get("id") == ROUTER_INPUT and item.get("property") == "pathname":
+            return str(item.get("value") or "/")
     return None
 
 

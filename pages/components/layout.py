@@ -1,8 +1,15 @@
 """The app shell around every page: navbar (links by role, theme switch, user, sign-out form) and
-the theme callbacks. The theme is applied on load by the server (app.py puts `data-bs-theme` on
-<html>); the switch flips it in the browser at once and saves it for the user."""
+the theme callbacks.
+
+The navbar's links are built from `dash.page_registry`: every page that declares `nav=True` and
+lists the user's role in its `roles`, in its `order`; the server's guard reads the same
+declaration (web/auth.py), so a new page is one file in pages/. The theme is applied on load by
+the server (app.py puts `data-bs-theme` on <html>); the switch flips it in the browser at once and
+saves it for the user."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -18,17 +25,22 @@ THEME_SWITCH = "theme-switch"
 THEME_STORE = "theme-applied"
 
 
+def nav_id(page: dict[str, Any]) -> str:
+    """The link's id, from the page's module: pages.admin_users -> nav-admin-users."""
+    return "nav-" + page["module"].rsplit(".", 1)[-1].replace("_", "-")
+
+
+def nav_pages(role: Role) -> list[dict[str, Any]]:
+    """The registered pages the navbar offers to `role`, in their declared order."""
+    pages = [p for p in dash.page_registry.values() if p.get("nav") and role in (p.get("roles") or ())]
+    return sorted(pages, key=lambda p: (p.get("order") is None, p.get("order") or 0, p["name"]))
+
+
 def navbar(user: UserView, csrf: str) -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink("Chart", href="/", active="exact", id="nav-chart"))]
-    links.append(dbc.NavItem(dbc.NavLink("Calendar", href="/calendar", active="exact", id="nav-calendar")))
-    if user.role in (Role.ADMIN, Role.TRADER):
-        links.append(dbc.NavItem(dbc.NavLink("Blocks", href="/blocks", active="exact", id="nav-blocks")))
-    if user.role == Role.ADMIN:
-        links.append(dbc.NavItem(dbc.NavLink("Users", href="/admin/users", active="exact", id="nav-admin")))
-        links.append(
-            dbc.NavItem(dbc.NavLink("P&L overview", href="/admin/calendar", active="exact", id="nav-pnl-overview"))
-        )
-    links.append(dbc.NavItem(dbc.NavLink("Settings", href="/settings", active="exact", id="nav-settings")))
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact", id=nav_id(page)))
+        for page in nav_pages(user.role)
+    ]
     logout = html.Form(
         [
             dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf),

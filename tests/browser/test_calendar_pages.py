@@ -1,6 +1,6 @@
 """The P&L calendar pages in headless Chromium on seeded trades: values and colours of the month
 grid, a day's trades on click, the units switch, the year view, the admins' overview of every user,
-and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=DIR saves the calendar (month and year,
+and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=1 saves the calendar (month and year,
 light and dark) and the overview there (docs/screenshots/ in the repository).
 
 The trades are seeded in the month before the current one (all in the past whenever the test runs);
@@ -9,30 +9,24 @@ the page opens on the current month and is moved back once.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from dash import Dash
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from db.enums import Role
-from engine.config import Settings
 from engine.portfolio import calendar as cal
 from engine.runtime import Runtime
 from engine.users.directory import set_theme
 from pages.components.calendar_page import today_for
-from tests.helpers.browser import serve
-from tests.helpers.dashboard import PASSWORD, build_app, make_user
-from tests.helpers.db import empty_tables
+from tests.helpers.browser import NewPage, shot, sign_in
+from tests.helpers.dashboard import make_user
 from tests.helpers.portfolio import add_account, add_close, add_trade, ms
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 900}
-SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
 D = Decimal
 # (day of the seeded month, exit price) of 1-unit long trades entered at 100: P&L = price - 100.
 TINA_TRADES = [(3, "220"), (4, "60"), (10, "130"), (17, "60"), (17, "80"), (24, "115"), (24, "101")]
@@ -65,8 +59,9 @@ def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: 
 
 
 @pytest.fixture(scope="module")
-def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
-    empty_tables(runtime_session)
+def desk(fresh_database: Runtime) -> dict[str, int]:
+    """An admin, two traders with seeded trades (tina's also in the year's earlier months), an analyst."""
+    runtime_session = fresh_database
     month = seeded_month()
     users = {
         "admin": make_user(runtime_session, "admin", Role.ADMIN).id,
@@ -77,36 +72,6 @@ def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
     _seed(runtime_session, users["tina"], TINA_TRADES, month, earlier=True)
     _seed(runtime_session, users["bob"], BOB_TRADES, month)
     return users
-
-
-@pytest.fixture(scope="module")
-def app(test_settings: Settings, desk: dict[str, int]) -> Dash:
-    return build_app(test_settings)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: Dash) -> Iterator[str]:
-    with serve(app.server) as url:
-        yield url
-
-
-def new_page(browser: Browser) -> Page:
-    return browser.new_context(viewport=VIEWPORT).new_page()
-
-
-def sign_in(page: Page, base_url: str, username: str, path: str = "/calendar") -> None:
-    page.goto(base_url + path)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#nav-username", timeout=15_000)
-
-
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.wait_for_timeout(400)  # let plotly finish drawing
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def open_seeded_month(page: Page, base_url: str, username: str, prefix: str = "cal") -> date:
@@ -122,9 +87,9 @@ def box(page: Page, day: date, kind: str = "cal-day"):  # type: ignore[no-untype
     return page.locator(f'[id=\'{{"day":"{day.isoformat()}","type":"{kind}"}}\']')
 
 
-def test_the_month_shows_each_days_pnl_trades_and_colour(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
-    sign_in(page, base_url, "tina")
+def test_the_month_shows_each_days_pnl_trades_and_colour(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "tina", "/calendar")
     month = open_seeded_month(page, base_url, "tina")
     scale = cal.robust_scale([D(120), D(-40), D(30), D(-60), D(16)])  # the month's five trading days
     assert scale == D(120)
@@ -160,10 +125,12 @@ def test_the_month_shows_each_days_pnl_trades_and_colour(browser: Browser, base_
     page.context.close()
 
 
-def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+def test_the_week_and_year_views_and_the_dark_month_show_the_seeded_totals(
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
     runtime = app.server.config["TRADEBLOCK_RUNTIME"]
-    page = new_page(browser)
-    sign_in(page, base_url, "tina")
+    page = new_page()
+    sign_in(page, base_url, "tina", "/calendar")
     month = open_seeded_month(page, base_url, "tina")
     page.click("#cal-view label:has-text('Week')")
     monday = cal.week_start(month)  # the anchor is the month's first day
@@ -181,8 +148,8 @@ def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: 
 
     set_theme(runtime, desk["tina"], "dark")
     try:
-        dark = new_page(browser)
-        sign_in(dark, base_url, "tina")
+        dark = new_page()
+        sign_in(dark, base_url, "tina", "/calendar")
         assert dark.get_attribute("html", "data-bs-theme") == "dark"
         open_seeded_month(dark, base_url, "tina")
         expect(dark.locator("#cal-month-total")).to_have_text("+66.00")
@@ -195,11 +162,13 @@ def test_the_year_view_and_the_dark_theme(browser: Browser, base_url: str, app: 
         set_theme(runtime, desk["tina"], "light")
 
 
-def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+def test_the_admin_overview_shows_every_users_month_and_any_users_calendar(
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
     runtime = app.server.config["TRADEBLOCK_RUNTIME"]
-    page = new_page(browser)
+    page = new_page()
     sign_in(page, base_url, "admin", "/")
-    page.click("#nav-pnl-overview")
+    page.click("#nav-admin-calendar")
     open_seeded_month(page, base_url, "admin", prefix="adm-cal")
     for name in ("admin", "analyst", "bob", "tina"):
         expect(page.locator(f"#overview-{name}")).to_be_visible()
@@ -217,7 +186,7 @@ def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, ap
 
     set_theme(runtime, desk["admin"], "dark")
     try:
-        dark = new_page(browser)
+        dark = new_page()
         sign_in(dark, base_url, "admin", "/admin/calendar")
         assert dark.get_attribute("html", "data-bs-theme") == "dark"
         open_seeded_month(dark, base_url, "admin", prefix="adm-cal")
@@ -228,11 +197,11 @@ def test_the_admin_overview_shows_every_user(browser: Browser, base_url: str, ap
         set_theme(runtime, desk["admin"], "light")
 
 
-def test_a_trader_cannot_open_the_overview(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_a_trader_has_no_overview_link_and_is_refused_the_overview_page(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
     sign_in(page, base_url, "tina", "/")
     expect(page.locator("#nav-calendar")).to_be_visible()
-    assert page.locator("#nav-pnl-overview").count() == 0
+    assert page.locator("#nav-admin-calendar").count() == 0
     response = page.goto(base_url + "/admin/calendar")
     assert response is not None
     assert response.status == 403

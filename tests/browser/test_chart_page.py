@@ -1,72 +1,41 @@
 """Every page, served by the real Dash app and driven in headless Chromium.
 
 One app, server and browser for the module (fast); the demo exchange runs on a fixed clock and its
-pages are slowed a little so a backfill's progress bar can be seen. Set TRADEBLOCK_SCREENSHOTS=DIR
+pages are slowed a little so a backfill's progress bar can be seen. Set TRADEBLOCK_SCREENSHOTS=1
 to save light and dark screenshots of each page there (docs/screenshots/ in the repository).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from dash import Dash
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from db.enums import Role
 from engine.common.timeframes import floor_ts
-from engine.config import Settings
 from engine.exchanges.demo import DemoExchange
 from engine.market import chart as charts
 from engine.runtime import Runtime
 from pages.components.figures import FIRST_LOAD_CANDLES
-from tests.helpers.browser import serve
-from tests.helpers.dashboard import NOW, PASSWORD, build_app, make_user, watch_backfilled
-from tests.helpers.db import empty_tables
+from tests.helpers.browser import NewPage, shot, sign_in
+from tests.helpers.dashboard import NOW, PASSWORD, make_user, watch_backfilled
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 800}
-SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
+FEED_DELAY_S = 0.4  # slow pages of the demo exchange, so a backfill's progress can be seen
 FIGURE_JS = "document.querySelector('#chart-graph .js-plotly-plot')"
 
 
 @pytest.fixture(scope="module")
-def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
+def desk(fresh_database: Runtime) -> dict[str, int]:
     """Users (admin with a backfilled BTC/USDT 1m, analyst with an empty watchlist)."""
-    empty_tables(runtime_session)
-    runtime_session.sources.clear()
+    runtime_session = fresh_database
     runtime_session.sources["demo"] = DemoExchange(seed=7, clock=lambda: NOW)
     admin = make_user(runtime_session, "admin", Role.ADMIN)
     make_user(runtime_session, "analyst", Role.ANALYST)
     series = watch_backfilled(runtime_session, admin.id)
     runtime_session.sources.clear()
     return {"admin": admin.id, "series": series.id}
-
-
-@pytest.fixture(scope="module")
-def app(test_settings: Settings, desk: dict[str, int]) -> Dash:
-    return build_app(test_settings, delay_s=0.4)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: Dash) -> Iterator[str]:
-    with serve(app.server) as url:
-        yield url
-
-
-def new_page(browser: Browser, dark: bool = False) -> Page:
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="dark" if dark else "light")
-    return context.new_page()
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#nav-username", timeout=15_000)
 
 
 FIRST_TRACE_JS = f"((({FIGURE_JS} || {{}}).data || [])[0] || {{}})"
@@ -86,14 +55,8 @@ def figure_column(page: Page, trace: int, column: str) -> list:
     return page.evaluate(f"Array.from({FIGURE_JS}.data[{trace}].{column})")
 
 
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
-
-
-def test_login_and_logout(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_sign_in_refuses_a_wrong_password_then_signs_in_and_out(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
     page.goto(base_url + "/")
     assert page.url.startswith(base_url + "/login?next=/")
     # Bootstrap comes from assets/, not a CDN: styled even with no network.
@@ -115,9 +78,9 @@ def test_login_and_logout(browser: Browser, base_url: str) -> None:
 
 
 def test_the_chart_shows_the_stored_candles_then_live_and_zoomed_ones(
-    browser: Browser, base_url: str, app: Dash, desk: dict[str, int]
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
 ) -> None:
-    page = new_page(browser)
+    page = new_page()
     sign_in(page, base_url, "admin")
     count = wait_for_candles(page)
     runtime = app.server.config["TRADEBLOCK_RUNTIME"]
@@ -144,8 +107,8 @@ def test_the_chart_shows_the_stored_candles_then_live_and_zoomed_ones(
     page.context.close()
 
 
-def test_adding_a_series_shows_progress_then_candles(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_adding_a_series_shows_progress_then_candles(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
     sign_in(page, base_url, "analyst")
     expect(page.locator("#watchlist")).to_contain_text("Your watchlist is empty")
     expect(page.locator("#bar-timeframe")).to_contain_text("1m")
@@ -166,10 +129,10 @@ def test_adding_a_series_shows_progress_then_candles(browser: Browser, base_url:
     page.context.close()
 
 
-def test_the_admin_page_works_for_admins_only(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_an_admin_creates_a_user_and_an_analyst_is_refused_the_users_page(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
     sign_in(page, base_url, "admin")
-    page.click("#nav-admin")
+    page.click("#nav-admin-users")
     expect(page.locator("#users")).to_contain_text("analyst")
     page.fill("#new-username", "newbie")
     page.fill("#new-password", "long enough password")
@@ -180,17 +143,19 @@ def test_the_admin_page_works_for_admins_only(browser: Browser, base_url: str) -
     shot(page, "admin-light")
     page.context.close()
 
-    analyst = new_page(browser)
+    analyst = new_page()
     sign_in(analyst, base_url, "analyst")
-    assert analyst.locator("#nav-admin").count() == 0
+    assert analyst.locator("#nav-admin-users").count() == 0
     response = analyst.goto(base_url + "/admin/users")
     assert response is not None
     assert response.status == 403
     analyst.context.close()
 
 
-def test_the_theme_switch_is_remembered_per_user(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_the_theme_switch_is_saved_for_the_user_and_applied_at_their_next_sign_in(
+    new_page: NewPage, base_url: str
+) -> None:
+    page = new_page()
     sign_in(page, base_url, "admin")
     wait_for_candles(page)
     assert page.get_attribute("html", "data-bs-theme") == "light"
@@ -199,13 +164,13 @@ def test_the_theme_switch_is_remembered_per_user(browser: Browser, base_url: str
     page.wait_for_function(f"{FIGURE_JS}.layout.template.layout.paper_bgcolor === 'rgb(17,17,17)'", timeout=10_000)
     page.wait_for_timeout(300)  # the save is a callback of its own
     # Another browser signing in as the same user gets the dark theme from the server.
-    other = new_page(browser)
+    other = new_page()
     sign_in(other, base_url, "admin")
     assert other.get_attribute("html", "data-bs-theme") == "dark"
     wait_for_candles(other)
     other.wait_for_timeout(500)
     shot(other, "chart-dark")
-    other.click("#nav-admin")
+    other.click("#nav-admin-users")
     other.wait_for_selector("#users")
     shot(other, "admin-dark")
     other.click("#theme-switch")
@@ -213,7 +178,7 @@ def test_the_theme_switch_is_remembered_per_user(browser: Browser, base_url: str
     other.wait_for_timeout(300)
     other.context.close()
     page.context.close()
-    login = new_page(browser, dark=True)
+    login = new_page(dark=True)
     login.goto(base_url + "/login")
     assert login.get_attribute("html", "data-bs-theme") == "dark"
     shot(login, "login-dark")

@@ -1,66 +1,37 @@
 """The settings page, served by the real Dash app and driven in headless Chromium: open a paper
 account, add a live one (its secret never reaches the page), switch live trading on through the
 confirmation, change the timezone, change the password and sign in with it. With
-TRADEBLOCK_SCREENSHOTS=DIR, light and dark screenshots of the page are saved there.
+TRADEBLOCK_SCREENSHOTS=1, light and dark screenshots of the page are saved there.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dash import Dash
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from db.enums import Role
-from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users import settings as acc
 from engine.users.directory import load_user, set_theme
-from tests.helpers.browser import serve
-from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, make_user
-from tests.helpers.db import empty_tables
+from tests.helpers.browser import NewPage, shot, sign_in
+from tests.helpers.dashboard import PASSWORD, app_runtime, make_user
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 900}
-SHOTS = os.environ.get("TRADEBLOCK_SCREENSHOTS")
 API_KEY, API_SECRET, PASSPHRASE = "browser-key-000-9876", "browser-secret-never-on-the-page", "browser-pass"
 NEW_PASSWORD = "a fresh long password"
 
 
 @pytest.fixture(scope="module")
-def desk(test_settings: Settings, runtime_session: Runtime) -> dict[str, int]:
-    empty_tables(runtime_session)
-    runtime_session.sources.clear()
+def desk(fresh_database: Runtime) -> dict[str, int]:
+    """A trader and an analyst, nothing else."""
+    runtime_session = fresh_database
     trader = make_user(runtime_session, "trader", Role.TRADER)
     analyst = make_user(runtime_session, "analyst", Role.ANALYST)
     return {"trader": trader.id, "analyst": analyst.id}
-
-
-@pytest.fixture(scope="module")
-def app(test_settings: Settings, desk: dict[str, int]) -> Dash:
-    return build_app(test_settings)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: Dash) -> Iterator[str]:
-    with serve(app.server) as url:
-        yield url
-
-
-def new_page(browser: Browser) -> Page:
-    return browser.new_context(viewport=VIEWPORT).new_page()
-
-
-def sign_in(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(base_url + "/settings")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_selector("#settings-page", timeout=15_000)
 
 
 def pick(page: Page, dropdown: str, typed: str, option: str) -> None:
@@ -74,14 +45,8 @@ def live_account(app: Dash, user_id: int) -> acc.AccountView:
     return next(a for a in acc.list_accounts(app_runtime(app), user_id) if a.name == "Binance main")
 
 
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def test_a_trader_opens_a_paper_account_and_sees_it_listed(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
+def test_a_trader_opens_a_paper_account_and_sees_it_listed(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
     page.goto(base_url + "/")
     page.fill("#username", "trader")
     page.fill("#password", PASSWORD)
@@ -99,10 +64,10 @@ def test_a_trader_opens_a_paper_account_and_sees_it_listed(browser: Browser, bas
 
 
 def test_a_live_account_is_added_its_secret_never_shown_and_switched_on_after_confirming(
-    browser: Browser, base_url: str, app: Dash, desk: dict[str, int]
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
 ) -> None:
-    page = new_page(browser)
-    sign_in(page, base_url, "trader")
+    page = new_page()
+    sign_in(page, base_url, "trader", "/settings")
     page.fill("#live-name", "Binance main")
     pick(page, "#live-exchange", "binance", "binance")
     page.fill("#live-key", API_KEY)
@@ -144,10 +109,12 @@ def test_a_live_account_is_added_its_secret_never_shown_and_switched_on_after_co
     page.context.close()
 
 
-def test_the_dark_theme(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
+def test_the_settings_page_opens_dark_for_a_user_with_the_dark_theme(
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
     set_theme(app_runtime(app), desk["trader"], "dark")
-    page = new_page(browser)
-    sign_in(page, base_url, "trader")
+    page = new_page()
+    sign_in(page, base_url, "trader", "/settings")
     assert page.get_attribute("html", "data-bs-theme") == "dark"
     page.wait_for_selector("#accounts")
     page.wait_for_timeout(300)
@@ -156,9 +123,11 @@ def test_the_dark_theme(browser: Browser, base_url: str, app: Dash, desk: dict[s
     set_theme(app_runtime(app), desk["trader"], "light")
 
 
-def test_an_analyst_changes_the_timezone(browser: Browser, base_url: str, app: Dash, desk: dict[str, int]) -> None:
-    page = new_page(browser)
-    sign_in(page, base_url, "analyst")
+def test_an_analyst_has_no_accounts_section_and_changes_the_timezone(
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "analyst", "/settings")
     expect(page.locator("#accounts-section")).to_have_count(0)  # analysts read charts only
     pick(page, "#tz-select", "Europe/Zur", "Europe/Zurich")
     page.click("#tz-save")
@@ -171,9 +140,11 @@ def test_an_analyst_changes_the_timezone(browser: Browser, base_url: str, app: D
     page.context.close()
 
 
-def test_a_password_change_then_signing_in_with_it(browser: Browser, base_url: str) -> None:
-    page = new_page(browser)
-    sign_in(page, base_url, "analyst")
+def test_a_password_change_refuses_bad_input_at_its_field_then_the_new_one_signs_in(
+    new_page: NewPage, base_url: str
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "analyst", "/settings")
     page.fill("#pw-current", "not my password")
     page.fill("#pw-new", NEW_PASSWORD)
     page.fill("#pw-repeat", NEW_PASSWORD)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from dash import Dash
@@ -97,13 +98,22 @@ def test_analysts_are_refused_every_trader_callback_and_traders_may_call_them(ap
         response = trader.post("/_dash-update-component", json=body)
         assert response.status_code in (200, 204), (key, response.get_data(as_text=True)[:300])
     assert seen == set(BLOCK_TRADER_OUTPUTS)  # the list names callbacks that exist
-    assert analyst.get("/blocks").status_code == 200  # the page renders, but only a notice:
-    assert "traders" in routed(analyst, "/blocks")
+    # The blocks page declares traders' and admins' roles: refused by URL and by the router.
+    assert analyst.get("/blocks").status_code == 403
+    assert route(analyst, "/blocks").status_code == 403
     assert "block-form" not in routed(analyst, "/")
     assert "block-form" in routed(trader, "/")
 
 
 def routed(client: FlaskClient, path: str) -> str:
+    """The layout the pages router renders for `path`."""
+    response = route(client, path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def route(client: FlaskClient, path: str) -> Any:
+    """Ask the pages router for `path`'s layout, as the browser does on client-side navigation."""
     body = {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
@@ -114,9 +124,7 @@ def routed(client: FlaskClient, path: str) -> str:
         "state": [],
         "changedPropIds": ["_pages_location.pathname"],
     }
-    response = client.post("/_dash-update-component", json=body)
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return client.post("/_dash-update-component", json=body)
 
 
 def test_a_trader_cannot_cancel_another_traders_block(app: Dash, desk: dict) -> None:
