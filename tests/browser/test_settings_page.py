@@ -19,6 +19,7 @@ from db.enums import Role
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users import settings as acc
+from engine.users.passwords import MIN_PASSWORD
 from engine.users.directory import load_user, set_theme
 from tests.helpers.browser import serve
 from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, make_user
@@ -184,7 +185,7 @@ def test_a_password_change_then_signing_in_with_it(browser: Browser, base_url: s
     page.fill("#pw-new", "short")
     page.fill("#pw-repeat", "short")
     page.click("#pw-save")
-    expect(page.locator("#pw-new-feedback")).to_have_text(f"Use at least {acc.MIN_PASSWORD} characters.")
+    expect(page.locator("#pw-new-feedback")).to_have_text(f"Use at least {MIN_PASSWORD} characters.")
     page.fill("#pw-new", NEW_PASSWORD)
     page.fill("#pw-repeat", NEW_PASSWORD + "!")
     page.click("#pw-save")
