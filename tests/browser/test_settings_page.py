@@ -19,8 +19,8 @@ from db.enums import Role
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users import settings as acc
-from engine.users.passwords import MIN_PASSWORD
 from engine.users.directory import load_user, set_theme
+from engine.users.passwords import MIN_PASSWORD
 from tests.helpers.browser import serve
 from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, make_user
 from tests.helpers.db import empty_tables
