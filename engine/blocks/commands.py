@@ -8,11 +8,7 @@ The entries are sent after the commit, by a sync of the account (engine.blocks.s
 whatever fills at once. Equity, kept simple: the quote balance plus the block's base coin (its
 total, negative for a margin short) valued at the last price; other coins are not counted.
 
-Protection mode per account and market: REDUCE_ONLY on swaps/futures whose venue has reduce-only
-orders (target and stop both rest); STOP_RESTS everywhere else (the stop rests, the engine takes
-profit at the target). NATIVE_OCO is not used yet: an OCO pair holds one target, and a block's
-trades are resized and moved (break-even) by cancel/replace, which a native pair would turn into
-two cancels per move; STOP_RESTS is the safe fallback on every venue.
+The protection mode per account and market is the venue's decision (engine.exchanges.api.protection_mode).
 """
 
 from __future__ import annotations
@@ -36,10 +32,10 @@ from engine.common.symbols import split_symbol
 from engine.exchanges.api import (
     MarketInfo,
     TradingVenue,
-    VenueCapabilities,
     VenueError,
     VenueNotReadyError,
     engine_clock,
+    protection_mode,
     source,
     venue_for,
 )
@@ -48,7 +44,6 @@ from engine.runtime import Runtime
 from engine.users.api import get_account, is_margin
 
 log = logging.getLogger(__name__)
-_DERIVATIVES = frozenset({"swap", "future"})
 
 __all__ = [
     "BlockAccessError",
@@ -58,16 +53,8 @@ __all__ = [
     "cancel_block",
     "list_blocks",
     "preview_block",
-    "protection_for",
     "submit_block",
 ]
-
-
-def protection_for(capabilities: VenueCapabilities, market_type: str) -> ProtectionMode:
-    """REDUCE_ONLY on derivatives with reduce-only orders, else STOP_RESTS (see the module docstring)."""
-    if market_type in _DERIVATIVES and capabilities.supports_reduce_only:
-        return ProtectionMode.REDUCE_ONLY
-    return ProtectionMode.STOP_RESTS
 
 
 def submit_block(
@@ -87,7 +74,7 @@ def submit_block(
     account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
     plan = plan_block(req, market, ready.equity, ready.free)
-    mode = protection_for(venue.capabilities, market.type)
+    mode = protection_mode(venue.capabilities, market.type)
     block_id = _write_block(runtime, user_id, account, req, plan, mode, now)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
