@@ -25,6 +25,7 @@ from db.enums import (
     TradeStatus,
 )
 from db.models import Block, ExchangeAccount, Fill, Order, Trade
+from engine.blocks.states import LIVE_BLOCKS
 from engine.market import api as market
 from engine.runtime import Runtime
 
@@ -199,8 +200,6 @@ def block_detail(session: Session, user_id: int, block_id: int) -> BlockDetail:
 
 # --- the chart's overlays and the blocks table ---
 
-_LIVE = (BlockStatus.PENDING, BlockStatus.ACTIVE)
-
 
 @dataclass(frozen=True)
 class OverlayLine:
@@ -265,7 +264,7 @@ def chart_overlays(session: Session, user_id: int, exchange: str, symbol: str) -
                 Block.user_id == user_id,
                 ExchangeAccount.exchange == exchange,
                 Block.symbol == symbol,
-                Block.status.in_(_LIVE),
+                Block.status.in_(LIVE_BLOCKS),
             )
             .order_by(Block.id)
         )
@@ -320,7 +319,7 @@ def block_rows(session: Session, user_id: int, live: bool | None = None, limit: 
     query = select(Block, ExchangeAccount.name).join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
     query = query.where(Block.user_id == user_id)
     if live is not None:
-        query = query.where(Block.status.in_(_LIVE) if live else Block.status.not_in(_LIVE))
+        query = query.where(Block.status.in_(LIVE_BLOCKS) if live else Block.status.not_in(LIVE_BLOCKS))
     found = list(session.execute(query.order_by(Block.id.desc()).limit(limit)))
     if not found:
         return []

@@ -31,7 +31,13 @@ from engine.blocks.executor import MAX_ATTEMPTS, Executor, apply_venue_order, ma
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
 from engine.blocks.screening import FULL_PASS_TICKS, needs_attention
-from engine.blocks.states import ccxt_status_to_event, is_order_terminal, transition_order
+from engine.blocks.states import (
+    EXIT_ROLES,
+    ORDER_TERMINAL,
+    ccxt_status_to_event,
+    is_order_terminal,
+    transition_order,
+)
 from engine.blocks.store import (
     LIVE_BLOCKS,
     LiveOrder,
@@ -41,7 +47,7 @@ from engine.blocks.store import (
     load_live,
     write_settlement,
 )
-from engine.blocks.views import EXIT_ROLES, TradeView, fill_pnl
+from engine.blocks.views import TradeView, fill_pnl
 from engine.common.precision import to_decimal
 from engine.exchanges.api import (
     OrderSide,
@@ -118,9 +124,7 @@ def _accounts(
 ) -> list[ExchangeAccount]:
     """Accounts with live blocks or orders, or in `also` (fills still to fetch); `every`: all accounts
     with blocks (start-up looks for fills a crash left unrecorded in blocks that closed just before)."""
-    live_orders = select(Order.block_id).where(
-        Order.status.not_in([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED])
-    )
+    live_orders = select(Order.block_id).where(Order.status.not_in(ORDER_TERMINAL))
     ids = select(Block.account_id)
     if not every:
         ids = ids.where(or_(Block.status.in_(LIVE_BLOCKS), Block.id.in_(live_orders)))

@@ -17,11 +17,11 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from db.enums import EXIT_ROLES
 from db.models import EquitySnapshot, Fill, User
 from engine.common.precision import wide_context
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
-    EXIT_ROLES,
     Booking,
     DayTotal,
     as_decimal,

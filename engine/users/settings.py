@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.enums import AccountKind, BlockStatus, Role
+from db.enums import LIVE_BLOCKS, AccountKind, Role
 from db.models import Block, ExchangeAccount, PaperAccount, PaperBalance, User
 from engine.common.secrets import SecretBox, SecretError, box_for
 from engine.exchanges.api import ExchangeError, VenueError, VenueNotReadyError, live_venue
@@ -33,8 +33,6 @@ from engine.users.passwords import check_password, hash_password, password_probl
 log = logging.getLogger(__name__)
 
 NAME_MAX = 64
-# Blocks still working on the venue: an account holding one can be neither removed nor retired.
-LIVE_BLOCKS = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 _CURRENCY = re.compile(r"^[A-Z0-9]{2,16}$")
 _KEY_SHOWN = 4
 _DOT = "\u2022"
