@@ -131,6 +131,9 @@ class _Prepared:
 def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> _Prepared:
     with runtime.sessions() as s:
         account = get_account(s, user_id, account_id)
+        if req.exchange is not None and req.exchange != account.exchange:
+            message = f"This account trades on {account.exchange}; the chart shows {req.exchange}."
+            raise BlockRejected([FieldError("account", message)])
         market = get_market(s, account.exchange, req.symbol)
         margin = is_margin(s, account)
     if market is None:
