@@ -141,7 +141,7 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
     if account.kind is AccountKind.PAPER:
         market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
     try:
-        venue = venue_for(runtime, account)
+        venue = venue_for(runtime, account, market.type)
     except VenueNotReadyError as exc:  # live trading off or no credentials: the account cannot trade
         raise BlockRejected([FieldError("account", str(exc))]) from exc
     last = _last_price(runtime, account, req)

@@ -26,7 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import OrderStatus, Side
-from db.models import Block, ExchangeAccount, Fill, Order
+from db.models import Block, ExchangeAccount, Fill, Market, Order
 from engine.blocks.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown, set_fees, venue_fees
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
@@ -148,6 +148,20 @@ def _account_failed(
                 block.last_error = message[:2000]
 
 
+def _market_type(runtime: Runtime, account: ExchangeAccount) -> str:
+    """The market type the account's live blocks trade (a live venue serves one): the first of them
+    in name order, "spot" when there are none."""
+    query = (
+        select(Market.type)
+        .join(Block, (Block.symbol == Market.symbol) & (Market.exchange == account.exchange))
+        .where(Block.account_id == account.id, Block.status.in_(LIVE_BLOCKS))
+        .distinct()
+        .order_by(Market.type)
+    )
+    with runtime.sessions() as s:
+        return s.scalars(query).first() or "spot"
+
+
 class AccountSync:
     """One tick of one account (see the module docstring)."""
 
@@ -156,7 +170,7 @@ class AccountSync:
     ) -> None:
         self.runtime, self.state, self.account, self.report = runtime, state, account, report
         self.sessions = runtime.sessions
-        self.venue: TradingVenue = venue_for(runtime, account)
+        self.venue: TradingVenue = venue_for(runtime, account, _market_type(runtime, account))
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
         self.filled: list[VenueOrder] = []  # venue orders whose fills must be recorded
         self.changed_blocks: set[int] = set()  # blocks whose orders the venue changed this tick
