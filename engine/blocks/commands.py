@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
-from engine.blocks.queries import BlockAccessError, BlockDetail, BlockSummary, block_detail, list_blocks, owned_block
+from engine.blocks.queries import BlockAccessError, owned_block
 from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
 from engine.blocks.store import client_order_id, from_ms
 from engine.blocks.sync import sync_account
@@ -47,11 +47,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "BlockAccessError",
-    "BlockDetail",
-    "BlockSummary",
-    "block_detail",
     "cancel_block",
-    "list_blocks",
     "preview_block",
     "submit_block",
 ]

@@ -26,7 +26,6 @@ from engine.portfolio.bookings import (
     DayTotal,
     as_decimal,
     bookings,
-    day_of,
     day_start_ms,
     day_totals,
     start_equity,
@@ -286,10 +285,6 @@ def overview(runtime: Runtime, year: int, month: int) -> list[UserMonth]:
         out.append(UserMonth(u.id, u.username, str(u.role), m,
                              max(pnls, default=None), min(pnls, default=None)))  # fmt: skip
     return out
-
-
-def today_of(tz: str, now_ms: int) -> date:
-    return day_of(now_ms, tz)
 
 
 # --- one call per page render ---
