@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderStatus, Side
+from db.enums import AccountKind, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Fill, Market, Order
 from engine.blocks.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown, set_fees, venue_fees
 from engine.blocks.pnl import FeeParts, fee_parts
@@ -150,7 +150,9 @@ def _account_failed(
 
 def _market_type(runtime: Runtime, account: ExchangeAccount) -> str:
     """The market type the account's live blocks trade (a live venue serves one): the first of them
-    in name order, "spot" when there are none."""
+    in name order, "spot" when there are none. A paper account's one venue serves every type: no query."""
+    if account.kind is not AccountKind.LIVE:
+        return "spot"
     query = (
         select(Market.type)
         .join(Block, (Block.symbol == Market.symbol) & (Market.exchange == account.exchange))
