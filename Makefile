@@ -20,11 +20,12 @@ test: setup
 	$(BIN)/python -m pytest
 
 # ruff (style), import-linter (the layering contracts in pyproject.toml), vulture (dead code),
-# deptry (requirements that nothing imports, imports that no requirement provides).
+# (deptry is pinned but not run yet: it reads [project] (PEP 621) and not requirements*.txt here.)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 bench: setup
 	for script in bench/[!_]*.py; do $(BIN)/python -m bench.$$(basename $$script .py) --quick || exit 1; done

@@ -44,6 +44,10 @@ class OrderRole(enum.StrEnum):
     EXIT = "exit"  # market close (cancel with close, time exit)
 
 
+# The orders that take a position off (portfolio and blocks both count them); a tuple for SQL's IN.
+EXIT_ROLES: tuple[OrderRole, ...] = (OrderRole.TP, OrderRole.SL, OrderRole.EXIT)
+
+
 class OrderType(enum.StrEnum):
     MARKET = "market"
     LIMIT = "limit"
@@ -76,6 +80,11 @@ class BlockStatus(enum.StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
     CANCELED = "canceled"
+
+
+# Blocks still working on the venue (users' accounts holding one cannot be removed); the rest are
+# terminal (engine.blocks.states.BLOCK_TERMINAL). A tuple for SQL's IN.
+LIVE_BLOCKS: tuple[BlockStatus, ...] = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 
 
 class AccountKind(enum.StrEnum):

@@ -37,7 +37,8 @@ class KeyedLocks:
 class TradingState:
     """What the bracket engine keeps in memory: venues per account, their locks, retry backoff."""
 
-    venues: dict[int, Any] = field(default_factory=dict)  # account id -> TradingVenue
+    # (account id, market type or None for every type) -> TradingVenue (engine.exchanges.venues)
+    venues: dict[tuple[int, str | None], Any] = field(default_factory=dict)
     account_lock: KeyedLocks = field(default_factory=KeyedLocks)
     tick: int = 0  # sync ticks run so far (backoff counts in ticks)
     retry_after: dict[int, int] = field(default_factory=dict)  # order id -> first tick it may be retried

@@ -15,14 +15,10 @@ from engine.blocks.plan import (
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.queries import (
     BlockAccessError,
-    BlockDetail,
-    BlockSummary,
     BlockTradeRow,
     ChartOverlays,
     OverlayFill,
     OverlayLine,
-    block_detail,
-    list_blocks,
     overlays,
     table_rows,
 )
@@ -31,11 +27,9 @@ from engine.blocks.sync import SyncReport, recover, sync_tick
 __all__ = [
     "MAX_TARGETS",
     "BlockAccessError",
-    "BlockDetail",
     "BlockPreview",
     "BlockRejected",
     "BlockRequest",
-    "BlockSummary",
     "BlockTradeRow",
     "ChartOverlays",
     "FeeParts",
@@ -44,10 +38,8 @@ __all__ = [
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
-    "block_detail",
     "cancel_block",
     "fee_parts",
-    "list_blocks",
     "overlays",
     "preview_block",
     "recover",

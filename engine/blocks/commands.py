@@ -8,11 +8,7 @@ The entries are sent after the commit, by a sync of the account (engine.blocks.s
 whatever fills at once. Equity, kept simple: the quote balance plus the block's base coin (its
 total, negative for a margin short) valued at the last price; other coins are not counted.
 
-Protection mode per account and market: REDUCE_ONLY on swaps/futures whose venue has reduce-only
-orders (target and stop both rest); STOP_RESTS everywhere else (the stop rests, the engine takes
-profit at the target). NATIVE_OCO is not used yet: an OCO pair holds one target, and a block's
-trades are resized and moved (break-even) by cancel/replace, which a native pair would turn into
-two cancels per move; STOP_RESTS is the safe fallback on every venue.
+The protection mode per account and market is the venue's decision (engine.exchanges.api.protection_mode).
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ from sqlalchemy.orm import Session
 from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
-from engine.blocks.queries import BlockAccessError, BlockDetail, BlockSummary, block_detail, list_blocks, owned_block
+from engine.blocks.queries import BlockAccessError, owned_block
 from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
 from engine.blocks.store import client_order_id, from_ms
 from engine.blocks.sync import sync_account
@@ -36,10 +32,10 @@ from engine.common.symbols import split_symbol
 from engine.exchanges.api import (
     MarketInfo,
     TradingVenue,
-    VenueCapabilities,
     VenueError,
     VenueNotReadyError,
     engine_clock,
+    protection_mode,
     source,
     venue_for,
 )
@@ -48,26 +44,13 @@ from engine.runtime import Runtime
 from engine.users.api import get_account, is_margin
 
 log = logging.getLogger(__name__)
-_DERIVATIVES = frozenset({"swap", "future"})
 
 __all__ = [
     "BlockAccessError",
-    "BlockDetail",
-    "BlockSummary",
-    "block_detail",
     "cancel_block",
-    "list_blocks",
     "preview_block",
-    "protection_for",
     "submit_block",
 ]
-
-
-def protection_for(capabilities: VenueCapabilities, market_type: str) -> ProtectionMode:
-    """REDUCE_ONLY on derivatives with reduce-only orders, else STOP_RESTS (see the module docstring)."""
-    if market_type in _DERIVATIVES and capabilities.supports_reduce_only:
-        return ProtectionMode.REDUCE_ONLY
-    return ProtectionMode.STOP_RESTS
 
 
 def submit_block(
@@ -87,7 +70,7 @@ def submit_block(
     account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
     plan = plan_block(req, market, ready.equity, ready.free)
-    mode = protection_for(venue.capabilities, market.type)
+    mode = protection_mode(venue.capabilities, market.type)
     block_id = _write_block(runtime, user_id, account, req, plan, mode, now)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
@@ -144,6 +127,9 @@ class _Prepared:
 def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> _Prepared:
     with runtime.sessions() as s:
         account = get_account(s, user_id, account_id)
+        if req.exchange is not None and req.exchange != account.exchange:
+            message = f"This account trades on {account.exchange}; the chart shows {req.exchange}."
+            raise BlockRejected([FieldError("account", message)])
         market = get_market(s, account.exchange, req.symbol)
         margin = is_margin(s, account)
     if market is None:
@@ -151,7 +137,7 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
     if account.kind is AccountKind.PAPER:
         market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
     try:
-        venue = venue_for(runtime, account)
+        venue = venue_for(runtime, account, market.type)
     except VenueNotReadyError as exc:  # live trading off or no credentials: the account cannot trade
         raise BlockRejected([FieldError("account", str(exc))]) from exc
     last = _last_price(runtime, account, req)

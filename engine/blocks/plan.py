@@ -63,6 +63,9 @@ class BlockRequest:
     entry_timeout_s: int | None = None
     max_duration_s: int | None = None
     reference_price: Decimal | None = None  # current price: sizes market entries, checks stop entries
+    # The exchange of the market (the chart's series); the account must trade there. None: the
+    # account's own exchange (callers that name the market through the account: benches, scripts).
+    exchange: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", tuple(TargetSpec(*t) for t in self.targets))

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from db.enums import OrderRole, OrderStatus, ProtectionMode, Side, TradeStatus
 from db.models import Block, Trade
-from engine.blocks.store import LIVE_BLOCKS, LiveOrder, to_ms
+from engine.blocks.states import LIVE_BLOCKS
+from engine.blocks.store import LiveOrder, to_ms
 
 FULL_PASS_TICKS = 20
 _IN_FLIGHT = frozenset(

@@ -12,6 +12,8 @@ import enum
 from collections.abc import Iterable
 from decimal import Decimal
 
+from db.enums import EXIT_ROLES as EXIT_ROLES
+from db.enums import LIVE_BLOCKS as LIVE_BLOCKS
 from db.enums import BlockStatus, OrderStatus, TradeStatus
 from engine.common.precision import to_decimal
 
@@ -90,6 +92,8 @@ ORDER_TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
     (_O.PENDING_CANCEL, _E.REJECT): _O.REJECTED,  # cancel sent before the venue answered the submit
 }
 
+# The live block statuses and the exit roles live beside their enums
+# (db.enums: users and portfolio need them too) and are re-exported here.
 ORDER_TERMINAL: frozenset[OrderStatus] = frozenset({_O.FILLED, _O.CANCELED, _O.REJECTED, _O.EXPIRED})
 
 _T, _TE = TradeStatus, TradeEvent

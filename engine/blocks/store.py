@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from db.enums import BlockStatus, OrderRole, OrderStatus
 from db.models import Block, Market, Order, Trade
+from engine.blocks.states import LIVE_BLOCKS, ORDER_TERMINAL
 from engine.blocks.views import BlockView, OrderView, TradeFigures, TradeView, settle_block, settle_trade
 
-LIVE_BLOCKS = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 DEFAULT_FEE = Decimal("0.001")
 _FIGURES = (
     "entry_filled",
@@ -271,7 +271,6 @@ class LiveOrder(NamedTuple):
 def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
     """The account's unfinished orders, INITIALIZED ones included, as plain rows (most ticks change
     none of them, so no ORM objects are built)."""
-    done = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
     query = (
         select(
             Order.id,
@@ -287,7 +286,7 @@ def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
             Order.fee_base,
         )
         .join(Block, Block.id == Order.block_id)
-        .where(Block.account_id == account_id, Order.status.not_in(done))
+        .where(Block.account_id == account_id, Order.status.not_in(ORDER_TERMINAL))
         .order_by(Order.id)
     )
     return [LiveOrder(*row) for row in session.execute(query)]

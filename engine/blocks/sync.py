@@ -25,13 +25,19 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderStatus, Side
-from db.models import Block, ExchangeAccount, Fill, Order
+from db.enums import AccountKind, OrderStatus, Side
+from db.models import Block, ExchangeAccount, Fill, Market, Order
 from engine.blocks.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown, set_fees, venue_fees
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
 from engine.blocks.screening import FULL_PASS_TICKS, needs_attention
-from engine.blocks.states import ccxt_status_to_event, is_order_terminal, transition_order
+from engine.blocks.states import (
+    EXIT_ROLES,
+    ORDER_TERMINAL,
+    ccxt_status_to_event,
+    is_order_terminal,
+    transition_order,
+)
 from engine.blocks.store import (
     LIVE_BLOCKS,
     LiveOrder,
@@ -41,7 +47,7 @@ from engine.blocks.store import (
     load_live,
     write_settlement,
 )
-from engine.blocks.views import EXIT_ROLES, TradeView, fill_pnl
+from engine.blocks.views import TradeView, fill_pnl
 from engine.common.precision import to_decimal
 from engine.exchanges.api import (
     OrderSide,
@@ -118,9 +124,7 @@ def _accounts(
 ) -> list[ExchangeAccount]:
     """Accounts with live blocks or orders, or in `also` (fills still to fetch); `every`: all accounts
     with blocks (start-up looks for fills a crash left unrecorded in blocks that closed just before)."""
-    live_orders = select(Order.block_id).where(
-        Order.status.not_in([OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED])
-    )
+    live_orders = select(Order.block_id).where(Order.status.not_in(ORDER_TERMINAL))
     ids = select(Block.account_id)
     if not every:
         ids = ids.where(or_(Block.status.in_(LIVE_BLOCKS), Block.id.in_(live_orders)))
@@ -144,6 +148,22 @@ def _account_failed(
                 block.last_error = message[:2000]
 
 
+def _market_type(runtime: Runtime, account: ExchangeAccount) -> str:
+    """The market type the account's live blocks trade (a live venue serves one): the first of them
+    in name order, "spot" when there are none. A paper account's one venue serves every type: no query."""
+    if account.kind is not AccountKind.LIVE:
+        return "spot"
+    query = (
+        select(Market.type)
+        .join(Block, (Block.symbol == Market.symbol) & (Market.exchange == account.exchange))
+        .where(Block.account_id == account.id, Block.status.in_(LIVE_BLOCKS))
+        .distinct()
+        .order_by(Market.type)
+    )
+    with runtime.sessions() as s:
+        return s.scalars(query).first() or "spot"
+
+
 class AccountSync:
     """One tick of one account (see the module docstring)."""
 
@@ -152,7 +172,7 @@ class AccountSync:
     ) -> None:
         self.runtime, self.state, self.account, self.report = runtime, state, account, report
         self.sessions = runtime.sessions
-        self.venue: TradingVenue = venue_for(runtime, account)
+        self.venue: TradingVenue = venue_for(runtime, account, _market_type(runtime, account))
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
         self.filled: list[VenueOrder] = []  # venue orders whose fills must be recorded
         self.changed_blocks: set[int] = set()  # blocks whose orders the venue changed this tick

@@ -17,6 +17,7 @@ from functools import cached_property
 from db.enums import BlockStatus, CloseReason, OrderRole, OrderStatus, OrderType, ProtectionMode, Side, TradeStatus
 from engine.blocks.pnl import realized_pnl
 from engine.blocks.states import (
+    EXIT_ROLES,
     TradeEvent,
     advance_block,
     is_open,
@@ -27,7 +28,6 @@ from engine.blocks.states import (
 from engine.common.precision import RoundMode, divide, round_amount, wide_context
 
 ZERO = Decimal(0)
-EXIT_ROLES = frozenset({OrderRole.TP, OrderRole.SL, OrderRole.EXIT})
 
 
 def _total(values: Iterable[Decimal]) -> Decimal:

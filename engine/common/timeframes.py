@@ -38,10 +38,6 @@ def floor_ts(ts: int, timeframe: str) -> int:
     return (ts - offset) // step * step + offset
 
 
-def on_grid(ts: int, timeframe: str) -> bool:
-    return floor_ts(ts, timeframe) == ts
-
-
 def last_closed_open(now_ms: int, timeframe: str) -> int:
     """Open time of the most recent candle that has closed at `now_ms`."""
     return floor_ts(now_ms, timeframe) - tf_ms(timeframe)

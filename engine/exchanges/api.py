@@ -5,6 +5,8 @@ errors they speak in. Other packages, pages, the CLI and benches import this mod
 from engine.exchanges.base import OHLCV, ExchangeError, MarketDataSource, MarketInfo, Ticker
 from engine.exchanges.demo import DemoExchange
 from engine.exchanges.paper import PaperExchange
+from engine.exchanges.protection import protection_mode
+from engine.exchanges.quirks import DERIVATIVES, Quirks, quirks_of
 from engine.exchanges.sources import source
 from engine.exchanges.venue import (
     Balance,
@@ -24,6 +26,7 @@ from engine.exchanges.venue import (
 from engine.exchanges.venues import VenueNotReadyError, engine_clock, install_venue, live_venue, venue_for
 
 __all__ = [
+    "DERIVATIVES",
     "OHLCV",
     "Balance",
     "DemoExchange",
@@ -36,6 +39,7 @@ __all__ = [
     "OrderRequest",
     "OrderSide",
     "PaperExchange",
+    "Quirks",
     "Ticker",
     "TradingVenue",
     "VenueCapabilities",
@@ -48,6 +52,8 @@ __all__ = [
     "engine_clock",
     "install_venue",
     "live_venue",
+    "protection_mode",
+    "quirks_of",
     "source",
     "venue_for",
 ]

@@ -1,5 +1,5 @@
 """Pure mapping between ccxt's unified structures and the trading interface's data, errors and
-capabilities (with the protection mode they lead to).
+capabilities.
 
 ccxt gives numbers as floats (or numeric strings); each is read through its shortest repr into a
 Decimal, so 0.1 stays 0.1. Contract markets count amounts in contracts: `contract_size` turns them
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import ccxt
 
-from db.enums import OrderType, ProtectionMode
+from db.enums import OrderType
 from engine.common.precision import to_decimal
-from engine.exchanges.ccxt_feed import CREDENTIALS, feature_section
+from engine.exchanges.ccxt_feed import CREDENTIALS
+from engine.exchanges.quirks import DERIVATIVES, Quirks
 from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
@@ -34,7 +36,6 @@ from engine.exchanges.venue import (
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
-DERIVATIVES = frozenset({"swap", "future"})
 ORDER_METHODS = frozenset({"create_order", "cancel_order"})
 _STATUSES = {s.value: s for s in VenueStatus} | {"cancelled": VenueStatus.CANCELED}
 # The most specific ccxt class first: OrderNotFound is an InvalidOrder in ccxt.
@@ -47,9 +48,6 @@ _ERRORS: tuple[tuple[type[Exception], type[VenueError]], ...] = (
 # Refusals of an order whose request was well formed but malformed for this market: InvalidOrder when
 # they answer an order request, plain VenueError otherwise.
 _ORDER_REFUSALS = (ccxt.BadRequest, ccxt.ArgumentsRequired, ccxt.NotSupported)
-# "This client order id is taken": binance's -2010 "Duplicate order sent." and -4116, okx 51016, bybit 110072.
-# ccxt 4.5.90 maps these to InvalidOrder or ExchangeError, not DuplicateOrderId.
-_DUPLICATE = re.compile(r"duplicate|[\"'](?:code|sCode|retCode)[\"']\s*:\s*[\"']?(?:-4116|51016|110072)\b", re.I)
 _SIGNED_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 
 
@@ -139,35 +137,9 @@ def to_balances(balance: dict[str, Any]) -> dict[str, Balance]:
 # --- capabilities ---
 
 
-def capabilities_of(client: ccxt.Exchange, market_type: str) -> VenueCapabilities:
-    """What `client` can do natively on `market_type`, from ccxt's `has` and `features`."""
-    features = getattr(client, "features", None) or {}
-    probe = {"type": market_type, "inverse": False}
-    create = (feature_section(features, probe) or {}).get("createOrder") or {}
-    attached = bool(create.get("attachedStopLossTakeProfit")) or bool(
-        client.has.get("createOrderWithTakeProfitAndStopLoss")
-    )
-    # Binance spot's OCO endpoint exists in ccxt only as an implicit API method.
-    oco = market_type == "spot" and client.id == "binance" and hasattr(client, "privatePostOrderListOco")
-    return VenueCapabilities(
-        supports_oco=oco,
-        supports_attached_tp_sl=attached,
-        supports_reduce_only=market_type in DERIVATIVES,
-        supports_stop_market=bool(create.get("triggerPrice", True)),
-        spot_locks_funds=market_type == "spot",
-        supports_fetch_orders_by_client_ids=False,
-    )
-
-
-def protection_mode(capabilities: VenueCapabilities, market_type: str) -> ProtectionMode:
-    """How a filled entry is protected: derivatives rest target and stop as reduce-only orders; spot
-    with a native OCO holds both as one pair; otherwise (spot locks the coins, so a target and a stop
-    cannot both sell them) the stop rests and the engine takes profit at the target itself."""
-    if market_type in DERIVATIVES and capabilities.supports_reduce_only:
-        return ProtectionMode.REDUCE_ONLY
-    if market_type == "spot" and capabilities.supports_oco:
-        return ProtectionMode.NATIVE_OCO
-    return ProtectionMode.STOP_RESTS
+def capabilities_of(market_type: str) -> VenueCapabilities:
+    """What a ccxt venue can do natively on `market_type` (every contract market has reduce-only orders)."""
+    return VenueCapabilities(supports_reduce_only=market_type in DERIVATIVES)
 
 
 # --- errors ---
@@ -186,11 +158,21 @@ def map_error(exc: BaseException, client: Any, method: str, symbol: str | None =
     return VenueError(message)
 
 
-def is_duplicate_client_id(exc: BaseException) -> bool:
-    """Whether the venue refused an order because its client order id is already taken."""
+def is_duplicate_client_id(exc: BaseException, quirks: Quirks) -> bool:
+    """Whether the venue refused an order because its client order id is already taken: ccxt's
+    DuplicateOrderId, a message saying "duplicate", or one of the venue's own codes for it."""
     if isinstance(exc, ccxt.DuplicateOrderId):
         return True
-    return isinstance(exc, ccxt.ExchangeError) and bool(_DUPLICATE.search(str(exc)))
+    return isinstance(exc, ccxt.ExchangeError) and bool(
+        _duplicate_pattern(quirks.duplicate_order_codes).search(str(exc))
+    )
+
+
+@cache
+def _duplicate_pattern(codes: tuple[str, ...]) -> re.Pattern[str]:
+    coded = "|".join(re.escape(code) for code in codes)
+    with_code = rf"|[\"'](?:code|sCode|retCode)[\"']\s*:\s*[\"']?(?:{coded})\b" if codes else ""
+    return re.compile(rf"duplicate{with_code}", re.I)
 
 
 def mask(client: Any, text: str) -> str:

@@ -23,20 +23,19 @@ from typing import Any, TypeVar
 import ccxt
 from tenacity import Retrying
 
-from db.enums import OrderType, ProtectionMode
+from db.enums import OrderType
 from engine.exchanges.ccxt_feed import feature_section, network_retrying
 from engine.exchanges.ccxt_orders import (
-    DERIVATIVES,
     capabilities_of,
     contract_size,
     is_duplicate_client_id,
     map_error,
     mask,
-    protection_mode,
     to_balances,
     to_venue_order,
     to_venue_trade,
 )
+from engine.exchanges.quirks import DERIVATIVES, quirks_of
 from engine.exchanges.venue import (
     Balance,
     InvalidOrder,
@@ -51,22 +50,10 @@ from engine.exchanges.venue import (
     validate_request,
 )
 
-__all__ = [
-    "CcxtTradingVenue",
-    "ProtectionMode",
-    "capabilities_of",
-    "protection_mode",
-    "to_venue_order",
-    "to_venue_trade",
-]
+__all__ = ["CcxtTradingVenue", "capabilities_of", "to_venue_order", "to_venue_trade"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# The param naming our client order id when fetching one order (checked in ccxt 4.5.90's fetch_order).
-_FETCH_BY_CLIENT_ID = {"binance": "origClientOrderId", "okx": "clOrdId"}
-# ... and when canceling one (bybit's cancel_order passes orderLinkId straight through).
-_CANCEL_BY_CLIENT_ID = {"binance": "origClientOrderId", "okx": "clOrdId", "bybit": "orderLinkId"}
 
 
 class CcxtTradingVenue:
@@ -90,6 +77,7 @@ class CcxtTradingVenue:
         self.stop_limit_slippage = stop_limit_slippage
         self.client = client
         self.id: str = client.id
+        self.quirks = quirks_of(client.id)
         self.market_type = market_type
         self.retry_attempts = max(1, retry_attempts)
         self.retry_wait = retry_wait
@@ -100,7 +88,7 @@ class CcxtTradingVenue:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return capabilities_of(self.client, self.market_type)
+        return capabilities_of(self.market_type)
 
     # --- orders ---
 
@@ -121,7 +109,7 @@ class CcxtTradingVenue:
                     raw = self.client.create_order(*args)
                     return self._remember(to_venue_order(raw, contract_size(market), sent, self._now()))
         except ccxt.BaseError as exc:
-            if not is_duplicate_client_id(exc):
+            if not is_duplicate_client_id(exc, self.quirks):
                 raise self._error(exc, "create_order", req.symbol) from exc
             found = self._call("create_order", req.symbol, self._find, req.client_order_id, req.symbol, None)
             if found is None:
@@ -277,16 +265,16 @@ class CcxtTradingVenue:
         return None
 
     def _lookup_raw(self, ref: Ref, symbol: str, extra: dict[str, Any]) -> dict[str, Any] | None:
-        key = _FETCH_BY_CLIENT_ID.get(self.id)
-        if key is not None:  # binance, okx: fetch_order takes either id
+        key = self.quirks.fetch_by_client_id
+        if key is not None:  # fetch_order takes either id (binance, okx)
             params = {**extra, key: ref.client_order_id} if ref.client_order_id else extra
             try:
                 return self.client.fetch_order(ref.order_id, symbol, params)
             except ccxt.OrderNotFound:
                 return None
-        if self.id == "bybit":
-            # bybit's order lists filter by either id (its fetch_order only sees the last 500 orders).
-            params = {**extra, **({"orderLinkId": ref.client_order_id} if ref.client_order_id else {})}
+        list_key = self.quirks.list_filter_by_client_id
+        if list_key is not None:  # the order lists filter by either id (bybit)
+            params = {**extra, **({list_key: ref.client_order_id} if ref.client_order_id else {})}
             params |= {"orderId": ref.order_id} if ref.order_id else {}
             sources = [self.client.fetch_open_orders, self.client.fetch_canceled_and_closed_orders]
         else:  # any other exchange: its open, then its recent orders
@@ -303,7 +291,7 @@ class CcxtTradingVenue:
     def _cancel_raw(self, order_id: str | None, client_order_id: str | None, symbol: str) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if order_id is None:
-            params[_CANCEL_BY_CLIENT_ID.get(self.id, "clientOrderId")] = client_order_id
+            params[self.quirks.cancel_by_client_id] = client_order_id
         variants = [{}, {"trigger": True}] if self._separate_triggers() else [{}]
         for i, extra in enumerate(variants):
             try:
@@ -315,11 +303,7 @@ class CcxtTradingVenue:
 
     def _separate_triggers(self) -> bool:
         """Whether the venue lists trigger (stop) orders apart from ordinary ones (ccxt 4.5.90)."""
-        if self.id == "okx":
-            return True
-        if self.id == "binance":
-            return self.market_type in DERIVATIVES
-        return self.id == "bybit" and self.market_type == "spot"
+        return self.market_type in self.quirks.separate_trigger_markets
 
     def _symbol_for(
         self, order_id: str | None, client_order_id: str | None, symbol: str | None, required: bool = True

@@ -99,11 +99,7 @@ class PaperExchange:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return VenueCapabilities(
-            supports_reduce_only=self.margin,
-            spot_locks_funds=not self.margin,
-            supports_fetch_orders_by_client_ids=True,
-        )
+        return VenueCapabilities(supports_reduce_only=self.margin)
 
     # --- orders ---
 

@@ -133,14 +133,9 @@ class Balance:
 
 @dataclass(frozen=True)
 class VenueCapabilities:
-    """What a venue can do natively; the engine emulates what is missing."""
+    """What a venue can do natively that changes how the engine protects a position."""
 
-    supports_oco: bool = False  # one-cancels-other pairs placed as one request
-    supports_attached_tp_sl: bool = False  # take-profit / stop-loss attached to the entry order
     supports_reduce_only: bool = False
-    supports_stop_market: bool = True
-    spot_locks_funds: bool = True  # resting orders lock their funds: a TP and a SL cannot both sell the same coins
-    supports_fetch_orders_by_client_ids: bool = False  # one batch call instead of one fetch per order
 
 
 def validate_request(req: OrderRequest) -> None:

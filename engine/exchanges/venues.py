@@ -2,8 +2,11 @@
 
 Paper accounts trade on the PaperExchange over the account's price feed (`engine.exchanges.sources`);
 live accounts through `CcxtTradingVenue`, only when switched on and with stored credentials.
-Venues are built once per account and kept on the runtime (`runtime.trading.venues`);
-tests and benchmarks put their own (wrapped) venue there with `install_venue`.
+Venues are built once per (account, market type) and kept on the runtime (`runtime.trading.venues`):
+a live account's ccxt venue serves one market type (spot, swap, future; its balance, its order
+lists, contract sizes), so a block on a swap market trades through a swap venue. The paper exchange
+serves every market type of its account, so paper accounts have one venue (market type None).
+Tests and benchmarks put their own (wrapped) venue there with `install_venue`.
 """
 
 from __future__ import annotations
@@ -24,22 +27,25 @@ class VenueNotReadyError(ExchangeError):
     """The account cannot trade: live trading is off, or credentials are missing or unreadable."""
 
 
-def install_venue(runtime: Runtime, account_id: int, venue: TradingVenue) -> None:
-    """Use `venue` for `account_id` from now on (tests, benchmarks, a fault-injecting wrapper)."""
-    runtime.trading.venues[account_id] = venue
+def install_venue(runtime: Runtime, account_id: int, venue: TradingVenue, market_type: str | None = None) -> None:
+    """Use `venue` for `account_id` from now on (tests, benchmarks, a fault-injecting wrapper): on
+    `market_type` only, or (None) on every market type the account has no venue of its own for."""
+    runtime.trading.venues[(account_id, market_type)] = venue
 
 
-def venue_for(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
-    """The account's venue, built on first use. A live account switched off or disabled (the
-    settings page, perhaps in another process) loses its cached venue and is refused."""
+def venue_for(runtime: Runtime, account: ExchangeAccount, market_type: str = "spot") -> TradingVenue:
+    """The account's venue for `market_type`, built on first use. A live account switched off or
+    disabled (the settings page, perhaps in another process) loses its cached venues and is refused."""
     state = runtime.trading
     if account.kind is AccountKind.LIVE and (not account.live_enabled or account.disabled):
-        state.venues.pop(account.id, None)
+        for key in [k for k in state.venues if k[0] == account.id]:
+            del state.venues[key]
         raise VenueNotReadyError(f"live trading is switched off for account {account.name!r}")
-    venue = state.venues.get(account.id)
+    key = (account.id, market_type if account.kind is AccountKind.LIVE else None)
+    venue = state.venues.get(key) or state.venues.get((account.id, None))
     if venue is None:
-        venue = _build(runtime, account)
-        state.venues[account.id] = venue
+        venue = _build(runtime, account, market_type)
+        state.venues[key] = venue
     return venue
 
 
@@ -51,12 +57,12 @@ def engine_clock(runtime: Runtime, account: ExchangeAccount) -> Callable[[], int
     return lambda: time.time_ns() // 1_000_000
 
 
-def _build(runtime: Runtime, account: ExchangeAccount) -> TradingVenue:
+def _build(runtime: Runtime, account: ExchangeAccount, market_type: str) -> TradingVenue:
     if account.kind is AccountKind.PAPER:
         if account.paper_account_id is None:
             raise VenueNotReadyError(f"paper account {account.name!r} has no simulated account")
         return PaperExchange(runtime.sessions, account.paper_account_id, source(runtime, account.exchange))
-    return live_venue(runtime, account)
+    return live_venue(runtime, account, market_type)
 
 
 def live_venue(

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, and_, any_, case, func, literal, literal_column, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
-from db.enums import OrderRole, Side
+from db.enums import EXIT_ROLES, Side
 from db.models import Block, Fill, Trade
 from engine.common.precision import WIDE_PRECISION, wide_context
 
@@ -37,7 +37,6 @@ EPOCH = date(1970, 1, 1)
 # value cost more than the arithmetic. 60 digits keep sums of 18-decimal money exact.
 WIDE = Context(prec=WIDE_PRECISION)
 SIDES = {s.value: s for s in Side}
-EXIT_ROLES = (OrderRole.TP.value, OrderRole.SL.value, OrderRole.EXIT.value)
 
 
 # --- days and their boundaries (pure) ---

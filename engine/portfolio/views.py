@@ -17,16 +17,15 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from db.enums import EXIT_ROLES
 from db.models import EquitySnapshot, Fill, User
 from engine.common.precision import wide_context
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
-    EXIT_ROLES,
     Booking,
     DayTotal,
     as_decimal,
     bookings,
-    day_of,
     day_start_ms,
     day_totals,
     start_equity,
@@ -286,10 +285,6 @@ def overview(runtime: Runtime, year: int, month: int) -> list[UserMonth]:
         out.append(UserMonth(u.id, u.username, str(u.role), m,
                              max(pnls, default=None), min(pnls, default=None)))  # fmt: skip
     return out
-
-
-def today_of(tz: str, now_ms: int) -> date:
-    return day_of(now_ms, tz)
 
 
 # --- one call per page render ---

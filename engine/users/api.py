@@ -22,9 +22,8 @@ from engine.users.directory import (
     set_role,
     set_theme,
 )
-from engine.users.passwords import UserError, create_user, ensure_first_admin
+from engine.users.passwords import MIN_PASSWORD, UserError, create_user, ensure_first_admin
 from engine.users.settings import (
-    MIN_PASSWORD,
     NAME_MAX,
     AccountView,
     ConnectionResult,

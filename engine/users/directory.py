@@ -12,17 +12,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from db.enums import Role
 from db.models import User
 from engine.runtime import Runtime
-from engine.users.passwords import UserError, create_user
+from engine.users.passwords import UserError, check_password, create_user, hash_password
 
 THEMES = ("light", "dark")
 # Checked against when the username is unknown, so a miss costs as much time as a wrong password
 # and response times do not tell which usernames exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+_DUMMY_HASH = hash_password("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,9 @@ def check_login(runtime: Runtime, username: str, password: str) -> UserView | No
     with runtime.sessions() as session:
         user = session.scalar(select(User).where(User.username == username.strip()))
         if user is None:
-            check_password_hash(_DUMMY_HASH, password)
+            check_password(_DUMMY_HASH, password)
             return None
-        if not check_password_hash(user.password_hash, password) or not user.is_active:
+        if not check_password(user.password_hash, password) or not user.is_active:
             return None
         return _view(user)
 

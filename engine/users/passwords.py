@@ -1,4 +1,9 @@
-"""Users: creation, password hashing (scrypt, via Werkzeug) and the first admin."""
+"""Users' passwords: the one rule (README: 10 characters or more), the one hashing (scrypt, via
+Werkzeug), creating a user and the first admin.
+
+Every place that sets or checks a password (the CLI's create-user, the admin Users page, the
+settings page's password change, sign-in) goes through this module, so the rule is written once.
+"""
 
 from __future__ import annotations
 
@@ -14,31 +19,40 @@ from db.enums import Role
 from db.models import User
 
 log = logging.getLogger(__name__)
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
 
 
 class UserError(ValueError):
     """A user could not be created or changed; the message says why."""
 
 
+def password_problem(password: str) -> str | None:
+    """What is wrong with this new password (the message shown at its field), or None if it will do."""
+    if len(password) < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_password(stored_hash: str, password: str) -> bool:
+    return check_password_hash(stored_hash, password)
+
+
 def create_user(session: Session, username: str, password: str, role: Role) -> User:
     username = username.strip()
     if not username or len(username) > 64:
         raise UserError("username must be 1 to 64 characters")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"password must be at least {MIN_PASSWORD} characters")
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} already exists")
-    user = User(username=username, password_hash=generate_password_hash(password, method="scrypt"), role=role)
+    user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
-    return user
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
-        return None
     return user
 
 

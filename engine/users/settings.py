@@ -21,21 +21,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from db.enums import AccountKind, BlockStatus, Role
+from db.enums import LIVE_BLOCKS, AccountKind, Role
 from db.models import Block, ExchangeAccount, PaperAccount, PaperBalance, User
 from engine.common.secrets import SecretBox, SecretError, box_for
 from engine.exchanges.api import ExchangeError, VenueError, VenueNotReadyError, live_venue
 from engine.runtime import Runtime
 from engine.users.accounts import AccountAccessError, get_account, open_paper_account
+from engine.users.passwords import check_password, hash_password, password_problem
 
 log = logging.getLogger(__name__)
 
-MIN_PASSWORD = 10
 NAME_MAX = 64
-# Blocks still working on the venue: an account holding one can be neither removed nor retired.
-LIVE_BLOCKS = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 _CURRENCY = re.compile(r"^[A-Z0-9]{2,16}$")
 _KEY_SHOWN = 4
 _DOT = "\u2022"
@@ -356,13 +353,14 @@ def change_password(runtime: Runtime, user_id: int, current: str | None, new: st
         user = session.get(User, user_id)
         if user is None:
             raise PasswordError("no such user", "current")
-        if not check_password_hash(user.password_hash, current):
+        if not check_password(user.password_hash, current):
             raise PasswordError("That is not your current password.", "current")
-        if len(new) < MIN_PASSWORD:
-            raise PasswordError(f"Use at least {MIN_PASSWORD} characters.", "new")
+        problem = password_problem(new)
+        if problem:
+            raise PasswordError(problem, "new")
         if new == current:
             raise PasswordError("The new password is the current one.", "new")
         if repeat != new:
             raise PasswordError("The two new passwords differ.", "repeat")
-        user.password_hash = generate_password_hash(new, method="scrypt")
+        user.password_hash = hash_password(new)
     log.info("user %s changed their password", user_id)

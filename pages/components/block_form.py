@@ -239,12 +239,13 @@ def account_id(values: FormValues) -> int | None:
         return None
 
 
-def to_request(values: FormValues, symbol: str) -> BlockRequest:
+def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest:
     """The form as the engine's BlockRequest; what is empty or not a number stays None, for the
     engine to name ("Enter the stop price.")."""
     shares = [_decimal(s) for s in values.target_shares]
     return BlockRequest(
         symbol=symbol,
+        exchange=exchange,
         side=Side(values.side) if values.side in {s.value for s in Side} else Side.LONG,
         entry_type=EntryType(values.entry_type)
         if values.entry_type in {e.value for e in EntryType}

@@ -87,16 +87,12 @@ def _market(series_state: dict | None) -> WatchEntry | None:
         return None
 
 
-def _account_problem(values: bf.FormValues, entry: WatchEntry) -> FieldError | None:
-    """The account must be the user's and trade on the chart's exchange."""
+def _account_problem(values: bf.FormValues) -> FieldError | None:
+    """The account must be the user's (that it trades on the chart's exchange is the engine's check)."""
     account_id = bf.account_id(values)
     choices = {a.id: a for a in users.account_choices(current_runtime(), current_view().id, create_default=False)}
     if account_id not in choices:
         return FieldError("account", "Choose one of your accounts.")
-    if choices[account_id].exchange != entry.exchange:
-        return FieldError(
-            "account", f"This account trades on {choices[account_id].exchange}; the chart shows {entry.exchange}."
-        )
     return None
 
 
@@ -126,10 +122,10 @@ def show_preview(*args: Any) -> tuple[Any, Any]:
     entry = _market(series_state)
     if entry is None:
         return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None
-    problem = _account_problem(values, entry)
+    problem = _account_problem(values)
     if problem is not None:
         return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None
-    req = bf.to_request(values, entry.symbol)
+    req = bf.to_request(values, entry.symbol, entry.exchange)
     try:
         shown = preview_block(current_runtime(), current_view().id, int(values.account), req)
     except AccountAccessError:
@@ -209,12 +205,15 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     block_id = None
     if entry is None:
         errors.append(FieldError("symbol", "Pick a series on the chart first."))
-    elif (problem := _account_problem(values, entry)) is not None:
+    elif (problem := _account_problem(values)) is not None:
         errors.append(problem)
     else:
         try:
             block_id = submit_block(
-                current_runtime(), current_view().id, int(values.account), bf.to_request(values, entry.symbol)
+                current_runtime(),
+                current_view().id,
+                int(values.account),
+                bf.to_request(values, entry.symbol, entry.exchange),
             )
         except BlockRejected as exc:
             errors.extend(exc.errors)

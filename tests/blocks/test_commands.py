@@ -17,8 +17,14 @@ from db.enums import (
     Side,
     TradeStatus,
 )
-from engine.blocks.commands import BlockAccessError, block_detail, cancel_block, list_blocks, submit_block
+from engine.blocks.commands import (
+    BlockAccessError,
+    cancel_block,
+    preview_block,
+    submit_block,
+)
 from engine.blocks.plan import BlockRejected
+from engine.blocks.queries import owned_block
 from engine.runtime import Runtime
 from engine.users.accounts import AccountAccessError, get_account, open_paper_account, user_accounts
 from tests.helpers.trading import (
@@ -160,20 +166,34 @@ def test_cancel_closing_positions_exits_at_market(runtime: Runtime, feed: PathFe
     assert block_of(runtime.sessions, block_id).status is BlockStatus.CLOSED
 
 
-def test_listing_and_detail_never_show_another_users_blocks(runtime: Runtime, feed: PathFeed) -> None:
+def test_nobody_reaches_another_users_block(runtime: Runtime, feed: PathFeed) -> None:
     user, account = setup(runtime, feed)
     block_id = submit_block(runtime, user, account, request())
     bob = add_user(runtime.sessions, "bob")
     bob_account = open_paper_account(runtime.sessions, bob, "bob-paper")
     with runtime.sessions() as s:
-        assert [b.id for b in list_blocks(s, user)] == [block_id]
-        assert [b.id for b in list_blocks(s, user, BlockStatus.PENDING)] == [block_id]
-        assert list_blocks(s, user, [BlockStatus.CLOSED]) == []
-        assert list_blocks(s, bob) == []
-        detail = block_detail(s, user, block_id)
-        assert (len(detail.trades), len(detail.orders), detail.block.trades_total) == (2, 2, 2)
+        assert owned_block(s, user, block_id).id == block_id
         with pytest.raises(BlockAccessError):
-            block_detail(s, bob, block_id)
+            owned_block(s, bob, block_id)
     with pytest.raises(PermissionError):
         cancel_block(runtime, bob, block_id, close_positions=True)
     assert bob_account.user_id == bob
+
+
+def test_a_block_on_another_exchanges_market_is_refused_at_the_account_writing_and_sending_nothing(
+    runtime: Runtime, feed: PathFeed
+) -> None:
+    user, account = setup(runtime, feed)  # a paper account on the demo exchange
+    elsewhere = request(exchange="binance")
+    with pytest.raises(BlockRejected) as refused:
+        submit_block(runtime, user, account, elsewhere)
+    message = "This account trades on demo; the chart shows binance."
+    assert [(e.field, e.message) for e in refused.value.errors] == [("account", message)]
+    assert counts(runtime.sessions) == (0, 0, 0, 0)
+    assert venue_orders(runtime.sessions) == {}
+    shown = preview_block(runtime, user, account, elsewhere)
+    assert [(e.field, e.message) for e in shown.errors] == [("account", message)]
+    assert shown.size is None
+    # The same block on the account's own exchange is placed.
+    block_id = submit_block(runtime, user, account, request(exchange="demo"))
+    assert block_of(runtime.sessions, block_id).status is BlockStatus.PENDING

@@ -186,3 +186,24 @@ def test_ccxt_poll_of_a_resting_order_keeps_it_accepted() -> None:
     status = transition_order(status, ccxt_status_to_event("open", "0.6", 1))
     assert status is O.PARTIALLY_FILLED
     assert transition_order(status, ccxt_status_to_event("canceled", "0.6", 1)) is O.CANCELED
+
+
+def test_each_status_set_is_written_once_and_agrees_with_the_tables() -> None:
+    from db import enums
+    from engine.blocks import states, store, sync, views
+    from engine.portfolio import bookings
+    from engine.users import settings
+
+    # The live blocks are exactly the non-terminal ones; users' settings and the block store use the one set.
+    assert set(enums.LIVE_BLOCKS) == set(BlockStatus) - BLOCK_TERMINAL
+    assert states.LIVE_BLOCKS is enums.LIVE_BLOCKS
+    assert settings.LIVE_BLOCKS is enums.LIVE_BLOCKS
+    assert store.LIVE_BLOCKS is enums.LIVE_BLOCKS
+    # Terminal orders are those the transition table never leaves.
+    sources = {status for status, _event in ORDER_TRANSITIONS}
+    assert not set(ORDER_TERMINAL) & sources
+    assert all(is_order_terminal(s) for s in ORDER_TERMINAL)
+    assert sync.ORDER_TERMINAL is store.ORDER_TERMINAL is states.ORDER_TERMINAL
+    # Exits: every role but the entry, one tuple for blocks and portfolio.
+    assert set(enums.EXIT_ROLES) == set(enums.OrderRole) - {enums.OrderRole.ENTRY}
+    assert views.EXIT_ROLES is bookings.EXIT_ROLES is enums.EXIT_ROLES

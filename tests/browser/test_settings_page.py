@@ -16,6 +16,7 @@ from db.enums import Role
 from engine.runtime import Runtime
 from engine.users import settings as acc
 from engine.users.directory import load_user, set_theme
+from engine.users.passwords import MIN_PASSWORD
 from tests.helpers.browser import NewPage, shot, sign_in
 from tests.helpers.dashboard import PASSWORD, app_runtime, make_user
 
@@ -155,7 +156,7 @@ def test_a_password_change_refuses_bad_input_at_its_field_then_the_new_one_signs
     page.fill("#pw-new", "short")
     page.fill("#pw-repeat", "short")
     page.click("#pw-save")
-    expect(page.locator("#pw-new-feedback")).to_have_text(f"Use at least {acc.MIN_PASSWORD} characters.")
+    expect(page.locator("#pw-new-feedback")).to_have_text(f"Use at least {MIN_PASSWORD} characters.")
     page.fill("#pw-new", NEW_PASSWORD)
     page.fill("#pw-repeat", NEW_PASSWORD + "!")
     page.click("#pw-save")

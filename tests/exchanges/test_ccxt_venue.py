@@ -15,10 +15,10 @@ import ccxt
 import pytest
 
 from db.enums import OrderType, ProtectionMode
+from engine.exchanges.api import protection_mode
 from engine.exchanges.ccxt_venue import (
     CcxtTradingVenue,
     capabilities_of,
-    protection_mode,
     to_venue_order,
     to_venue_trade,
 )
@@ -516,26 +516,23 @@ def test_messages_and_logs_carry_no_credentials_nor_signed_queries(caplog: pytes
 
 
 @pytest.mark.parametrize(
-    ("exchange_id", "market_type", "oco", "attached", "reduce_only", "locks", "mode"),
+    ("exchange_id", "market_type", "reduce_only", "mode"),
     [
-        ("binance", "spot", True, False, False, True, ProtectionMode.NATIVE_OCO),
-        ("okx", "swap", False, True, True, False, ProtectionMode.REDUCE_ONLY),
-        ("bybit", "swap", False, True, True, False, ProtectionMode.REDUCE_ONLY),
-        ("bybit", "spot", False, True, False, True, ProtectionMode.STOP_RESTS),
-        ("okx", "spot", False, True, False, True, ProtectionMode.STOP_RESTS),
+        ("binance", "spot", False, ProtectionMode.STOP_RESTS),
+        ("okx", "swap", True, ProtectionMode.REDUCE_ONLY),
+        ("bybit", "swap", True, ProtectionMode.REDUCE_ONLY),
+        ("bybit", "spot", False, ProtectionMode.STOP_RESTS),
+        ("okx", "spot", False, ProtectionMode.STOP_RESTS),
     ],
 )
-def test_capabilities_and_protection_mode(
-    exchange_id: str, market_type: str, oco: bool, attached: bool, reduce_only: bool, locks: bool, mode: ProtectionMode
+def test_capabilities_and_the_protection_they_lead_to(
+    exchange_id: str, market_type: str, reduce_only: bool, mode: ProtectionMode
 ) -> None:
     venue = make_venue(exchange_id, market_type)
     caps = venue.capabilities
-    assert (caps.supports_oco, caps.supports_attached_tp_sl) == (oco, attached)
-    assert (caps.supports_reduce_only, caps.spot_locks_funds) == (reduce_only, locks)
-    assert caps.supports_stop_market
-    assert not caps.supports_fetch_orders_by_client_ids
+    assert caps.supports_reduce_only is reduce_only
     assert protection_mode(caps, market_type) == mode
-    assert capabilities_of(venue.client, market_type) == caps
+    assert capabilities_of(market_type) == caps
 
 
 # --- the pure mapping ---

@@ -227,7 +227,6 @@ def test_short_sales_only_on_a_margin_account(sessions: sessionmaker[Session], f
         spot.create_order(order("s2", "sell", OrderType.LIMIT, "0.5", "21000"))
     margin = make(sessions, feed, margin=True, USDT="10000")
     assert margin.capabilities.supports_reduce_only
-    assert not margin.capabilities.spot_locks_funds
     margin.create_order(order("s1", "sell", OrderType.MARKET, "0.5"))
     # 20000 - 5 bps = 19990; proceeds 9995; fee 19.99.
     assert free_used(margin, "BTC") == (Decimal("-0.5"), Decimal(0))

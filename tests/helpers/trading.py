@@ -174,7 +174,7 @@ class ManualVenue:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return VenueCapabilities(supports_fetch_orders_by_client_ids=True)
+        return VenueCapabilities()
 
     def _check(self, name: str) -> None:
         self.calls[name] += 1

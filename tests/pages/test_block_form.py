@@ -35,7 +35,7 @@ def values(**changes: object) -> bf.FormValues:
 
 
 def test_form_values_become_the_engines_request() -> None:
-    req = bf.to_request(values(), "SOL/USDT")
+    req = bf.to_request(values(), "SOL/USDT", "binance")
     assert (req.symbol, req.side, req.entry_type, req.size_mode) == (
         "SOL/USDT",
         Side.SHORT,
@@ -47,7 +47,7 @@ def test_form_values_become_the_engines_request() -> None:
     assert (req.breakeven_after_first_target, req.entry_timeout_s, req.max_duration_s) == (True, 300, None)
     assert bf.account_id(values()) == 3
     # What is not a number is left for the engine to name; unknown choices fall back to defaults.
-    odd = bf.to_request(values(entry="abc", side="sideways", size_mode=None, target_shares=[None, None]), "X/Y")
+    odd = bf.to_request(values(entry="abc", side="sideways", size_mode=None, target_shares=[None, None]), "X/Y", "demo")
     assert (odd.entry_price, odd.side, odd.size_mode) == (None, Side.LONG, SizeMode.BASE)
     assert [t.share for t in odd.targets] == [None, None]
     assert bf.account_id(values(account=None)) is None

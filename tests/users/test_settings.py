@@ -322,5 +322,5 @@ def test_switching_live_trading_off_or_disabling_drops_the_engines_venue(runtime
     acc.set_live_enabled(runtime, users["alice"], made.id, False)
     with pytest.raises(VenueNotReadyError, match="switched off"):
         venue_for(runtime, row())
-    assert made.id not in runtime.trading.venues
+    assert not [key for key in runtime.trading.venues if key[0] == made.id]
     runtime.reset_trading()

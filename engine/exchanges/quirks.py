@@ -1,0 +1,67 @@
+"""What differs between exchanges, as data: one frozen `Quirks` row per ccxt exchange id and a
+default row for every other exchange (after freqtrade's `_ft_has` per exchange class).
+
+The ccxt adapter (`engine.exchanges.ccxt_venue`, `ccxt_orders`) reads its per-exchange behaviour
+from here only, so teaching it a new exchange's habits touches this table (and its test), nothing
+else. Every row was checked against ccxt 4.5.90 (pinned in requirements.txt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Market types trading contracts, where positions are closed by reduce-only orders.
+DERIVATIVES = frozenset({"swap", "future"})
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """One exchange's habits the unified ccxt API leaves to the caller."""
+
+    # The param under which fetch_order accepts our client order id (None: fetch_order cannot look
+    # an order up by it, so the order lists are searched instead).
+    fetch_by_client_id: str | None = None
+    # The param naming our client order id when canceling by it.
+    cancel_by_client_id: str = "clientOrderId"
+    # The order lists filter by this param holding our client id (and by `orderId` holding the venue's
+    # id), and the finished orders come from fetch_canceled_and_closed_orders; None: lists are scanned.
+    list_filter_by_client_id: str | None = None
+    # Market types whose trigger (stop) orders are listed and canceled apart (`{"trigger": True}`).
+    separate_trigger_markets: frozenset[str] = frozenset()
+    # Error codes meaning "this client order id is taken", which ccxt maps to InvalidOrder or
+    # ExchangeError instead of DuplicateOrderId (a message saying "duplicate" counts everywhere).
+    duplicate_order_codes: tuple[str, ...] = ()
+
+
+DEFAULT = Quirks()
+
+QUIRKS: dict[str, Quirks] = {
+    # -2010 "Duplicate order sent." is caught by the word; -4116 on the futures API is a bare code.
+    # Contract algo (conditional) orders live apart from ordinary ones; spot stops do not.
+    "binance": Quirks(
+        fetch_by_client_id="origClientOrderId",
+        cancel_by_client_id="origClientOrderId",
+        separate_trigger_markets=DERIVATIVES,
+        duplicate_order_codes=("-4116",),
+    ),
+    # Algo orders (every trigger order) live apart on every market type.
+    "okx": Quirks(
+        fetch_by_client_id="clOrdId",
+        cancel_by_client_id="clOrdId",
+        separate_trigger_markets=frozenset({"spot", "margin", "option", *DERIVATIVES}),
+        duplicate_order_codes=("51016",),
+    ),
+    # bybit's fetch_order only sees the last 500 orders, its lists filter by either id; spot stop
+    # orders are listed apart.
+    "bybit": Quirks(
+        cancel_by_client_id="orderLinkId",
+        list_filter_by_client_id="orderLinkId",
+        separate_trigger_markets=frozenset({"spot"}),
+        duplicate_order_codes=("110072",),
+    ),
+}
+
+
+def quirks_of(exchange_id: str) -> Quirks:
+    """The row for this ccxt exchange id, or the default row."""
+    return QUIRKS.get(exchange_id, DEFAULT)
