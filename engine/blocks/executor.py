@@ -306,7 +306,7 @@ class Executor:
             if self.fence.epoch >= current:
                 return False
             reason = f"epoch {self.fence.epoch} is older than the database's {current}"
-        log.warning("order %s not sent: %s", order_id, reason)
+        log.warning("order %s: no venue call: %s", order_id, reason)
         self.stats.errors.append(f"{order_id}: fenced: {reason}")
         return True
 
