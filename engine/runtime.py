@@ -48,6 +48,19 @@ class TradingState:
 
 
 @dataclass
+class EngineRun:
+    """This process's engine while it runs (engine.scheduler): its scheduler, the lock that lets it
+    run, its fencing epoch (engine_state.epoch when it took the lock) and whether it has been deposed
+    (lost the lock: no order call may start any more, even from a job still running)."""
+
+    scheduler: Any
+    lock: Any
+    epoch: int
+    deposed: threading.Event = field(default_factory=threading.Event)
+    started: bool = False  # its first job (recovery) has run
+
+
+@dataclass
 class Runtime:
     settings: Settings
     db: Engine
@@ -62,9 +75,11 @@ class Runtime:
     # series id -> (monotonic time, forming candle): one fetch serves every viewer for a while.
     forming: dict[int, tuple[float, list[float] | None]] = field(default_factory=dict)
     forming_lock: threading.Lock = field(default_factory=threading.Lock)
-    # The engine of this process (engine.scheduler) when it runs one: a scheduler and its lock.
-    engine: Any = None
+    # The engine of this process (engine.scheduler) when it runs one.
+    engine: EngineRun | None = None
     engine_guard: threading.Lock = field(default_factory=threading.Lock)
+    # The daemon thread that keeps trying for the engine lock and checks it is still held.
+    engine_watch: Any = None
 
     def submit(self, job_id: str, func: Callable[..., Any], *args: Any) -> bool:
         """Run `func(*args)` now in the engine's pool (once per id); False when this process runs

@@ -1,4 +1,4 @@
-"""APScheduler wiring: one background scheduler per process, started exactly once.
+"""APScheduler wiring: one background scheduler per database, with failover and fencing.
 
 Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
 anything new is sent); then the bracket sync every few seconds; every watched series fetched right
@@ -6,18 +6,27 @@ after each minute closes (every timeframe closes on a minute boundary); gaps rep
 hours; balances and the day's equity snapshot every five minutes; and one-off backfills
 submitted by the pages or at start-up (resuming any that a restart interrupted).
 
-Exactly once: `start` is idempotent within a process, and across processes (gunicorn workers, a
-second app on the same database) only the holder of the engine lock (engine.lock) starts
-one; the others serve pages and log that another process runs the engine. `stop` waits for the
-running jobs, so a SIGTERM never cuts an order intent between its two commits.
+Exactly one engine per database: only the holder of the engine lock (engine.lock) runs one. Every
+process that starts the engine keeps a watch thread: without the lock it stands by and tries
+again every STANDBY_RETRY_S (the holder dies -> the database or kernel frees the lock -> a standby
+takes it); with it, it checks every HEARTBEAT_S on the lock's own connection that it still holds
+it, and when not it is deposed at once: marked (no order call starts any more, engine.blocks.executor)
+and its scheduler shut down without waiting, then it stands by again. A new holder raises the
+fencing epoch (engine_state.epoch) first and runs its first job only TAKEOVER_GRACE_S later, so a
+deposed engine has noticed (one heartbeat) before the new one ticks; a job of the old one still
+running is fenced by the epoch. Each sync tick records engine_state.last_tick_at (only while its
+epoch is current: a tick that finds a newer epoch deposes its engine) and logs one line with its
+epoch and monotonic start and end. `stop` waits for the running jobs, so a SIGTERM never cuts an
+order intent between its two commits.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -25,62 +34,137 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from db.models import Series
 from engine.blocks import api as blocks
-from engine.lock import EngineLock
+from engine.lock import EngineLock, holder_name, record_tick, take_epoch
 from engine.market import api as market
 from engine.portfolio import api as portfolio
-from engine.runtime import Runtime
+from engine.runtime import EngineRun, Runtime
 from engine.users import api as users
 
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
 PORTFOLIO_EVERY_MIN = 5
-
-
-@dataclass
-class _Engine:
-    """This process's engine: its scheduler and the lock that lets it run."""
-
-    scheduler: BackgroundScheduler
-    lock: EngineLock
+STANDBY_RETRY_S = 2.0  # a process without the lock tries again this often
+HEARTBEAT_S = 1.0  # the holder checks its lock this often
+# A new holder's first job waits two heartbeats: a holder that lost the lock has stopped by then.
+TAKEOVER_GRACE_S = 2 * HEARTBEAT_S
 
 
 def start(runtime: Runtime) -> BackgroundScheduler | None:
-    """Start the engine if no process runs it yet; return this process's scheduler, or None when
-    another process holds the engine lock."""
+    """Try for the engine now and keep trying (or keep checking) in a watch thread; return this
+    process's scheduler, or None while another process holds the engine lock."""
     with runtime.engine_guard:
-        if runtime.engine is not None:
-            return runtime.engine.scheduler
-        lock = EngineLock(runtime.db, runtime.settings.instance_dir)
-        if not lock.acquire():
-            log.info("another process runs the engine on this database; this one serves pages only")
-            return None
-        scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        scheduler.add_job(_startup, id="startup", args=[runtime, scheduler])
-        scheduler.start()
-        atexit.register(stop, runtime)
-        runtime.engine = _Engine(scheduler, lock)
-        log.info("engine scheduler started")
-        return scheduler
+        if runtime.engine is None and not _take(runtime):
+            log.info(
+                "another process runs the engine on this database; this one serves pages only"
+                " and stands by (retrying every %.0f s)",
+                STANDBY_RETRY_S,
+            )
+        if runtime.engine_watch is None:
+            runtime.engine_watch = _Watch(runtime)
+            runtime.engine_watch.start()
+            atexit.register(stop, runtime)
+        return runtime.engine.scheduler if runtime.engine is not None else None
 
 
 def stop(runtime: Runtime, wait: bool = True) -> None:
-    """Stop the engine: running jobs finish (`wait`), then the engine lock is released."""
+    """Stop standing by, then stop the engine: running jobs finish (`wait`), the lock is released."""
+    watch = runtime.engine_watch
+    if watch is not None:
+        watch.stopping.set()
+        if watch is not threading.current_thread():
+            watch.join(timeout=10)
     with runtime.engine_guard:
-        engine, runtime.engine = runtime.engine, None
-        if engine is None:
+        runtime.engine_watch = None
+        run, runtime.engine = runtime.engine, None
+        if run is None:
             return
-        engine.scheduler.shutdown(wait=wait)
-        log.info("engine scheduler stopped")
-        engine.lock.release()
+        run.scheduler.shutdown(wait=wait)
+        log.info("engine scheduler stopped" if run.started else "engine stopped before its first job")
+        run.lock.release()
 
 
 def running(runtime: Runtime) -> bool:
     return runtime.engine is not None
 
 
-def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
+class _Watch(threading.Thread):
+    """Stands by for the lock (every STANDBY_RETRY_S) or checks it is still held (every HEARTBEAT_S)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(name="engine-watch", daemon=True)
+        self.runtime = runtime
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_S if self.runtime.engine is not None else STANDBY_RETRY_S):
+            try:
+                self.step()
+            except Exception:  # the watch must outlive a database hiccup
+                log.exception("engine watch failed; trying again")
+
+    def step(self) -> None:
+        run = self.runtime.engine
+        if run is None:
+            with self.runtime.engine_guard:
+                if not self.stopping.is_set() and self.runtime.engine is None:
+                    _take(self.runtime)
+        elif run.deposed.is_set():
+            _depose(self.runtime, run, "a newer engine epoch is in the database")
+        elif not run.lock.still_held():
+            _depose(self.runtime, run, "the engine lock is lost")
+
+
+def _take(runtime: Runtime) -> bool:
+    """Take the lock, raise the epoch and start the scheduler (its first job after the grace).
+    The caller holds runtime.engine_guard."""
+    lock = EngineLock(runtime.db, runtime.settings.instance_dir)
+    if not lock.acquire():
+        return False
+    try:
+        epoch = take_epoch(runtime.db, holder_name())
+    except Exception as exc:  # no epoch, no engine: an unfenced engine could send beside another
+        log.error("engine lock taken but the epoch could not be raised: %s", exc)
+        lock.release()
+        return False
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    run = EngineRun(scheduler, lock, epoch)
+    first = datetime.now(UTC) + timedelta(seconds=TAKEOVER_GRACE_S)
+    scheduler.add_job(_startup, id="startup", args=[runtime, run], next_run_time=first)
+    scheduler.start()
+    runtime.engine = run
+    log.info("engine lock taken: epoch %d (%s); first job in %.0f s", epoch, holder_name(), TAKEOVER_GRACE_S)
+    return True
+
+
+def _depose(runtime: Runtime, run: EngineRun, reason: str) -> None:
+    run.deposed.set()  # first: from now on no order call starts (engine.blocks.executor)
+    with runtime.engine_guard:
+        if runtime.engine is not run:
+            return  # stopped meanwhile
+        run.scheduler.shutdown(wait=False)
+        runtime.engine = None
+    run.lock.release()
+    log.warning("engine deposed (epoch %d): %s; scheduler stopped, standing by", run.epoch, reason)
+
+
+def _sync(runtime: Runtime, run: EngineRun) -> None:
+    """One bracket sync tick, only while this engine's epoch is the database's."""
+    if run.deposed.is_set():
+        return
+    if not record_tick(runtime.db, run.epoch):
+        run.deposed.set()  # the watch stops the scheduler within a heartbeat
+        log.warning("engine epoch %d is no longer the database's: tick skipped", run.epoch)
+        return
+    began = time.monotonic()
+    try:
+        blocks.sync_tick(runtime)
+    finally:
+        log.info("sync tick epoch=%d mono=%.3f-%.3f", run.epoch, began, time.monotonic())
+
+
+def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime, run: EngineRun) -> None:
     # Added only after the recovery tick: a periodic sync must not race the start-up one.
-    scheduler.add_job(blocks.sync_tick, IntervalTrigger(seconds=SYNC_EVERY_S), id="sync-brackets", args=[runtime])
+    scheduler.add_job(_sync, IntervalTrigger(seconds=SYNC_EVERY_S), id="sync-brackets", args=[runtime, run])
     # Two seconds past the minute: the candle has closed and the exchange has published it.
     scheduler.add_job(market.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
     scheduler.add_job(market.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
@@ -96,13 +180,20 @@ def _portfolio(runtime: Runtime) -> None:
             log.warning("portfolio: %s", error)
 
 
-def _startup(runtime: Runtime, scheduler: BackgroundScheduler) -> None:
+def _startup(runtime: Runtime, run: EngineRun) -> None:
+    if run.deposed.is_set():
+        return
+    run.started = True
+    log.info("engine scheduler started (epoch %d)", run.epoch)
+    began = time.monotonic()
     try:
+        record_tick(runtime.db, run.epoch)
         report = blocks.recover(runtime)
         log.info("bracket recovery: %d accounts checked, %d errors", report.accounts, len(report.errors))
     except Exception:
         log.exception("bracket recovery failed; the periodic sync will retry")
-    _add_recurring_jobs(scheduler, runtime)
+    log.info("sync tick epoch=%d mono=%.3f-%.3f (recovery)", run.epoch, began, time.monotonic())
+    _add_recurring_jobs(run.scheduler, runtime, run)
     for exchange in runtime.settings.exchanges:
         try:
             market.ensure_markets(runtime, exchange)

@@ -7,16 +7,21 @@ the Procfile's real `gunicorn app:server` with two workers on a SQLite file and 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
+from db.models import EngineState
 from db.session import make_engine
-from engine.lock import EngineLock
+from engine.lock import ADVISORY_KEY, EngineLock
 from engine.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,3 +137,157 @@ def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
     other = EngineLock(make_engine(runtime.settings.database_url), tmp_path)
     assert other.acquire()  # released on stop
     other.release()
+
+
+# --- failover and fencing: two real gunicorn instances on one database ---
+
+TICK = re.compile(r"sync tick epoch=(\d+) mono=([\d.]+)-([\d.]+)")
+
+
+@dataclass
+class Instance:
+    """One `gunicorn app:server` (one worker) in its own process group, logging to a file."""
+
+    proc: subprocess.Popen
+    log_path: Path
+
+    def text(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def wait_for(self, needle: str, timeout_s: float, count: int = 1) -> str:
+        return _wait_for(self.proc, self.log_path, needle, count, timeout_s)
+
+    def ticks(self) -> list[tuple[int, float, float]]:
+        return [(int(e), float(a), float(b)) for e, a, b in TICK.findall(self.text())]
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # master and worker, like a machine that dies
+            self.proc.wait()
+
+
+def _database_url(tmp_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else f"sqlite:///{tmp_path / 'desk.db'}"
+
+
+def _gunicorn(tmp_path: Path, name: str, database_url: str) -> Instance:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TRADEBLOCK_INSTANCE_DIR": str(tmp_path / f"instance-{name}"),
+        "SECRET_KEY": "process-test-secret-key-123",
+        "TRADEBLOCK_DEFAULT_WATCHLIST": "",
+        "TRADEBLOCK_ENGINE": "on",
+        "WEB_CONCURRENCY": "1",
+        "PORT": "0",
+    }
+    log_path = tmp_path / f"{name}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(gunicorn), "app:server"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    return Instance(proc, log_path)
+
+
+def _engine_state(database_url: str) -> tuple[int, str]:
+    db = make_engine(database_url)
+    try:
+        with db.connect() as conn:
+            row = conn.execute(select(EngineState.epoch, EngineState.holder).where(EngineState.id == 1)).one()
+            return int(row.epoch), str(row.holder)
+    finally:
+        db.dispose()
+
+
+def _taken(instance: Instance) -> tuple[int, str]:
+    """(epoch, holder) from the instance's last 'engine lock taken' line."""
+    found = re.findall(r"engine lock taken: epoch (\d+) \(([^)]+)\)", instance.text())
+    assert found, instance.text()
+    return int(found[-1][0]), found[-1][1]
+
+
+def _assert_never_both_tick(a: Instance, b: Instance) -> None:
+    old, new = a.ticks(), b.ticks()
+    assert old, a.text()
+    assert new, b.text()
+    assert max(end for _, _, end in old) < min(start for _, start, _ in new)
+    assert max(e for e, _, _ in old) < min(e for e, _, _ in new)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Instance, Instance, str]]:
+    """A runs the engine (it started first), B stands by; both on the suite's database kind."""
+    if not (Path(sys.executable).parent / "gunicorn").exists():
+        pytest.fail("gunicorn is not installed (it is in requirements.txt)")
+    url = _database_url(tmp_path)
+    if url.startswith("postgresql"):
+        empty = make_engine(url)
+        with empty.begin() as conn:  # the suite's schema, no engine of an earlier test recorded
+            conn.execute(EngineState.__table__.delete())
+        empty.dispose()
+    a = _gunicorn(tmp_path, "a", url)
+    b: Instance | None = None
+    try:
+        a.wait_for("engine scheduler started", 60)
+        b = _gunicorn(tmp_path, "b", url)
+        b.wait_for("stands by", 60)
+        a.wait_for("sync tick epoch=", 30)
+        yield a, b, url
+    finally:
+        for instance in (a, b):
+            if instance is not None:
+                instance.kill()
+
+
+def test_kill_9_of_the_engine_holder_starts_the_standby_within_15_s(pair: tuple[Instance, Instance, str]) -> None:
+    a, b, url = pair
+    epoch_a, _ = _taken(a)
+    a.kill()
+    killed = time.monotonic()
+    b.wait_for("engine scheduler started", 15)
+    failover_s = time.monotonic() - killed
+    assert failover_s < 15
+    epoch_b, holder_b = _taken(b)
+    assert epoch_b > epoch_a
+    assert _engine_state(url) == (epoch_b, holder_b)
+    b.wait_for("sync tick epoch=", 15)
+    _assert_never_both_tick(a, b)
+    print(f"failover after kill -9: {failover_s:.1f} s")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+    reason="pg_terminate_backend needs PostgreSQL (CI runs the suite on PostgreSQL too)",
+)
+def test_a_terminated_lock_connection_deposes_the_engine_within_5_s_and_ticks_never_overlap(
+    pair: tuple[Instance, Instance, str],
+) -> None:
+    a, b, url = pair
+    db = make_engine(url)
+    try:
+        with db.begin() as conn:
+            pids = conn.execute(
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND classid = :high AND objid = :low AND objsubid = 1"
+                ),
+                {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFFFFFF},
+            ).scalars()
+            pids = list(pids)
+            assert len(pids) == 1
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+    finally:
+        db.dispose()
+    terminated = time.monotonic()
+    a.wait_for("engine deposed", 5)
+    deposed_s = time.monotonic() - terminated
+    assert deposed_s < 5
+    b.wait_for("engine scheduler started", 15)
+    b.wait_for("sync tick epoch=", 15, count=3)  # B ticks a while: A must stay quiet all along
+    assert a.proc.poll() is None  # A lives on, standing by
+    assert "engine lock taken" not in a.text().split("engine deposed")[1]
+    _assert_never_both_tick(a, b)
+    assert _engine_state(url) == _taken(b)
+    print(f"deposed {deposed_s:.1f} s after pg_terminate_backend")

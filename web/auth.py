@@ -24,7 +24,7 @@ from flask import Flask, Response, abort, current_app, jsonify, redirect, reques
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from db.enums import Role
-from engine.health import database_ok
+from engine.health import health
 from engine.runtime import Runtime
 from engine.users.api import UserView, check_login, load_user
 from web.login_page import render_login
@@ -233,7 +233,7 @@ def _logout() -> Response:
 
 
 def _healthz() -> Response:
-    ok = database_ok(current_runtime())
-    response = jsonify(status="ok" if ok else "database unreachable")
-    response.status_code = 200 if ok else 503
+    report = health(current_runtime())  # engine.health: database reachable, an engine ticking
+    response = jsonify(report.as_json())
+    response.status_code = 200 if report.ok else 503
     return response

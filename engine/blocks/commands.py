@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
 from db.models import Block, ExchangeAccount, Order, Trade
+from engine.blocks.executor import fence_for
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
 from engine.blocks.queries import BlockAccessError, owned_block
 from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
@@ -193,6 +194,7 @@ def _write_block(
     """The block, its trades and their entry intents: one transaction."""
     side = "buy" if plan.side is Side.LONG else "sell"
     with runtime.sessions.begin() as s:
+        epoch = fence_for(runtime, s).epoch  # the intents' fencing epoch (engine.blocks.executor)
         block = Block(
             user_id=user_id,
             account_id=account.id,
@@ -236,6 +238,7 @@ def _write_block(
                     stop_price=stop,
                     client_order_id=client_order_id(block.id, planned.index, OrderRole.ENTRY.value, 1),
                     status=OrderStatus.INITIALIZED,
+                    epoch=epoch,
                 )
             )
         return block.id

@@ -7,19 +7,34 @@ after. A crash in between leaves a SUBMITTED order, which the sync resolves by i
 retry). Errors: VenueUnavailable (or any other transient venue error) keeps the order for a retry
 with exponential backoff counted in sync ticks, and after MAX_ATTEMPTS puts the message on the
 block; InsufficientFunds / InvalidOrder reject the order and say why on the order and the block.
+
+Fencing (one engine per database, engine.scheduler): every executor acts under a `Fence`, made by
+`fence_for` when it is built. In a process that runs the engine, the fence is that engine's epoch
+(engine_state.epoch when it took the lock) and its deposed flag; in a process that runs none (a web
+worker on standby, the CLI, tests), the database's epoch as it was when the executor was built,
+never deposed: a web request sends on behalf of whichever engine holds the lock now. The rule: the
+same transaction that moves an intent to SUBMITTED (or a live order to PENDING_CANCEL) re-reads the
+database's epoch after claiming the row, and rolls back without calling the venue when the
+fence's epoch is older or its engine has been deposed; the order stays as it was (INITIALIZED)
+and the current engine's next tick sends it. So a deposed engine, even with a job mid-flight,
+never starts a venue call once a new engine has raised the epoch (or once it has noticed it
+lost the lock). A call already started when the epoch is raised is covered by the client order
+id: the new engine's recovery finds it on the venue or sends it again with the same id. Every
+intent records the epoch it was written under (`Order.epoch`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import OrderStatus
-from db.models import Block, Order, Trade
+from db.models import Block, EngineState, Order, Trade
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOrder
 from engine.blocks.states import (
@@ -41,7 +56,7 @@ from engine.exchanges.api import (
     VenueError,
     VenueOrder,
 )
-from engine.runtime import TradingState
+from engine.runtime import Runtime, TradingState
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # failed sends before the block shows the error
@@ -55,6 +70,37 @@ class ExecStats:
     updated: int = 0
     errors: list[str] = field(default_factory=list)
     touched: list[VenueOrder] = field(default_factory=list)  # venue answers seen (for fills since their ts)
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The epoch an executor acts under and whether its engine has been deposed (module docstring)."""
+
+    epoch: int
+    deposed: Callable[[], bool] = _never
+
+
+class _FencedError(Exception):
+    """Rolls back a claim the fence refuses."""
+
+
+def database_epoch(s: Session) -> int:
+    """engine_state.epoch (0 before any engine ever ran on this database)."""
+    # FOR SHARE: an engine raising the epoch waits for this claim's commit, and vice versa.
+    query = select(EngineState.epoch).where(EngineState.id == 1).with_for_update(read=True)
+    return s.execute(query).scalar() or 0
+
+
+def fence_for(runtime: Runtime, s: Session) -> Fence:
+    """This process's engine's epoch when it runs one, else the database's (see the module docstring)."""
+    run = runtime.engine
+    if run is not None:
+        return Fence(run.epoch, run.deposed.is_set)
+    return Fence(database_epoch(s))
 
 
 def venue_fees(vo: VenueOrder) -> FeeParts | None:
@@ -104,8 +150,8 @@ def mark_unknown(row: Order, note: str) -> None:
 class Executor:
     """Applies bracket actions for the blocks of one account on its venue."""
 
-    def __init__(self, sessions: sessionmaker[Session], venue: TradingVenue, state: TradingState) -> None:
-        self.sessions, self.venue, self.state = sessions, venue, state
+    def __init__(self, sessions: sessionmaker[Session], venue: TradingVenue, state: TradingState, fence: Fence) -> None:
+        self.sessions, self.venue, self.state, self.fence = sessions, venue, state, fence
         self._symbols: dict[int, str] = {}  # block id -> symbol
         self.stats = ExecStats()
 
@@ -158,6 +204,7 @@ class Executor:
             reduce_only=action.reduce_only,
             client_order_id=cid,
             status=OrderStatus.INITIALIZED,
+            epoch=self.fence.epoch,
         )
         try:
             with self.sessions.begin() as s:
@@ -176,21 +223,25 @@ class Executor:
         """Send an INITIALIZED intent, or resend a SUBMITTED one the venue never got (same client id)."""
         if self.state.retry_after.get(order_id, 0) > self.state.tick:
             return
-        with self.sessions.begin() as s:
-            row = s.get(Order, order_id)
-            if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
-                return
-            status = row.status
-            if status is OrderStatus.INITIALIZED:
-                status = transition_order(status, OrderEvent.SUBMIT)
-            claimed = s.execute(
-                update(Order)
-                .where(Order.id == order_id, Order.status == row.status)
-                .values(status=status, attempts=Order.attempts + 1)
-            ).rowcount
-            if not claimed:
-                return  # a concurrent sender took it
-            request = self._request(row, self.symbol(s, row.block_id))
+        try:
+            with self.sessions.begin() as s:
+                row = s.get(Order, order_id)
+                if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                    return
+                status = row.status
+                if status is OrderStatus.INITIALIZED:
+                    status = transition_order(status, OrderEvent.SUBMIT)
+                claimed = s.execute(
+                    update(Order)
+                    .where(Order.id == order_id, Order.status == row.status)
+                    .values(status=status, attempts=Order.attempts + 1)
+                ).rowcount
+                if not claimed:
+                    return  # a concurrent sender took it
+                self._check_fence(s, order_id)
+                request = self._request(row, self.symbol(s, row.block_id))
+        except _FencedError:
+            return
         try:
             answer = self.venue.create_order(request)
         except (InsufficientFunds, InvalidOrder) as exc:
@@ -209,19 +260,23 @@ class Executor:
             row.last_error = None
 
     def cancel(self, order_id: int) -> None:
-        with self.sessions.begin() as s:
-            row = s.get(Order, order_id)
-            if row is None or is_order_terminal(row.status):
-                return
-            if row.status is OrderStatus.INITIALIZED:
-                # Never sent (SUBMITTED is committed before any send): withdraw it without the venue.
-                new = transition_order(row.status, OrderEvent.CANCEL)
-                s.execute(update(Order).where(Order.id == order_id, Order.status == row.status).values(status=new))
-                self.stats.canceled += 1
-                return
-            if row.status is not OrderStatus.PENDING_CANCEL:
-                row.status = transition_order(row.status, OrderEvent.CANCEL_REQUEST)
-            cid, symbol = row.client_order_id, self.symbol(s, row.block_id)
+        try:
+            with self.sessions.begin() as s:
+                row = s.get(Order, order_id)
+                if row is None or is_order_terminal(row.status):
+                    return
+                if row.status is OrderStatus.INITIALIZED:
+                    # Never sent (SUBMITTED is committed before any send): withdraw it without the venue.
+                    new = transition_order(row.status, OrderEvent.CANCEL)
+                    s.execute(update(Order).where(Order.id == order_id, Order.status == row.status).values(status=new))
+                    self.stats.canceled += 1
+                    return
+                if row.status is not OrderStatus.PENDING_CANCEL:
+                    row.status = transition_order(row.status, OrderEvent.CANCEL_REQUEST)
+                cid, symbol = row.client_order_id, self.symbol(s, row.block_id)
+                self._check_fence(s, order_id)
+        except _FencedError:
+            return
         try:
             answer = self.venue.cancel_order(client_order_id=cid, symbol=symbol)
         except InvalidOrder:
@@ -241,6 +296,23 @@ class Executor:
             apply_venue_order(row, answer)
 
     # --- helpers ---
+
+    def _fenced(self, s: Session, order_id: int) -> bool:
+        """True (and logged) when the fence forbids a venue call now; read inside the claim's transaction."""
+        if self.fence.deposed():
+            reason = f"engine of epoch {self.fence.epoch} is deposed"
+        else:
+            current = database_epoch(s)
+            if self.fence.epoch >= current:
+                return False
+            reason = f"epoch {self.fence.epoch} is older than the database's {current}"
+        log.warning("order %s: no venue call: %s", order_id, reason)
+        self.stats.errors.append(f"{order_id}: fenced: {reason}")
+        return True
+
+    def _check_fence(self, s: Session, order_id: int) -> None:
+        if self._fenced(s, order_id):
+            raise _FencedError(order_id)
 
     def _fetch_quietly(self, cid: str, symbol: str) -> VenueOrder | None:
         try:

@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import AccountKind, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Fill, Market, Order
-from engine.blocks.executor import MAX_ATTEMPTS, Executor, apply_venue_order, mark_unknown, set_fees, venue_fees
+from engine.blocks.executor import (
+    MAX_ATTEMPTS,
+    Executor,
+    apply_venue_order,
+    fence_for,
+    mark_unknown,
+    set_fees,
+    venue_fees,
+)
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
 from engine.blocks.screening import FULL_PASS_TICKS, needs_attention
@@ -181,8 +189,9 @@ class AccountSync:
     def run(self, recovering: bool) -> None:
         with self.sessions() as s:
             symbols = self._symbols(s)
+            fence = fence_for(self.runtime, s)
         self._replay_feed(symbols)
-        executor = Executor(self.sessions, self.venue, self.state)
+        executor = Executor(self.sessions, self.venue, self.state, fence)
         live = self._reconcile(executor)
         self._learn_fees(executor)
         prices = self._prices(symbols)

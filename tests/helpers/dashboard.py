@@ -49,7 +49,7 @@ def build_app(settings: Settings, delay_s: float = 0.0) -> Dash:
     app_runtime(app).sources["demo"] = SlowSource(demo, delay_s) if delay_s else demo
     # Dash moves the pages' callbacks into the app at its first request: make that happen now, so
     # app.callback_map lists every callback and the next app built gets its own copy.
-    assert app.server.test_client().get("/healthz").status_code == 200
+    assert app.server.test_client().get("/login").status_code == 200
     return app
 
 
