@@ -32,8 +32,9 @@ from engine.blocks.bounds import (
 from engine.blocks.plan import MAX_TARGETS, BlockRequest, FieldError, TargetSpec
 
 # A decimal as people write one: digits, one optional point, an optional exponent. No "_", no "NaN".
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
-_ACCOUNT = re.compile(r"\d{1,18}")
+# ASCII digits only: Decimal and int would read "٣" as 3.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+_ACCOUNT = re.compile(r"[0-9]{1,18}")
 E = TypeVar("E", bound=StrEnum)
 
 __all__ = ["FIELDS", "parse_account_id", "parse_block"]
