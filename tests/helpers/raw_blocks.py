@@ -121,17 +121,18 @@ class RawBlock:
 
 
 @st.composite
-def raw_blocks(draw: st.DrawFn) -> RawBlock:
-    """Half of the forms are well formed (so that blocks get planned and placed), half have bad fields."""
+def raw_blocks(draw: st.DrawFn, fuzz_symbol: bool = True) -> RawBlock:
+    """Half of the forms are well formed (so that blocks get planned and placed), half have bad fields.
+    `fuzz_symbol` False keeps the symbol SOL/USDT (the form's symbol is the chart's, read on the server)."""
     clean = draw(st.booleans())
     fields = {
-        "symbol": draw(symbols(clean)),
+        "symbol": draw(symbols(clean or not fuzz_symbol)),
         "side": draw(_choice(Side, clean)),
         "entry_type": draw(_choice(EntryType, clean)),
         "entry_price": draw(numbers(_PRICES, clean=False)),
         "stop_price": draw(numbers(_PRICES, clean=False)),
         "size_mode": draw(_choice(SizeMode, clean)),
-        "size_value": draw(numbers(["0.01", "0.5", "1", "2"], clean)),
+        "size_value": draw(numbers(["0.5", "1", "2", "5"], clean)),
         "breakeven": draw(flags(clean)),
         "entry_timeout_min": draw(minutes(clean)),
         "max_duration_min": draw(minutes(clean)),
@@ -181,3 +182,19 @@ def raw_blocks(draw: st.DrawFn) -> RawBlock:
             max_duration_s=value["max_duration_min"],
         )
     return RawBlock(raw, frozenset(bad), intended)
+
+
+# A form the demo SOL/USDT market (about 95.6) accepts: a limit long with two targets split 25/75.
+PLACEABLE = RawBlock(
+    raw={
+        "symbol": SYMBOL, "side": "long", "entry_type": "limit", "entry_price": 100, "stop_price": "90",
+        "target_prices": [105.5, "110"], "target_shares": ["25", 75.0], "size_mode": "base", "size_value": "1.5",
+        "breakeven": True, "entry_timeout_min": "30", "max_duration_min": 1440.0,
+    },
+    bad_fields=frozenset(),
+    intended=BlockRequest(
+        SYMBOL, Side.LONG, EntryType.LIMIT, Decimal(100), Decimal(90),
+        (TargetSpec(Decimal("105.5"), Decimal("0.25")), TargetSpec(Decimal(110), Decimal("0.75"))),
+        SizeMode.BASE, Decimal("1.5"), breakeven_after_first_target=True, entry_timeout_s=1800, max_duration_s=86400,
+    ),
+)  # fmt: skip
