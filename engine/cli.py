@@ -1,5 +1,5 @@
 """The command line: `python -m engine COMMAND` (database, users, markets, watchlist, backfill,
-gaps, export). Long commands show a progress bar."""
+gaps, export, secrets). Long commands show a progress bar."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from engine.config import load_settings
 from engine.exchanges import api as exchanges
 from engine.market import api as market
 from engine.runtime import Runtime, build_runtime, configure_logging
+from engine.users import api as users
 from engine.users.api import UserError, create_user
 
 
@@ -251,3 +252,37 @@ def _base_series_for(runtime: Runtime, exchange: str, symbol: str, timeframe: st
     if not candidates:
         raise click.ClickException(f"no stored series of {exchange} {symbol} can give {timeframe} candles")
     return min(candidates, key=lambda s: tf_ms(s.timeframe))
+
+
+@cli.group()
+def secrets() -> None:
+    """Encryption keys of the stored exchange credentials (TRADEBLOCK_ENCRYPTION_KEYS)."""
+
+
+def _print_key_status(status: users.KeyStatus) -> None:
+    for label, count in zip(status.labels, status.readable, strict=True):
+        click.echo(f"{label}: reads {count} credential{'' if count == 1 else 's'}")
+    if status.unreadable:
+        ids = ", ".join(str(i) for i in status.unreadable)
+        click.echo(f"no key reads a credential of account(s) {ids}: enter those credentials again")
+    if status.still_needed:
+        click.echo(f"still needed: {', '.join(status.still_needed)} (run `python -m engine secrets rotate`)")
+    else:
+        click.echo("still needed: none of the older keys; only the first key is in use")
+
+
+@secrets.command("status")
+def secrets_status() -> None:
+    """Which key reads how many stored credentials."""
+    _print_key_status(users.key_status(runtime_from_env()))
+
+
+@secrets.command("rotate")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Accounts per commit.")
+def secrets_rotate(batch_size: int) -> None:
+    """Re-encrypt every stored credential with the first key (safe to run again)."""
+    runtime = runtime_from_env()
+    with progress_bar("rotating credentials", unit="account") as update:
+        report = users.rotate_credentials(runtime, batch_size=batch_size, progress=update)
+    click.echo(f"{report.rotated} credentials re-encrypted, {report.current} already under the first key")
+    _print_key_status(report.status)

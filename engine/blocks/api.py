@@ -3,7 +3,9 @@ the pages show them (list, table rows, chart overlays); the sync tick and start-
 engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (the only venue
 calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
 
+from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
 from engine.blocks.commands import cancel_block, preview_block, submit_block
+from engine.blocks.parse import parse_account_id, parse_block
 from engine.blocks.plan import (
     MAX_TARGETS,
     BlockPreview,
@@ -25,7 +27,9 @@ from engine.blocks.queries import (
 from engine.blocks.sync import SyncReport, recover, sync_tick
 
 __all__ = [
+    "MAX_MINUTES",
     "MAX_TARGETS",
+    "MAX_VALUE",
     "BlockAccessError",
     "BlockPreview",
     "BlockRejected",
@@ -41,6 +45,8 @@ __all__ = [
     "cancel_block",
     "fee_parts",
     "overlays",
+    "parse_account_id",
+    "parse_block",
     "preview_block",
     "recover",
     "submit_block",

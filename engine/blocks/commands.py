@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
 from db.models import Block, ExchangeAccount, Order, Trade
+from engine.blocks.bounds import request_problems
 from engine.blocks.executor import fence_for
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
 from engine.blocks.queries import BlockAccessError, owned_block
@@ -126,6 +127,8 @@ class _Prepared:
 
 
 def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest) -> _Prepared:
+    if problems := request_problems(req):  # before the database sees the symbol (a NUL is refused by PostgreSQL)
+        raise BlockRejected([FieldError(name, message) for name, message in problems])
     with runtime.sessions() as s:
         account = get_account(s, user_id, account_id)
         if req.exchange is not None and req.exchange != account.exchange:

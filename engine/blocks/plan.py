@@ -14,6 +14,8 @@ Conventions the dashboard relies on:
   it; a short (only on markets that can short) is assumed to need the same notional as
   collateral (1x). Fees and slippage are not included in sizing or in the balance check.
 - `plan_block` raises BlockRejected (carrying every FieldError) rather than returning errors.
+- Every entry point first holds the request against engine.blocks.bounds (the one table of sane
+  values): a value out of range is a FieldError, never an exception from Decimal arithmetic.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
 from db.enums import EntryType, Side, SizeMode
+from engine.blocks.bounds import MAX_VALUE, range_problem, request_problems
 from engine.common.precision import (
     RoundMode,
     divide,
@@ -372,6 +375,14 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
                 f"{_fmt(market.max_amount)} {base}: use more targets or a smaller size.",
             )
     cost = multiply(total, a.entry)
+    risk = multiply(total, abs(a.entry - a.stop)) if a.stop is not None else Decimal(0)
+    if max(total, cost, risk) > MAX_VALUE:
+        a.add(
+            "size_value",
+            f"This block ({_fmt(total)} {base}, {_fmt(cost)} {quote}) is beyond the largest size Tradeblock "
+            f"handles ({_fmt(MAX_VALUE)}): enter a smaller size.",
+        )
+        return
     if free_balance is not None and cost > free_balance:
         why = "" if side is Side.LONG else " as collateral for the short"
         a.add(
@@ -379,8 +390,15 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
         )
 
 
+def _out_of_range(req: BlockRequest) -> list[FieldError]:
+    """The request's values outside engine.blocks.bounds; the rest of the analysis needs them in range."""
+    return [FieldError(name, message) for name, message in request_problems(req)]
+
+
 def _analyse(req: BlockRequest, market: MarketInfo, equity: Decimal, free_balance: Decimal | None) -> _Analysis:
-    a = _Analysis()
+    a = _Analysis(errors=_out_of_range(req))
+    if a.errors:
+        return a
     with wide_context():  # differences and sums of money stay exact
         _check_market(a, req, market)
         _check_prices(a, req, market)
@@ -410,7 +428,9 @@ def compute_size(req: BlockRequest, market: MarketInfo, equity: Decimal) -> Deci
     """The block's base amount, rounded DOWN to the amount tick. BASE: the value; QUOTE: value / entry;
     EQUITY_PCT: equity x pct / 100 / entry; RISK_PCT: equity x pct / 100 / |entry - stop|.
     Raises BlockRejected when the prices or the size value do not allow a size."""
-    a = _Analysis()
+    a = _Analysis(errors=_out_of_range(req))
+    if a.errors:
+        raise BlockRejected(a.errors)
     a.entry = _entry(a, req, market)
     if req.size_mode is SizeMode.RISK_PCT:
         a.stop = _price(a, "stop_price", "Stop", req.stop_price, market)
@@ -494,7 +514,7 @@ def preview(
 
 def _on_tick(value: Decimal | None, market: MarketInfo) -> Decimal | None:
     """A form price rounded to the tick, or None when it is not a positive number."""
-    if value is None or not value.is_finite() or value <= 0:
+    if value is None or not value.is_finite() or value <= 0 or range_problem(value, "price") is not None:
         return None
     rounded = round_price(value, market.price_tick)
     return rounded if rounded > 0 else None

@@ -68,13 +68,21 @@ def _check_tick(tick: Decimal) -> None:
 def quantize_to_tick(value: Decimal, tick: Decimal | None, rounding: str) -> Decimal:
     """`value` rounded to a whole multiple of `tick`, with a `decimal` rounding constant
     (ROUND_DOWN, ROUND_FLOOR, ROUND_CEILING, ROUND_HALF_UP, ...). Ticks need not be powers of ten
-    (0.5, 25 work too)."""
+    (0.5, 25 work too).
+
+    Raises ValueError when `value` is not finite or has more whole steps than WIDE_PRECISION digits
+    (1e58 at a tick of 0.01): callers bound their inputs (engine.blocks.bounds), this is the backstop."""
     if tick is None:
         return value
     _check_tick(tick)
+    if not value.is_finite():
+        raise ValueError(f"cannot round {value} to a tick")
     ctx = Context(prec=WIDE_PRECISION)
-    # Whole steps with exponent 0, so the result carries the tick's exponent: 20 at tick 0.001 is 20.000, not 2E+1.
-    steps = ctx.divide(value, tick).quantize(Decimal(1), rounding=rounding, context=ctx)
+    try:
+        # Whole steps with exponent 0, so the result carries the tick's exponent: 20 at tick 0.001 is 20.000, not 2E+1.
+        steps = ctx.divide(value, tick).quantize(Decimal(1), rounding=rounding, context=ctx)
+    except InvalidOperation:
+        raise ValueError(f"{value} has too many steps of {tick} to round exactly") from None
     return ctx.multiply(steps, tick)
 
 

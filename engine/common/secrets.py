@@ -5,6 +5,9 @@ rotated by putting a new key first and keeping the old ones until every stored t
 re-encrypted (`rotate`). With no key configured, `key_from_secret` derives one from the app's
 SECRET_KEY (HKDF-SHA256 with a fixed label), so a fresh install works without setup; changing
 SECRET_KEY then makes the stored secrets unreadable (SecretError), which is why a dedicated key is better.
+When keys are configured, `box_for` keeps the derived key as the LAST, decrypt-only key, so setting
+TRADEBLOCK_ENCRYPTION_KEYS for the first time loses nothing (`python -m engine secrets rotate` then
+re-encrypts everything with the first key; see README "Security").
 For display, `mask` shows only the last four characters and `Redacted` never prints its value.
 """
 
@@ -34,9 +37,23 @@ class SecretBox:
         if isinstance(keys, str) or not keys:
             raise SecretError("SecretBox needs a non-empty list of Fernet keys")
         try:
-            self._fernet = MultiFernet([Fernet(key) for key in keys])
+            self._keys = [Fernet(key) for key in keys]
         except (ValueError, TypeError) as exc:
             raise SecretError("a Fernet key must be 32 urlsafe-base64-encoded bytes (see new_key())") from exc
+        self._fernet = MultiFernet(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key_index(self, token: str) -> int | None:
+        """Which of the box's keys (0 = the first) reads `token`; None when none does."""
+        for index, key in enumerate(self._keys):
+            try:
+                key.decrypt(token.encode("ascii"))
+            except (InvalidToken, UnicodeError, ValueError):
+                continue
+            return index
+        return None
 
     def encrypt(self, plain: str) -> str:
         """A token (ASCII text) holding `plain`, encrypted with the first key."""
@@ -70,9 +87,18 @@ def key_from_secret(secret_key: str) -> str:
     return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode("utf-8"))).decode("ascii")
 
 
+def box_keys(keys: Sequence[str] | None, secret_key: str) -> list[str]:
+    """The keys `box_for` uses, in order: the configured ones, then the one derived from SECRET_KEY
+    (alone when none is configured; last and so decrypt-only otherwise, unless it is configured too)."""
+    configured = list(keys or [])
+    derived = key_from_secret(secret_key) if secret_key or not configured else None
+    return configured + ([derived] if derived is not None and derived not in configured else [])
+
+
 def box_for(keys: Sequence[str] | None, secret_key: str) -> SecretBox:
-    """The box to use: the configured keys if any, else the key derived from SECRET_KEY."""
-    return SecretBox(list(keys) if keys else [key_from_secret(secret_key)])
+    """The box to use: the configured keys (the first encrypts), then the key derived from SECRET_KEY,
+    which encrypts only when no key is configured and otherwise still reads what it once encrypted."""
+    return SecretBox(box_keys(keys, secret_key))
 
 
 def mask(secret: str | None) -> str:

@@ -1,6 +1,7 @@
 """The users package's public surface: users and sign-in, roles and themes, the settings page
-(timezone, password, exchange accounts with encrypted credentials), and the accounts a user
-trades with. Every call takes the signed-in user's id and touches only that user's rows."""
+(timezone, password, exchange accounts with encrypted credentials), the keys of those credentials
+(status, rotation: the command line's, over every account), and the accounts a user trades with.
+Every other call takes the signed-in user's id and touches only that user's rows."""
 
 from engine.users.accounts import (
     AccountAccessError,
@@ -22,6 +23,7 @@ from engine.users.directory import (
     set_role,
     set_theme,
 )
+from engine.users.keys import KeyStatus, RotationReport, key_status, rotate_credentials
 from engine.users.passwords import MIN_PASSWORD, UserError, create_user, ensure_first_admin
 from engine.users.settings import (
     NAME_MAX,
@@ -49,7 +51,9 @@ __all__ = [
     "AccountChoice",
     "AccountView",
     "ConnectionResult",
+    "KeyStatus",
     "PasswordError",
+    "RotationReport",
     "SettingsError",
     "UserError",
     "UserView",
@@ -64,6 +68,7 @@ __all__ = [
     "ensure_first_admin",
     "get_account",
     "is_margin",
+    "key_status",
     "list_accounts",
     "list_users",
     "live_exchanges",
@@ -72,6 +77,7 @@ __all__ = [
     "open_paper_account",
     "paper_exchanges",
     "remove_account",
+    "rotate_credentials",
     "set_active",
     "set_live_enabled",
     "set_role",

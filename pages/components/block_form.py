@@ -2,7 +2,8 @@
 of targets (pattern-matching ids carry a row number), sizing and options; the live preview under it.
 
 Here are the layout, the ids the callbacks use (pages/components/block_form_callbacks.py), turning the form's
-values into an engine BlockRequest, and putting the engine's field errors next to their fields.
+values into an engine BlockRequest (the engine's parser does the work), and putting the engine's
+field errors next to their fields.
 Every input persists in the browser (persistence_type="local"), so a reload keeps the form.
 """
 
@@ -18,8 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from db.enums import EntryType, Side, SizeMode
-from engine.blocks.api import BlockPreview, BlockRequest, FieldError, TargetSpec
-from engine.common.precision import to_decimal
+from engine.blocks.api import BlockPreview, BlockRequest, FieldError, parse_account_id, parse_block
 from engine.users.api import AccountChoice
 
 ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
@@ -218,49 +218,30 @@ class FormValues:
     duration_min: Any
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return to_decimal(value)
-    except (ValueError, TypeError):
-        return None
-
-
-def _seconds(minutes: Any) -> int | None:
-    value = _decimal(minutes)
-    return None if value is None else int(value * 60)
-
-
 def account_id(values: FormValues) -> int | None:
-    try:
-        return int(values.account)
-    except (TypeError, ValueError):
-        return None
+    return parse_account_id(values.account)
 
 
-def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest:
-    """The form as the engine's BlockRequest; what is empty or not a number stays None, for the
-    engine to name ("Enter the stop price.")."""
-    shares = [_decimal(s) for s in values.target_shares]
-    return BlockRequest(
-        symbol=symbol,
-        exchange=exchange,
-        side=Side(values.side) if values.side in {s.value for s in Side} else Side.LONG,
-        entry_type=EntryType(values.entry_type)
-        if values.entry_type in {e.value for e in EntryType}
-        else EntryType.LIMIT,
-        entry_price=_decimal(values.entry),
-        stop_price=_decimal(values.stop),
-        targets=tuple(
-            TargetSpec(_decimal(p), None if s is None else s / 100)
-            for p, s in zip(values.target_prices, shares, strict=False)
-        ),
-        size_mode=SizeMode(values.size_mode) if values.size_mode in {m.value for m in SizeMode} else SizeMode.BASE,
-        size_value=_decimal(values.size),
-        breakeven_after_first_target=bool(values.breakeven),
-        entry_timeout_s=_seconds(values.timeout_min),
-        max_duration_s=_seconds(values.duration_min),
+def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest | list[FieldError]:
+    """The form as the engine's BlockRequest, through the engine's one parser (engine.blocks.parse):
+    what is empty stays None for the engine to name ("Enter the stop price."); what is wrong comes
+    back as field errors, never as a guessed value."""
+    return parse_block(
+        {
+            "symbol": symbol,
+            "exchange": exchange,
+            "side": values.side,
+            "entry_type": values.entry_type,
+            "entry_price": values.entry,
+            "stop_price": values.stop,
+            "target_prices": values.target_prices,
+            "target_shares": values.target_shares,
+            "size_mode": values.size_mode,
+            "size_value": values.size,
+            "breakeven": values.breakeven,
+            "entry_timeout_min": values.timeout_min,
+            "max_duration_min": values.duration_min,
+        }
     )
 
 

@@ -126,8 +126,12 @@ def show_preview(*args: Any) -> tuple[Any, Any]:
     if problem is not None:
         return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None
     req = bf.to_request(values, entry.symbol, entry.exchange)
+    account_id = bf.account_id(values)
+    if isinstance(req, list) or account_id is None:
+        shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
+        return bf.preview_panel(shown, *split_symbol(entry.symbol)), None
     try:
-        shown = preview_block(current_runtime(), current_view().id, int(values.account), req)
+        shown = preview_block(current_runtime(), current_view().id, account_id, req)
     except AccountAccessError:
         return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
     return bf.preview_panel(shown, *split_symbol(entry.symbol)), _preview_store(shown, entry)
@@ -207,14 +211,13 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
         errors.append(FieldError("symbol", "Pick a series on the chart first."))
     elif (problem := _account_problem(values)) is not None:
         errors.append(problem)
+    elif isinstance(req := bf.to_request(values, entry.symbol, entry.exchange), list):
+        errors.extend(req)
     else:
         try:
-            block_id = submit_block(
-                current_runtime(),
-                current_view().id,
-                int(values.account),
-                bf.to_request(values, entry.symbol, entry.exchange),
-            )
+            account_id = bf.account_id(values)
+            assert account_id is not None  # _account_problem found it among the user's accounts
+            block_id = submit_block(current_runtime(), current_view().id, account_id, req)
         except BlockRejected as exc:
             errors.extend(exc.errors)
         except AccountAccessError:

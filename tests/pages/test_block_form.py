@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from db.enums import EntryType, OrderRole, Side, SizeMode
-from engine.blocks.plan import FieldError
+from engine.blocks.plan import BlockRequest, FieldError
 from engine.blocks.queries import ChartOverlays, OverlayFill, OverlayLine
 from pages.components import block_form as bf
 from pages.components import chart_shapes
@@ -36,6 +36,7 @@ def values(**changes: object) -> bf.FormValues:
 
 def test_form_values_become_the_engines_request() -> None:
     req = bf.to_request(values(), "SOL/USDT", "binance")
+    assert isinstance(req, BlockRequest)
     assert (req.symbol, req.side, req.entry_type, req.size_mode) == (
         "SOL/USDT",
         Side.SHORT,
@@ -46,11 +47,16 @@ def test_form_values_become_the_engines_request() -> None:
     assert [(t.price, t.share) for t in req.targets] == [(D("95"), D("0.6")), (None, D("0.4"))]
     assert (req.breakeven_after_first_target, req.entry_timeout_s, req.max_duration_s) == (True, 300, None)
     assert bf.account_id(values()) == 3
-    # What is not a number is left for the engine to name; unknown choices fall back to defaults.
-    odd = bf.to_request(values(entry="abc", side="sideways", size_mode=None, target_shares=[None, None]), "X/Y", "demo")
-    assert (odd.entry_price, odd.side, odd.size_mode) == (None, Side.LONG, SizeMode.BASE)
-    assert [t.share for t in odd.targets] == [None, None]
+    # What is wrong is refused at its field, never replaced by a default; empty is left for the engine.
+    odd = bf.to_request(values(entry="abc", side="sideways", size_mode=None, target_shares=[None]), "X/Y", "demo")
+    assert isinstance(odd, list)
+    assert [e.field for e in odd] == ["side", "entry_price", "targets", "size_mode"]
+    empty = bf.to_request(values(entry="", target_shares=[None, None]), "X/Y", "demo")
+    assert isinstance(empty, BlockRequest)
+    assert empty.entry_price is None
+    assert [t.share for t in empty.targets] == [None, None]
     assert bf.account_id(values(account=None)) is None
+    assert bf.account_id(values(account=True)) is None
 
 
 def test_errors_are_placed_next_to_their_fields() -> None:
