@@ -182,13 +182,16 @@ def _login() -> Response:
     per_user, per_ip = _limiters()
     ip = request.remote_addr or "?"
     key = f"{username.lower()}|{ip}"
-    # Counted before the password is checked (atomic), so parallel guesses cannot all slip through.
-    if not (per_user.hit(key) and per_ip.hit(ip)):
+    # Per user: counted before the password is checked (atomic), so parallel guesses cannot all
+    # slip through. Per address: only failures count (a success cannot be taken back from a
+    # moving window, and an office behind one address signs in often), checked first.
+    if per_ip.retry_after(ip) or not per_user.hit(key):
         wait = max(per_user.retry_after(key), per_ip.retry_after(ip), 1)
         minutes = -(-wait // 60)
         return _page(429, next_path, username, f"Too many failed attempts. Try again in {minutes} min.")
     view = check_login(current_runtime(), username, request.form.get("password", ""))
     if view is None:
+        per_ip.hit(ip)
         log.warning("failed sign-in for %r from %s", username, ip)
         return _page(401, next_path, username, "Wrong username or password.")
     per_user.reset(key)

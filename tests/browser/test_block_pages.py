@@ -37,7 +37,7 @@ from engine.market import api as market
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.directory import set_theme
-from tests.helpers.browser import serve
+from tests.helpers.browser import serve, wait_for_js
 from tests.helpers.dashboard import NOW, PASSWORD, app_runtime, build_app, make_user, watch_backfilled
 from tests.helpers.db import empty_tables
 
@@ -99,7 +99,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_selector("#nav-username", timeout=15_000)
-    page.wait_for_function(f"(((({GD} || {{}}).data || [])[0] || {{}}).x || []).length > 0", timeout=20_000)
+    wait_for_js(page, f"(((({GD} || {{}}).data || [])[0] || {{}}).x || []).length > 0", timeout=20_000)
 
 
 def shot(page: Page, name: str) -> None:
@@ -136,7 +136,7 @@ def shapes(page: Page) -> list[dict]:
 
 def wait_for_shape(page: Page, predicate_js: str) -> None:
     try:
-        page.wait_for_function(f"({SHAPES_JS}).some(s => {predicate_js})", timeout=15_000)
+        wait_for_js(page, f"({SHAPES_JS}).some(s => {predicate_js})", timeout=15_000)
     except Exception:
         print("shapes on the chart:", shapes(page))  # says what was drawn instead
         raise
@@ -253,7 +253,7 @@ def test_drawings_are_saved_and_restored_after_a_reload(
     assert [(d["type"], d["y0"], d["y1"]) for d in saved] == [("line", 35000, 36000)]
     assert market.drawings(runtime, desk["trader"], desk["series"]) == []  # per user
     page.reload()
-    page.wait_for_function(f"({SHAPES_JS}).some(s => s.name === 'drawing-0' && s.y1 === 36000)", timeout=20_000)
+    wait_for_js(page, f"({SHAPES_JS}).some(s => s.name === 'drawing-0' && s.y1 === 36000)", timeout=20_000)
     # Moving it is saved too.
     page.evaluate(f"Plotly.relayout({GD}, {{'shapes[0].y1': 36500}})")
     page.wait_for_timeout(1_000)
@@ -310,7 +310,7 @@ def test_a_filled_market_block_in_the_dark_theme(browser: Browser, base_url: str
         fill_form(page, "", "35000", ("36000", "37000"))
         page.click("#bf-submit")
         expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
-        page.wait_for_function(f"{GD}.data[2].x.length === 2", timeout=10_000)
+        wait_for_js(page, f"{GD}.data[2].x.length === 2", timeout=10_000)
         wait_for_shape(page, "s.name.endsWith('-entry') && s.line.dash === 'solid'")
         page.select_option("#bf-entry-type", "limit")
         fill_form(page, "35200", "34800", ("35800", "36400"))

@@ -3,11 +3,13 @@ driven by Playwright (no browser download). In CI a missing browser fails the ru
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -44,3 +46,26 @@ def serve(flask_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Wait until the JavaScript `expression` is truthy in `page`, polled every animation frame.
+
+    Playwright's `wait_for_function` compiles its expression with eval inside the page, which the
+    app's Content-Security-Policy forbids (no 'unsafe-eval'); here the expression is part of the
+    function Playwright itself sends, which the policy does not govern."""
+    page.evaluate(
+        "() => new Promise((resolve, reject) => {"
+        f"  const until = performance.now() + {float(timeout)};"
+        "  const poll = () => {"
+        "    let ok = false;"
+        f"    try {{ ok = Boolean({expression}); }} catch (error) {{ ok = false; }}"
+        "    if (ok) { resolve(true); }"
+        "    else if (performance.now() > until) {"
+        f"      reject(new Error('timed out waiting for ' + {json.dumps(expression)}));"
+        "    }"
+        "    else { requestAnimationFrame(poll); }"
+        "  };"
+        "  poll();"
+        "})"
+    )
