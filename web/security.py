@@ -57,6 +57,7 @@ class AttemptLimiter:
     A success then `reset`s the key, so only failures keep counting."""
 
     def __init__(self, limit: int = 5, window_s: int = 900) -> None:
+        self.limit, self.window_s = limit, window_s
         self._limit = RateLimitItemPerSecond(limit, window_s)
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
