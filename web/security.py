@@ -1,9 +1,10 @@
 """Form protection for the plain Flask forms (login, logout): CSRF tokens and sign-in rate limits.
 
-CSRF tokens are Flask-WTF's (`generate_csrf` / `validate_csrf`: a random value kept in the signed
-session cookie, handed to the form signed and time-stamped, compared on POST); only the two plain
-forms check them. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form cannot
-send one without a CORS preflight) and the session cookie is SameSite=Lax.
+CSRF tokens are Flask-WTF's (`generate_csrf` / `validate_csrf`: a random value kept in the
+server-side session, handed to the form signed and time-stamped, compared on POST); only the two
+plain forms check them. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form
+cannot send one without a CORS preflight), the session cookie is SameSite=Lax, and web.hardening
+refuses any POST whose Origin names another host.
 """
 
 from __future__ import annotations
