@@ -5,6 +5,8 @@ the server has no function for (clientside or unknown) instead of Dash's 500.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +14,8 @@ from urllib.parse import urlsplit
 from dash import Dash
 from flask import Flask, Response, jsonify, request
 from flask_talisman import Talisman
+
+from web.login_page import THEME_SCRIPT
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +66,18 @@ def _check_callback_id(app: Dash) -> Response | None:
     return None
 
 
+def script_sources(app: Dash) -> list[str]:
+    """This origin, Dash's inline scripts and the sign-in page's, each allowed by its hash."""
+    login = base64.b64encode(hashlib.sha256(THEME_SCRIPT.encode()).digest()).decode()
+    return ["'self'", *app.csp_hashes(), f"'sha256-{login}'"]
+
+
 def content_security_policy(app: Dash) -> dict[str, Any]:
     """The CSP: everything from this origin only; Dash's own inline scripts (the renderer's start,
     clientside callbacks) by their hashes; inline styles, which Dash components set everywhere."""
     return {
         "default-src": "'self'",
-        "script-src": ["'self'", *app.csp_hashes()],
+        "script-src": script_sources(app),
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],
@@ -106,7 +116,7 @@ def init_hardening(app: Dash, secure_cookies: bool) -> None:
     # which runs before this one): hash them then, once.
     def _hash_inline_scripts() -> None:
         if not hashed:
-            talisman.content_security_policy["script-src"] = ["'self'", *app.csp_hashes()]
+            talisman.content_security_policy["script-src"] = script_sources(app)
             hashed.append(True)
 
     server.before_request(_hash_inline_scripts)
