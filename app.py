@@ -17,7 +17,9 @@ from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime, configure_logging
 from pages.components.layout import register_shell_callbacks, shell
 from web.auth import init_auth
+from web.hardening import init_hardening, init_origin_check
 from web.security import csrf_token
+from web.sessions import init_sessions
 
 log = logging.getLogger("tradeblock")
 
@@ -37,6 +39,11 @@ def secure_cookies_setting(env: dict[str, str] | None = None) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
+def redis_url_setting(env: dict[str, str] | None = None) -> str | None:
+    """TRADEBLOCK_REDIS_URL: keep web sessions in this Redis (else in files in the instance folder)."""
+    return (env if env is not None else os.environ).get("TRADEBLOCK_REDIS_URL", "").strip() or None
+
+
 def _layout() -> html.Div:
     # A function: Dash calls it per request, so the navbar shows this user and a fresh form token.
     user = current_user.view if current_user.is_authenticated else None
@@ -44,9 +51,13 @@ def _layout() -> html.Div:
 
 
 def create_app(
-    settings: Settings | None = None, start_engine: bool | None = None, secure_cookies: bool | None = None
+    settings: Settings | None = None,
+    start_engine: bool | None = None,
+    secure_cookies: bool | None = None,
+    redis_url: str | None = None,
 ) -> Dash:
-    """Build the Dash app on `settings` (default: from the environment) and start the engine."""
+    """Build the Dash app on `settings` (default: from the environment) and start the engine.
+    Sessions go to `redis_url` (default: TRADEBLOCK_REDIS_URL) or to the instance folder."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings)
@@ -59,7 +70,11 @@ def create_app(
         update_title=None,  # live updates every few seconds would make the tab title flicker
     )
     app.server.config.update(SECRET_KEY=settings.secret_key, TRADEBLOCK_RUNTIME=runtime)
-    init_auth(app.server, secure_cookies_setting() if secure_cookies is None else secure_cookies)
+    secure = secure_cookies_setting() if secure_cookies is None else secure_cookies
+    init_sessions(app.server, settings.instance_dir, redis_url or redis_url_setting())
+    init_origin_check(app.server)
+    init_auth(app.server, secure)
+    init_hardening(app, secure)
     app.layout = _layout
     register_shell_callbacks(app)
     if settings.engine_enabled if start_engine is None else start_engine:

@@ -37,7 +37,7 @@ from db.session import make_session_factory
 from engine.config import load_settings
 from engine.market.api import ingest_candles
 from engine.users.api import add_user
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_for_js
 
 DAY = 1_440 * MINUTE
 USER, PASSWORD = "bench", "bench password 1"
@@ -127,7 +127,7 @@ def baseline_app(engine: Engine, series_id: int, limit: int) -> Any:
 def time_to_candles(page: Page, url: str, timeout_s: float) -> float:
     start = time.perf_counter()
     page.goto(url, wait_until="commit")
-    page.wait_for_function(DRAWN_JS, polling="raf", timeout=timeout_s * 1000)
+    wait_for_js(page, DRAWN_JS, timeout=timeout_s * 1000)
     return time.perf_counter() - start
 
 
@@ -169,7 +169,7 @@ def live_update_bytes(browser: Browser, base_url: str) -> tuple[int, str]:
 
     page.on("response", on_response)
     page.goto(base_url + "/")
-    page.wait_for_function(DRAWN_JS, polling="raf", timeout=60_000)
+    wait_for_js(page, DRAWN_JS, timeout=60_000)
     deadline = time.monotonic() + 30
     while not answers and time.monotonic() < deadline:
         page.wait_for_timeout(250)
@@ -220,7 +220,7 @@ def main() -> None:
             page = context.new_page()
             sign_in(page, ours_url)
             page.goto(ours_url + "/")
-            page.wait_for_function(DRAWN_JS, polling="raf", timeout=60_000)
+            wait_for_js(page, DRAWN_JS, timeout=60_000)
             drawn = page.evaluate(CANDLES_JS)
             context.close()
             print(f"ours: first candles {fmt(ours)} over {runs} loads; {drawn} candles drawn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +26,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+DB_FILE_MODE = 0o600
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite opens it: SQLite gives its -wal and
+    -shm files the database file's mode, so all three hold no data others may read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_CREAT leaves an existing database (and the mode its owner gave it) as it is.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, DB_FILE_MODE))
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create the SQLAlchemy engine for `url` (sqlite:///path or postgresql+psycopg://...)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(Path(parsed.database))
         engine = create_engine(url, echo=echo, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -146,8 +146,9 @@ def _secret_key(env: dict[str, str], instance_dir: Path, problems: list[str]) ->
         return path.read_text().strip()
     instance_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created owner-only (0600) in one step: writing first and chmod-ing after left a moment at 0644.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(key)
     return key
 
 

@@ -115,7 +115,8 @@ class EngineLock:
 
     def _flock(self) -> IO[str] | None:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.lock_path.open("w")
+        # Owner-only (0600), as every instance file: the umask would leave it readable by all.
+        handle = os.fdopen(os.open(self.lock_path, os.O_WRONLY | os.O_CREAT, 0o600), "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

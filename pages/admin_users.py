@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.enums import Role
-from engine.users.api import UserError, UserView, add_user, list_users, set_active, set_role
+from engine.users.api import UserError, UserView, add_user, end_sessions, list_users, set_active, set_role
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -22,6 +22,7 @@ dash.register_page(
 
 ROLE_ID = "user-role"
 ACTIVE_ID = "user-active"
+END_ID = "user-end-sessions"
 ROLES = [r.value for r in Role]
 
 
@@ -71,11 +72,15 @@ def _row(user: UserView, me: int) -> html.Tr:
         n_clicks=0,
         disabled=user.id == me,
     )
+    # Signs the user out everywhere (a lost laptop, a shared password): their sessions are refused.
+    end = dbc.Button(
+        "End sessions", id={"type": END_ID, "user": user.id}, color="outline-secondary", size="sm", n_clicks=0
+    )
     role = dbc.Select(
         id={"type": ROLE_ID, "user": user.id}, options=ROLES, value=user.role.value, size="sm", disabled=user.id == me
     )
     return html.Tr(
-        [html.Td(user.username), html.Td(role, style={"width": "10rem"}), html.Td(status), html.Td(toggle)],
+        [html.Td(user.username), html.Td(role, style={"width": "10rem"}), html.Td(status), html.Td([toggle, " ", end])],
         id=f"user-row-{user.username}",
     )
 
@@ -101,6 +106,7 @@ def _message(text: str, ok: bool) -> dbc.Alert:
     Input("create-user", "n_clicks"),
     Input({"type": ROLE_ID, "user": ALL}, "value"),
     Input({"type": ACTIVE_ID, "user": ALL}, "n_clicks"),
+    Input({"type": END_ID, "user": ALL}, "n_clicks"),
     State("new-username", "value"),
     State("new-role", "value"),
     State("new-password", "value"),
@@ -112,6 +118,7 @@ def admin_actions(
     _create: int,
     _roles: list[str],
     _toggles: list[int],
+    _ends: list[int],
     username: str | None,
     role: str | None,
     password: str | None,
@@ -137,6 +144,9 @@ def admin_actions(
             user = set_active(runtime, me.id, current.id, not current.is_active)
             state = "enabled" if user.is_active else "disabled (signed out)"
             return _message(f"{user.username} {state}.", True), bump, no_update, no_update
+        if isinstance(trigger, dict) and trigger.get("type") == END_ID and value:
+            user = end_sessions(runtime, me.id, int(trigger["user"]))
+            return _message(f"Every session of {user.username} is ended.", True), no_update, no_update, no_update
     except (UserError, ValueError) as exc:
         return _message(str(exc), False), no_update, no_update, no_update
     return no_update, no_update, no_update, no_update

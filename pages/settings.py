@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from db.enums import AccountKind
 from engine.users import api as users
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
+from web.password_change import change_own_password
 
 dash.register_page(
     __name__, path="/settings", title="Settings · Tradeblock", name="Settings", roles=READERS, order=5, nav=True
@@ -404,7 +405,7 @@ def change_password(clicks: int | None, current: str | None, new: str | None, re
     if not clicks:
         return (no_update,) * 10
     try:
-        users.change_password(current_runtime(), current_view().id, current, new, repeat)
+        change_own_password(current, new, repeat)  # limited, and ends the user's other sessions
     except users.PasswordError as exc:
         invalid = tuple(f == exc.field for f in PASSWORD_FIELDS)
         feedback = tuple(str(exc) if f == exc.field else "" for f in PASSWORD_FIELDS)

@@ -1,13 +1,15 @@
-"""Sign-in and authorization on the server: flask-login sessions, one `before_request` guard for
-every route (as dash-auth does) with an explicit list of public routes, the login/logout/health
-routes, and `require_role` for Dash callbacks.
+"""Sign-in and authorization on the server: flask-login on server-side sessions (web.sessions),
+one `before_request` guard for every route (as dash-auth does) with an explicit list of public
+routes, the login/logout/health routes, and `require_role` for Dash callbacks.
 
 Which roles may open a page is read from the page's own `dash.register_page(..., roles=...)` in
 `dash.page_registry`: the guard refuses a page's URL, and the pages router's request for its
 layout, to any other role. A page registered without roles is refused to everyone (fail closed).
 
 The user is loaded from the database on every request, so a disabled user is signed out and a
-role change applies at once; nothing the browser sends about its user is ever trusted.
+role change applies at once; nothing the browser sends about its user is ever trusted. A session
+also records the user's session version it was opened with; a password change or an admin's
+"end sessions" bumps the version, and every session holding an older one is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from engine.runtime import Runtime
 from engine.users.api import UserView, check_login, load_user
 from web.login_page import render_login
 from web.security import CSRF_FIELD, AttemptLimiter, csrf_token, csrf_valid, safe_next
+from web.sessions import new_session_id
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +45,8 @@ READERS = (Role.ADMIN, Role.TRADER, Role.ANALYST)
 TRADERS = (Role.ADMIN, Role.TRADER)
 ADMINS = (Role.ADMIN,)
 SESSION_LIFETIME = timedelta(hours=12)
+# The session key holding the user's session version at sign-in (see the module docstring).
+VERSION_KEY = "_tb_session_version"
 
 
 class WebUser(UserMixin):
@@ -107,8 +112,8 @@ def init_auth(server: Flask, secure_cookies: bool) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure_cookies,
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
-        # Send the cookie only when the session changes: a page has several requests in flight,
-        # and re-sent copies of an older session would undo a sign-out (or drop the form secret).
+        # Store the session only when it changes: a page has several requests in flight, and each
+        # re-saving its copy could undo another's change (the form secret, a sign-out).
         # Sessions therefore end SESSION_LIFETIME after sign-in, however active.
         SESSION_REFRESH_EACH_REQUEST=False,
     )
@@ -117,6 +122,8 @@ def init_auth(server: Flask, secure_cookies: bool) -> None:
     manager.user_loader(_load_user)
     server.extensions["tradeblock_login_limiter"] = AttemptLimiter(limit=5, window_s=900)
     server.extensions["tradeblock_ip_limiter"] = AttemptLimiter(limit=50, window_s=900)
+    # Wrong current passwords on the settings page, per user (web.password_change).
+    server.extensions["tradeblock_password_limiter"] = AttemptLimiter(limit=5, window_s=900)
     server.before_request(_guard)
     server.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "logout", _logout, methods=["POST"])
@@ -129,7 +136,14 @@ def _load_user(user_id: str) -> WebUser | None:
     view = load_user(current_runtime(), int(user_id))
     if view is None or not view.is_active:
         return None  # disabled: treated as signed out from this request on
+    if session.get(VERSION_KEY) != view.session_version:
+        return None  # ended by a password change or an admin: signed out from this request on
     return WebUser(view)
+
+
+def restamp_session(version: int) -> None:
+    """Keep the current session open after the user's session version went up to `version`."""
+    session[VERSION_KEY] = version
 
 
 def _guard() -> Response | None:
@@ -202,20 +216,24 @@ def _login() -> Response:
     per_user, per_ip = _limiters()
     ip = request.remote_addr or "?"
     key = f"{username.lower()}|{ip}"
-    wait = max(per_user.retry_after(key), per_ip.retry_after(ip))
-    if wait:
+    # Per user: counted before the password is checked (atomic), so parallel guesses cannot all
+    # slip through. Per address: only failures count (a success cannot be taken back from a
+    # moving window, and an office behind one address signs in often), checked first.
+    if per_ip.retry_after(ip) or not per_user.hit(key):
+        wait = max(per_user.retry_after(key), per_ip.retry_after(ip), 1)
         minutes = -(-wait // 60)
         return _page(429, next_path, username, f"Too many failed attempts. Try again in {minutes} min.")
     view = check_login(current_runtime(), username, request.form.get("password", ""))
     if view is None:
-        per_user.fail(key)
-        per_ip.fail(ip)
+        per_ip.hit(ip)
         log.warning("failed sign-in for %r from %s", username, ip)
         return _page(401, next_path, username, "Wrong username or password.")
     per_user.reset(key)
     session.clear()  # a fresh session: nothing set before sign-in carries over (fixation)
     login_user(WebUser(view))
+    session[VERSION_KEY] = view.session_version
     session.permanent = True
+    new_session_id(current_app)  # and a fresh id: the one the browser had before is deleted
     # The form secret is set now, not when the first page asks for a token: requests the page
     # makes in parallel each send the session cookie back, and one carrying the session from
     # before the secret existed would drop it.
@@ -228,7 +246,7 @@ def _logout() -> Response:
     if not csrf_valid(request.form.get(CSRF_FIELD)):
         return _refuse(400, "invalid form token")
     logout_user()
-    session.clear()
+    session.clear()  # deleted from the server store: a copy of the cookie opens nothing now
     return redirect("/login")  # type: ignore[return-value]
 
 

@@ -1,9 +1,10 @@
 """Form protection for the plain Flask forms (login, logout): CSRF tokens and sign-in rate limits.
 
-CSRF tokens are Flask-WTF's (`generate_csrf` / `validate_csrf`: a random value kept in the signed
-session cookie, handed to the form signed and time-stamped, compared on POST); only the two plain
-forms check them. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form cannot
-send one without a CORS preflight) and the session cookie is SameSite=Lax.
+CSRF tokens are Flask-WTF's (`generate_csrf` / `validate_csrf`: a random value kept in the
+server-side session, handed to the form signed and time-stamped, compared on POST); only the two
+plain forms check them. Dash's own callbacks need no token: they are JSON POSTs (a cross-site form
+cannot send one without a CORS preflight), the session cookie is SameSite=Lax, and web.hardening
+refuses any POST whose Origin names another host.
 """
 
 from __future__ import annotations
@@ -48,11 +49,16 @@ def safe_next(target: str | None) -> str:
 
 
 class AttemptLimiter:
-    """At most `limit` failures per key in a sliding `window_s`, counted by the `limits` library's
+    """At most `limit` attempts per key in a sliding `window_s`, counted by the `limits` library's
     moving window in memory (one web worker runs the desk; several workers would each count
-    separately, still bounding attempts)."""
+    separately, still bounding attempts).
+
+    An attempt is counted *before* the password is checked (`hit`, atomic in `limits`): checking
+    first and counting after let 40 parallel guesses all pass the check before any was counted.
+    A success then `reset`s the key, so only failures keep counting."""
 
     def __init__(self, limit: int = 5, window_s: int = 900) -> None:
+        self.limit, self.window_s = limit, window_s
         self._limit = RateLimitItemPerSecond(limit, window_s)
         self._window = MovingWindowRateLimiter(MemoryStorage())
 
@@ -63,8 +69,9 @@ class AttemptLimiter:
         reset_at = self._window.get_window_stats(self._limit, key).reset_time
         return max(1, int(reset_at - time.time()))
 
-    def fail(self, key: str) -> None:
-        self._window.hit(self._limit, key)
+    def hit(self, key: str) -> bool:
+        """Count an attempt for `key`; False (and nothing counted) when it is over the limit."""
+        return self._window.hit(self._limit, key)
 
     def reset(self, key: str) -> None:
         self._window.clear(self._limit, key)

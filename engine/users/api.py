@@ -43,6 +43,7 @@ from engine.users.settings import (
     set_timezone,
     timezones,
 )
+from engine.users.web_sessions import end_sessions
 
 __all__ = [
     "MIN_PASSWORD",
@@ -64,6 +65,7 @@ __all__ = [
     "check_connection",
     "check_login",
     "create_user",
+    "end_sessions",
     "ensure_default_paper_account",
     "ensure_first_admin",
     "get_account",

@@ -32,10 +32,15 @@ class UserView:
     is_active: bool
     theme: str
     timezone: str
+    # Bumped by a password change or an admin's "end sessions": a web session opened with an
+    # older number is refused (engine.users.web_sessions).
+    session_version: int = 0
 
 
 def _view(user: User) -> UserView:
-    return UserView(user.id, user.username, Role(user.role), user.is_active, user.theme, user.timezone)
+    return UserView(
+        user.id, user.username, Role(user.role), user.is_active, user.theme, user.timezone, user.session_version or 0
+    )
 
 
 def load_user(runtime: Runtime, user_id: int) -> UserView | None:

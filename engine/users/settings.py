@@ -346,8 +346,11 @@ def set_timezone(runtime: Runtime, user_id: int, timezone: str | None) -> str:
     return timezone
 
 
-def change_password(runtime: Runtime, user_id: int, current: str | None, new: str | None, repeat: str | None) -> None:
-    """Replace the password after checking the current one; PasswordError names the field at fault."""
+def change_password(runtime: Runtime, user_id: int, current: str | None, new: str | None, repeat: str | None) -> int:
+    """Replace the password after checking the current one; PasswordError names the field at fault.
+
+    Ends every web session the user has open (their session version goes up); returns the new
+    version, which the session that made the change is re-stamped with so that it stays open."""
     current, new, repeat = current or "", new or "", repeat or ""
     with runtime.sessions.begin() as session:
         user = session.get(User, user_id)
@@ -363,4 +366,7 @@ def change_password(runtime: Runtime, user_id: int, current: str | None, new: st
         if repeat != new:
             raise PasswordError("The two new passwords differ.", "repeat")
         user.password_hash = hash_password(new)
-    log.info("user %s changed their password", user_id)
+        user.session_version = (user.session_version or 0) + 1
+        version = user.session_version
+    log.info("user %s changed their password; their other sessions are ended", user_id)
+    return version

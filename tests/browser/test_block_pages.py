@@ -34,7 +34,7 @@ from engine.market import api as market
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.directory import set_theme
-from tests.helpers.browser import NewPage, shot, sign_in
+from tests.helpers.browser import NewPage, shot, sign_in, wait_for_js
 from tests.helpers.dashboard import NOW, app_runtime, make_user, watch_backfilled
 
 pytestmark = pytest.mark.browser
@@ -100,7 +100,7 @@ def shapes(page: Page) -> list[dict]:
 
 def wait_for_shape(page: Page, predicate_js: str) -> None:
     try:
-        page.wait_for_function(f"({SHAPES_JS}).some(s => {predicate_js})", timeout=15_000)
+        wait_for_js(page, f"({SHAPES_JS}).some(s => {predicate_js})", timeout=15_000)
     except Exception:
         print("shapes on the chart:", shapes(page))  # says what was drawn instead
         raise
@@ -217,7 +217,7 @@ def test_drawings_are_saved_and_restored_after_a_reload(
     assert [(d["type"], d["y0"], d["y1"]) for d in saved] == [("line", 35000, 36000)]
     assert market.drawings(runtime, desk["trader"], desk["series"]) == []  # per user
     page.reload()
-    page.wait_for_function(f"({SHAPES_JS}).some(s => s.name === 'drawing-0' && s.y1 === 36000)", timeout=20_000)
+    wait_for_js(page, f"({SHAPES_JS}).some(s => s.name === 'drawing-0' && s.y1 === 36000)", timeout=20_000)
     # Moving it is saved too.
     page.evaluate(f"Plotly.relayout({GD}, {{'shapes[0].y1': 36500}})")
     page.wait_for_timeout(1_000)
@@ -279,7 +279,7 @@ def test_a_filled_market_block_draws_a_solid_entry_and_fill_markers_in_the_dark_
         fill_form(page, "", "35000", ("36000", "37000"))
         page.click("#bf-submit")
         expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
-        page.wait_for_function(f"{GD}.data[2].x.length === 2", timeout=10_000)
+        wait_for_js(page, f"{GD}.data[2].x.length === 2", timeout=10_000)
         wait_for_shape(page, "s.name.endsWith('-entry') && s.line.dash === 'solid'")
         page.select_option("#bf-entry-type", "limit")
         fill_form(page, "35200", "34800", ("35800", "36400"))

@@ -17,7 +17,7 @@ from engine.exchanges.demo import DemoExchange
 from engine.market import chart as charts
 from engine.runtime import Runtime
 from pages.components.figures import FIRST_LOAD_CANDLES
-from tests.helpers.browser import NewPage, shot, sign_in
+from tests.helpers.browser import NewPage, shot, sign_in, wait_for_js
 from tests.helpers.dashboard import NOW, PASSWORD, make_user, watch_backfilled
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def figure_size(page: Page) -> int:
 
 def wait_for_candles(page: Page, more_than: int = 0) -> int:
     """Wait until the graph holds more than `more_than` candles; return how many it holds."""
-    page.wait_for_function(f"({FIRST_TRACE_JS}.x || []).length > {more_than}", timeout=20_000)
+    wait_for_js(page, f"({FIRST_TRACE_JS}.x || []).length > {more_than}", timeout=20_000)
     return figure_size(page)
 
 
@@ -160,8 +160,8 @@ def test_the_theme_switch_is_saved_for_the_user_and_applied_at_their_next_sign_i
     wait_for_candles(page)
     assert page.get_attribute("html", "data-bs-theme") == "light"
     page.click("#theme-switch")
-    page.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'dark'")
-    page.wait_for_function(f"{FIGURE_JS}.layout.template.layout.paper_bgcolor === 'rgb(17,17,17)'", timeout=10_000)
+    wait_for_js(page, "document.documentElement.getAttribute('data-bs-theme') === 'dark'")
+    wait_for_js(page, f"{FIGURE_JS}.layout.template.layout.paper_bgcolor === 'rgb(17,17,17)'", timeout=10_000)
     page.wait_for_timeout(300)  # the save is a callback of its own
     # Another browser signing in as the same user gets the dark theme from the server.
     other = new_page()
@@ -174,7 +174,7 @@ def test_the_theme_switch_is_saved_for_the_user_and_applied_at_their_next_sign_i
     other.wait_for_selector("#users")
     shot(other, "admin-dark")
     other.click("#theme-switch")
-    other.wait_for_function("document.documentElement.getAttribute('data-bs-theme') === 'light'")
+    wait_for_js(other, "document.documentElement.getAttribute('data-bs-theme') === 'light'")
     other.wait_for_timeout(300)
     other.context.close()
     page.context.close()

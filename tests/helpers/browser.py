@@ -4,12 +4,14 @@ through the real form, and screenshots saved when TRADEBLOCK_SCREENSHOTS asks fo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -86,4 +88,27 @@ def sign_in(
     page.click("#login-submit")
     page.wait_for_selector("#nav-username", timeout=15_000)
     if ready:
-        page.wait_for_function(ready, timeout=20_000)
+        wait_for_js(page, ready, timeout=20_000)
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Wait until the JavaScript `expression` is truthy in `page`, polled every animation frame.
+
+    Playwright's `wait_for_function` compiles its expression with eval inside the page, which the
+    app's Content-Security-Policy forbids (no 'unsafe-eval'); here the expression is part of the
+    function Playwright itself sends, which the policy does not govern."""
+    page.evaluate(
+        "() => new Promise((resolve, reject) => {"
+        f"  const until = performance.now() + {float(timeout)};"
+        "  const poll = () => {"
+        "    let ok = false;"
+        f"    try {{ ok = Boolean({expression}); }} catch (error) {{ ok = false; }}"
+        "    if (ok) { resolve(true); }"
+        "    else if (performance.now() > until) {"
+        f"      reject(new Error('timed out waiting for ' + {json.dumps(expression)}));"
+        "    }"
+        "    else { requestAnimationFrame(poll); }"
+        "  };"
+        "  poll();"
+        "})"
+    )

@@ -306,7 +306,12 @@ def test_session_cookie_flags(app: Dash, users: dict, test_settings: Settings) -
     assert secure_cookies_setting({"TRADEBLOCK_SECURE_COOKIES": "on"}) is True
     assert secure_cookies_setting({}) is False
     secure = create_app(test_settings, start_engine=False, secure_cookies=True)
-    assert "Secure" in login(secure.server.test_client(), "admin").headers["Set-Cookie"]
+    plain = secure.server.test_client().get("/login")
+    assert plain.status_code == 302
+    assert plain.headers["Location"].startswith("https://")  # secure cookies force HTTPS too
+    behind_tls = secure.server.test_client()
+    behind_tls.environ_base["HTTP_X_FORWARDED_PROTO"] = "https"  # as the TLS proxy in front says
+    assert "Secure" in login(behind_tls, "admin").headers["Set-Cookie"]
 
 
 def test_the_desk_keeps_an_active_admin(app: Dash, users: dict) -> None:
