@@ -24,11 +24,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 
-from bench._common import MINUTE, ROOT, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
+from bench._common import (
+    MINUTE,
+    ROOT,
+    T0,
+    app_database_url,
+    database_label,
+    make_series,
+    print_ratio,
+    scratch_engine,
+    synthetic_candles,
+)
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser plumbing the browser tests use
 
@@ -72,17 +81,6 @@ class BenchFeed:
         opens = self.now_ms - self.now_ms % MINUTE
         price = self.last_close
         return [[opens, price, price * 1.0005, price * 0.9995, price * 1.0002, 3.0]]
-
-
-def app_database_url(engine: Engine) -> str:
-    """The scratch database as a URL the app can open itself (PostgreSQL: its schema first on the
-    search path, through libpq's `options`)."""
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name != "postgresql":
-        return url
-    with engine.connect() as conn:
-        schema = conn.scalar(text("SELECT current_schema()"))
-    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 
 def store_year(engine: Engine, count: int) -> tuple[int, float, float]:
