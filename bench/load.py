@@ -215,7 +215,7 @@ def run_session(base: str, client: requests.Session, plan: Plan, account_id: int
             answer = client.post(f"{base}/_dash-update-component", json=payload, timeout=30)
             error = _problem(kind, answer)
         except requests.RequestException as exc:
-            error = type(exc).__name__
+            error = f"{type(exc).__name__}: {str(exc)[:120]}"
         out.add(kind, (time.perf_counter() - start) * 1e3, error)
         step += 1
         time.sleep(args.think * rng.uniform(0.5, 1.5))
