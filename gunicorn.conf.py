@@ -11,6 +11,9 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 120
+# The pages poll every 3 s: keep a browser's connection open between polls. gunicorn's default (2 s)
+# closes it just before the next poll, which then races the close and can fail ("connection reset").
+keepalive = 30
 # Long enough for a running sync tick to finish its order intents before the worker goes.
 graceful_timeout = 30
 

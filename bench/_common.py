@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from sqlalchemy import Engine, create_engine, event, text
@@ -77,6 +78,17 @@ def scratch_engine() -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def app_database_url(engine: Engine) -> str:
+    """The scratch database as a URL the app can open itself (PostgreSQL: its schema first on the
+    search path, through libpq's `options`)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "postgresql":
+        return url
+    with engine.connect() as conn:
+        schema = conn.scalar(text("SELECT current_schema()"))
+    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 
 def make_series(engine: Engine, symbol: str = "BENCH/USDT", timeframe: str = "1m") -> int:

@@ -24,13 +24,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine, text
 
 from app import create_app
-from bench._common import MINUTE, T0, database_label, make_series, print_ratio, scratch_engine, synthetic_candles
+from bench._common import (
+    MINUTE,
+    T0,
+    app_database_url,
+    database_label,
+    make_series,
+    print_ratio,
+    scratch_engine,
+    synthetic_candles,
+)
 from db.enums import BackfillStatus, Role
 from db.models import Series, Watch
 from db.session import make_session_factory
@@ -68,17 +76,6 @@ class BenchFeed:
         opens = self.now_ms - self.now_ms % MINUTE
         price = self.last_close
         return [[opens, price, price * 1.0005, price * 0.9995, price * 1.0002, 3.0]]
-
-
-def app_database_url(engine: Engine) -> str:
-    """The scratch database as a URL the app can open itself (PostgreSQL: its schema first on the
-    search path, through libpq's `options`)."""
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name != "postgresql":
-        return url
-    with engine.connect() as conn:
-        schema = conn.scalar(text("SELECT current_schema()"))
-    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 
 def store_year(engine: Engine, count: int) -> tuple[int, float, float]:
