@@ -19,13 +19,14 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# ruff (style), import-linter (the layering contracts in pyproject.toml), vulture (dead code),
-# (deptry is pinned but not run yet: it reads [project] (PEP 621) and not requirements*.txt here.)
+# ruff (style), import-linter (the layering contracts in pyproject.toml), vulture (dead code,
+# allow-list in vulture_allow.py), deptry (requirements nothing imports, imports nothing provides).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/vulture
+	$(BIN)/deptry .
 
 bench: setup
 	for script in bench/[!_]*.py; do $(BIN)/python -m bench.$$(basename $$script .py) --quick || exit 1; done

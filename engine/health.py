@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from db.models import EngineState
 from engine.runtime import Runtime
@@ -41,16 +41,6 @@ class Health:
             "holder": self.holder,
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
         }
-
-
-def database_ok(runtime: Runtime) -> bool:
-    try:
-        with runtime.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        log.error("health check: database unreachable: %s", exc)
-        return False
-    return True
 
 
 def health(runtime: Runtime, now: datetime | None = None) -> Health:
