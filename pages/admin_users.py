@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.enums import Role
-from engine.users.api import UserError, UserView, add_user, end_sessions, list_users, set_active, set_role
+from engine.users.api import MIN_PASSWORD, UserError, UserView, add_user, end_sessions, list_users, set_active, set_role
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -41,7 +41,10 @@ def layout(**_query: Any) -> html.Div:
                             md=2,
                         ),
                         dbc.Col(
-                            dbc.Input(id="new-password", type="password", placeholder="initial password (8+)"), md=3
+                            dbc.Input(
+                                id="new-password", type="password", placeholder=f"initial password ({MIN_PASSWORD}+)"
+                            ),
+                            md=3,
                         ),
                         dbc.Col(dbc.Button("Create", id="create-user", color="primary", n_clicks=0), width="auto"),
                     ],
