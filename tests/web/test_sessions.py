@@ -34,7 +34,7 @@ END_ID = "user-end-sessions"  # pages.admin_users.END_ID (a page module imports 
 def app(request: pytest.FixtureRequest, test_settings: Settings, runtime_session: Runtime) -> Iterator[Dash]:
     redis_url = REDIS_URL if request.param == "redis" else None
     built = create_app(test_settings, start_engine=False, secure_cookies=False, redis_url=redis_url)
-    assert built.server.test_client().get("/healthz").status_code == 200  # Dash's first-request setup
+    assert built.server.test_client().get("/login").status_code == 200  # Dash's first-request setup
     yield built
     if redis_url:
         redis.Redis.from_url(redis_url).flushdb()
