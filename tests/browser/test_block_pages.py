@@ -210,9 +210,17 @@ def test_drawings_are_saved_and_restored_after_a_reload(
     page.wait_for_timeout(500)
     assert page.locator(".modebar-btn[data-attr='dragmode'][data-val='drawline']").count() == 1
     line = {"type": "line", "x0": NOW - 3_600_000, "x1": NOW, "y0": 35000, "y1": 36000, "xref": "x", "yref": "y"}
-    # What plotly sends after a line is drawn: every shape, the new one included.
-    page.evaluate(f"Plotly.relayout({GD}, {{shapes: [...({SHAPES_JS}), {json.dumps(line)}]}})")
-    wait_for_shape(page, "s.name === 'drawing-0'")  # saved, then sent back as one of the figure's shapes
+    # What plotly sends after a line is drawn: every shape, the new one included. Drawn again when a
+    # redraw still in flight from the first load (a slow machine) replaced the figure meanwhile.
+    for attempt in range(3):
+        page.evaluate(f"Plotly.relayout({GD}, {{shapes: [...({SHAPES_JS}), {json.dumps(line)}]}})")
+        try:  # saved, then sent back as one of the figure's shapes
+            wait_for_js(page, f"({SHAPES_JS}).some(s => s.name === 'drawing-0')", timeout=10_000)
+            break
+        except Exception:
+            if attempt == 2:
+                print("shapes on the chart:", shapes(page))
+                raise
     saved = market.drawings(runtime, desk["analyst"], desk["series"])
     assert [(d["type"], d["y0"], d["y1"]) for d in saved] == [("line", 35000, 36000)]
     assert market.drawings(runtime, desk["trader"], desk["series"]) == []  # per user
