@@ -41,13 +41,6 @@ from tests.helpers.trading import (
 )
 
 
-@pytest.fixture
-def feed() -> PathFeed:
-    f = PathFeed("101")
-    f.flat("101", 2)
-    return f
-
-
 def test_submit_writes_the_block_its_trades_and_one_entry_intent_each(runtime: Runtime, feed: PathFeed) -> None:
     user, account = setup(runtime, feed)
     block_id = submit_block(runtime, user, account, request(targets=("105", "110", "115")), drive=False)

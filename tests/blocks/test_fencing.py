@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from db.enums import OrderStatus
 from engine.blocks.commands import submit_block
 from engine.blocks.executor import Executor, fence_for
@@ -17,13 +15,6 @@ from engine.lock import take_epoch
 from engine.runtime import EngineRun, Runtime
 from engine.users.accounts import get_account
 from tests.helpers.trading import PathFeed, orders_of, request, setup, venue_orders
-
-
-@pytest.fixture
-def feed() -> PathFeed:
-    f = PathFeed("101")
-    f.flat("101", 2)
-    return f
 
 
 def _engine_of(runtime: Runtime, holder: str) -> Runtime:

@@ -5,8 +5,6 @@ Paper fees are 0.1 % maker and taker; every P&L below is worked out by hand in t
 
 from __future__ import annotations
 
-import pytest
-
 from db.enums import BlockStatus, CloseReason, OrderRole, OrderStatus, Side, TradeStatus
 from db.session import make_session_factory
 from engine.blocks.commands import cancel_block, submit_block
@@ -26,13 +24,6 @@ from tests.helpers.trading import (
     trades_of,
     venue_orders,
 )
-
-
-@pytest.fixture
-def feed() -> PathFeed:
-    f = PathFeed("101")
-    f.flat("101", 2)
-    return f
 
 
 def step(runtime: Runtime, feed: PathFeed, o: str, h: str, low: str, c: str) -> None:

@@ -18,13 +18,6 @@ from engine.users.accounts import AccountAccessError, ensure_default_paper_accou
 from tests.helpers.trading import D, PathFeed, add_user, counts, request, setup
 
 
-@pytest.fixture
-def feed() -> PathFeed:
-    f = PathFeed("101")
-    f.flat("101", 2)
-    return f
-
-
 def test_the_preview_sizes_like_the_submit_and_writes_nothing(runtime: Runtime, feed: PathFeed) -> None:
     user, account = setup(runtime, feed)
     req = request(entry="100.004", stop="95", targets=("105", "110"), size="1", size_mode=SizeMode.RISK_PCT)

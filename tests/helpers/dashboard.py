@@ -134,3 +134,18 @@ def call(client: FlaskClient, output: str, inputs: list, state: list | None = No
             f"{json.dumps(first['id']) if isinstance(first['id'], dict) else first['id']}.{first['property']}"
         ]
     return client.post("/_dash-update-component", json=body)
+
+
+def route(client: FlaskClient, path: str) -> Any:
+    """Ask the pages router for `path`'s layout, as the browser does on client-side navigation."""
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "state": [],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    return client.post("/_dash-update-component", json=body)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from dash import Dash
@@ -22,7 +21,7 @@ from engine.exchanges.demo import DemoExchange
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
-from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, watch_backfilled
+from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, route, watch_backfilled
 
 # Outputs of the callbacks only traders and admins may call (a name in the callback's output key).
 BLOCK_TRADER_OUTPUTS = (
@@ -110,21 +109,6 @@ def routed(client: FlaskClient, path: str) -> str:
     response = route(client, path)
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def route(client: FlaskClient, path: str) -> Any:
-    """Ask the pages router for `path`'s layout, as the browser does on client-side navigation."""
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "state": [],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    return client.post("/_dash-update-component", json=body)
 
 
 def test_a_trader_cannot_cancel_another_traders_block(app: Dash, desk: dict) -> None:

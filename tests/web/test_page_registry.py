@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dash
 import pytest
@@ -18,7 +17,7 @@ from flask.testing import FlaskClient
 from db.enums import Role
 from engine.config import Settings
 from engine.runtime import Runtime
-from tests.helpers.dashboard import build_app, login, make_user
+from tests.helpers.dashboard import build_app, login, make_user, route
 from tests.helpers.db import empty_tables
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -44,21 +43,6 @@ def clients(runtime_session: Runtime, app: Dash) -> dict[Role, FlaskClient]:
         assert login(client, role.value).status_code == 302
         signed[role] = client
     return signed
-
-
-def route(client: FlaskClient, path: str) -> Any:
-    """Ask the pages router for `path`'s layout, as the browser does on client-side navigation."""
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "state": [],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    return client.post("/_dash-update-component", json=body)
 
 
 def nav_links(client: FlaskClient) -> dict[str, str]:
