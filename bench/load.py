@@ -147,7 +147,7 @@ def preview_body(plan: Plan, account_id: int, nudge: int) -> dict:
     inputs: list[Any] = [_value(i, "value", v) for i, v in values]
     inputs.append([_value({"row": 0, "type": "bf-target-price"}, "value", round(plan.last_close * 1.03, 2))])
     inputs.append([_value({"row": 0, "type": "bf-target-share"}, "value", None)])
-    rest = [("bf-size-mode", "risk_pct"), ("bf-size-value", 1), ("bf-breakeven", []), ("bf-timeout", None)]
+    rest = [("bf-size-mode", "risk_pct"), ("bf-size-value", 1), ("bf-breakeven", False), ("bf-timeout", None)]
     inputs += [_value(i, "value", v) for i, v in [*rest, ("bf-duration", None)]]
     inputs.append(_value("series-state", "data", {"series_id": plan.series_id, "status": "done"}))
     return {
