@@ -19,7 +19,11 @@ graceful_timeout = 30
 
 
 def worker_exit(server, worker):  # gunicorn calls it with these names
+    import faulthandler
     import sys
+
+    # Should stopping the engine hang until the master's kill, the log shows every thread's stack.
+    faulthandler.dump_traceback_later(graceful_timeout - 5, exit=False)
 
     built = vars(sys.modules["app"]).get("server") if "app" in sys.modules else None
     if built is not None:  # the worker built the app, and with it perhaps the engine

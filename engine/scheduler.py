@@ -78,6 +78,7 @@ def stop(runtime: Runtime, wait: bool = True) -> None:
         run, runtime.engine = runtime.engine, None
         if run is None:
             return
+        log.info("engine stopping (epoch %d)%s", run.epoch, ": running jobs finish first" if wait else "")
         run.scheduler.shutdown(wait=wait)
         log.info("engine scheduler stopped" if run.started else "engine stopped before its first job")
         run.lock.release()

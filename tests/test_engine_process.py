@@ -85,10 +85,10 @@ def test_gunicorn_with_two_workers_runs_one_engine_and_stops_it_on_sigterm(tmp_p
             proc.kill()
             proc.wait()
     text = log_path.read_text()
-    assert text.count("engine scheduler started") == 1
-    assert text.count("engine scheduler stopped") == 1
-    assert "Traceback" not in text
-    assert text.count("Booting worker") == 2  # none crashed and was replaced
+    assert text.count("engine scheduler started") == 1, text
+    assert text.count("engine scheduler stopped") == 1, text  # a hang shows its stacks (gunicorn.conf.py)
+    assert "Traceback" not in text, text
+    assert text.count("Booting worker") == 2, text  # none crashed and was replaced
 
 
 def test_workers_migrating_a_fresh_database_at_once_take_turns(tmp_path: Path) -> None:
