@@ -29,7 +29,7 @@ from db.enums import Role
 from engine.health import health
 from engine.runtime import Runtime
 from engine.users.api import UserView, check_login, load_user
-from web.login_page import render_login
+from web.login_page import render_login, render_refused
 from web.security import CSRF_FIELD, AttemptLimiter, csrf_token, csrf_valid, safe_next
 from web.sessions import new_session_id
 
@@ -157,7 +157,10 @@ def _guard() -> Response | None:
         return _refuse(401, "sign in first")
     roles = page_roles(_requested_page(path))
     if roles is not None and current_user.view.role not in roles:
-        log.warning("%s (%s) refused page %s", current_user.view.username, current_user.view.role, path)
+        view = current_user.view
+        log.warning("%s (%s) refused page %s", view.username, view.role, path)
+        if request.method == "GET":  # the page itself (callbacks are POSTs): an HTML page, not JSON
+            return Response(render_refused(view.username, str(view.role)), 403, mimetype="text/html")
         return _refuse(403, "not for your role")
     return None
 

@@ -1,5 +1,6 @@
-"""The sign-in page: one plain HTML form styled by the Bootstrap in assets/ (no JavaScript needed
-to sign in, so the Dash renderer and its callback endpoint stay behind the login).
+"""The plain HTML pages outside Dash: the sign-in form, styled by the Bootstrap in assets/ (no
+JavaScript needed to sign in, so the Dash renderer and its callback endpoint stay behind the
+login), and the page that refuses a page to a user's role.
 
 The theme follows what the user last chose in this browser (localStorage, set by the app's theme
 switch), else the system's colour scheme.
@@ -70,3 +71,34 @@ def render_login(csrf: str, next_path: str, username: str = "", error: str | Non
     return _PAGE.format(
         script=THEME_SCRIPT, alert=alert, csrf=escape(csrf), next=escape(next_path), username=escape(username)
     )
+
+
+_REFUSED = """<!DOCTYPE html>
+<html lang="en" data-bs-theme="light">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Not for your role · Tradeblock</title>
+<link rel="icon" href="/_favicon.ico">
+<link rel="stylesheet" href="/assets/00-bootstrap.min.css">
+<script>{script}</script>
+</head>
+<body class="bg-body-tertiary">
+<main class="container d-flex align-items-center justify-content-center" style="min-height: 100vh">
+  <div class="card shadow-sm" style="width: 100%; max-width: 440px">
+    <div class="card-body p-4" id="refused">
+      <h1 class="h4 mb-2">Not for your role</h1>
+      <p class="text-body-secondary mb-4">{message}</p>
+      <a class="btn btn-primary" href="/" id="refused-home">Back to the chart</a>
+    </div>
+  </div>
+</main>
+</body>
+</html>
+"""
+
+
+def render_refused(username: str, role: str) -> str:
+    """The page a signed-in user gets for a page their role may not open (HTTP 403)."""
+    message = escape(f"This page is not open to {username} ({role}). An admin can change your role.")
+    return _REFUSED.format(script=THEME_SCRIPT, message=message)

@@ -99,7 +99,12 @@ def test_the_guard_opens_a_page_only_to_the_roles_it_declares(
     page = dash.page_registry[module]
     client = clients[role]
     allowed = role in page["roles"]
-    assert client.get(page["path"]).status_code == (200 if allowed else 403)
+    opened = client.get(page["path"])
+    assert opened.status_code == (200 if allowed else 403)
+    if not allowed:  # a page a person reads, not the API's JSON
+        assert opened.mimetype == "text/html"
+        assert "Not for your role" in opened.get_data(as_text=True)
+        assert f"({role.value})" in opened.get_data(as_text=True)
     routed = route(client, page["path"])
     assert routed.status_code == (200 if allowed else 403)
     if not allowed:
