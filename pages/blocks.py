@@ -18,6 +18,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
+from pages.components.block_cancel import cancel_message
 from pages.components.layout import THEME_SWITCH
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
@@ -200,15 +201,15 @@ def cancel_flow(
             f"Cancel block #{block_id}: its unfilled entries are canceled. What about positions already open: "
             "keep their stop and targets, or close them at market now?"
         )
-        return True, question, no_update, no_update
+        return True, question, None, no_update  # no stale message behind the dialog
     close = trigger == CLOSE
     try:
-        cancel_block(current_runtime(), current_view().id, block_id, close_positions=close)
+        outcome = cancel_block(current_runtime(), current_view().id, block_id, close_positions=close)
     except BlockAccessError:
         alert = dbc.Alert(
             f"Block #{block_id} is not one of yours.", color="danger", class_name="py-2", id="blocks-alert"
         )
         return False, no_update, alert, no_update
-    done = "closing open positions at market" if close else "open positions keep their protection"
-    alert = dbc.Alert(f"Block #{block_id} canceled: {done}.", color="success", class_name="py-2", id="blocks-alert")
+    text, color = cancel_message(outcome, close)
+    alert = dbc.Alert(text, color=color, class_name="py-2", id="blocks-alert")
     return False, no_update, alert, (version or 0) + 1

@@ -17,10 +17,21 @@ import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.enums import AccountKind, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, Side
+from db.enums import (
+    AccountKind,
+    BlockStatus,
+    CloseReason,
+    EntryType,
+    OrderRole,
+    OrderStatus,
+    OrderType,
+    ProtectionMode,
+    Side,
+    TradeStatus,
+)
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.blocks.bounds import request_problems
 from engine.blocks.executor import fence_for
@@ -94,9 +105,20 @@ def preview_block(runtime: Runtime, user_id: int, account_id: int, req: BlockReq
     return preview(ready.req, ready.market, ready.equity, ready.free)
 
 
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What a cancel did, so the trader is told the truth: the block's status before and after,
+    and how many of its trades still hold a position (kept under their stop and targets)."""
+
+    block_id: int
+    before: BlockStatus
+    after: BlockStatus
+    open_trades: int
+
+
 def cancel_block(
     runtime: Runtime, user_id: int, block_id: int, close_positions: bool, now_ms: int | None = None
-) -> None:
+) -> CancelOutcome:
     """Cancel the block's unfilled entries. Open positions keep their protection, or with
     `close_positions` are closed at market (the stop is canceled first). The block is kept
     (archived in its final status), never deleted."""
@@ -104,10 +126,15 @@ def cancel_block(
         account_id = owned_block(s, user_id, block_id).account_id
     with runtime.trading.account_lock(account_id), runtime.sessions.begin() as s:
         block = owned_block(s, user_id, block_id)
-        if is_block_terminal(block.status):
-            return
-        _request_cancel(s, block, close_positions)
-    _drive(runtime, account_id, block_id, now_ms)
+        before = block.status
+        if not is_block_terminal(before):
+            _request_cancel(s, block, close_positions)
+    if not is_block_terminal(before):
+        _drive(runtime, account_id, block_id, now_ms)
+    with runtime.sessions() as s:
+        block = owned_block(s, user_id, block_id)
+        held = s.scalar(select(func.count()).where(Trade.block_id == block_id, Trade.status == TradeStatus.OPEN))
+        return CancelOutcome(block_id, before, block.status, int(held or 0))
 
 
 # --- helpers ---

@@ -128,10 +128,13 @@ def test_cancel_keeping_protection_cancels_entries_and_leaves_the_stop(runtime: 
     block_id = submit_block(runtime, user, account, request(entry="100.5", targets=("105", "110")))
     feed.bar("101", "101", "100.4", "100.8")  # trades through 100.5: both entries fill
     other = submit_block(runtime, user, account, request(entry="99", targets=("105",)))
-    cancel_block(runtime, user, other, close_positions=False)
+    unfilled = cancel_block(runtime, user, other, close_positions=False)
+    assert (unfilled.before, unfilled.after, unfilled.open_trades) == (BlockStatus.PENDING, BlockStatus.CANCELED, 0)
     assert block_of(runtime.sessions, other).status is BlockStatus.CANCELED
     assert [t.status for t in trades_of(runtime.sessions, other)] == [TradeStatus.CANCELED]
-    cancel_block(runtime, user, block_id, close_positions=False)
+    kept = cancel_block(runtime, user, block_id, close_positions=False)
+    # Fully filled: nothing to cancel, the block keeps working, and the outcome says so.
+    assert (kept.before, kept.after, kept.open_trades) == (BlockStatus.ACTIVE, BlockStatus.ACTIVE, 2)
     assert block_of(runtime.sessions, block_id).status is BlockStatus.ACTIVE
     stops = [o for o in orders_of(runtime.sessions, block_id) if o.role is OrderRole.SL]
     assert [o.status for o in stops] == [OrderStatus.ACCEPTED] * 2
@@ -155,7 +158,8 @@ def test_cancel_closing_positions_exits_at_market(runtime: Runtime, feed: PathFe
     # (100.8 - 100.5) x 0.5 less 0.1 % maker on entry and 0.1 % taker on exit
     assert trades[0].realized_pnl == D("0.15") - D("0.05025") - D("0.0504")
     assert not [o for o in venue_orders(runtime.sessions).values() if o.status == "open"]
-    cancel_block(runtime, user, block_id, close_positions=True)  # archived: a second cancel changes nothing
+    again = cancel_block(runtime, user, block_id, close_positions=True)  # archived: a second cancel changes nothing
+    assert (again.before, again.after) == (BlockStatus.CLOSED, BlockStatus.CLOSED)
     assert block_of(runtime.sessions, block_id).status is BlockStatus.CLOSED
 
 
