@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -45,6 +46,9 @@ class TradingState:
     failures: dict[int, int] = field(default_factory=dict)  # account id -> sync ticks failed in a row
     # account id -> venue orders whose fills could not be fetched yet (recover() rescans the DB after a restart)
     fills_due: dict[int, list[Any]] = field(default_factory=dict)
+    # (exchange, symbol) -> the last price a sync tick's ticker gave: open trades' unrealized P&L
+    # in the blocks table without a ticker call per page refresh
+    last_prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)
 
 
 @dataclass

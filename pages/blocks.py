@@ -16,9 +16,11 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from db.enums import TradeStatus
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from pages.components.block_cancel import cancel_message
+from pages.components.calendar import fmt_money
 from pages.components.layout import THEME_SWITCH
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
@@ -69,13 +71,31 @@ def _row(r: BlockTradeRow) -> dict[str, Any]:
         "stop": _text(r.stop_price),
         "target": _text(r.target_price),
         "entry_order": r.entry_order.value if r.entry_order else "",
-        "tp_order": r.tp_order.value if r.tp_order else "",
+        "tp_order": _target_order(r),
         "sl_order": r.sl_order.value if r.sl_order else "",
-        "pnl": _text(r.realized_pnl),
+        "pnl": _pnl(r),
         "account": r.account,
         "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
         "error": r.last_error or "",
     }
+
+
+def _target_order(r: BlockTradeRow) -> str:
+    """The target's order status; an open trade without one has its target watched by the desk
+    (the stop rests on the venue, the engine sends the exit when the price gets there)."""
+    if r.tp_order is not None:
+        return r.tp_order.value
+    return "watched" if r.trade_status is TradeStatus.OPEN else ""
+
+
+def _pnl(r: BlockTradeRow) -> str:
+    """Realized P&L to cents; an open trade adds its unrealized P&L at the engine's last price."""
+    if r.trade_status is not TradeStatus.OPEN:
+        return fmt_money(r.realized_pnl) if r.trade_status is TradeStatus.CLOSED else ""
+    if r.unrealized_pnl is None:
+        return "open"
+    with_open = fmt_money(r.realized_pnl + r.unrealized_pnl)
+    return f"{with_open} (open)"
 
 
 def layout(**_query: Any) -> html.Div:

@@ -4,6 +4,7 @@ one market). Another user's blocks are never returned."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +23,8 @@ from db.enums import (
 )
 from db.models import Block, ExchangeAccount, Fill, Order, Trade
 from engine.blocks.states import LIVE_BLOCKS
+from engine.common.pnl import unrealized
+from engine.common.precision import wide_context
 from engine.market import api as market
 from engine.runtime import Runtime
 
@@ -154,12 +157,22 @@ class BlockTradeRow:
     close_reason: CloseReason | None
     last_error: str | None
     created_at: datetime
+    open_amount: Decimal = Decimal(0)  # entered and not yet exited
+    unrealized_pnl: Decimal | None = None  # of the open amount at the last price the engine saw
 
 
-def block_rows(session: Session, user_id: int, live: bool | None = None, limit: int = 500) -> list[BlockTradeRow]:
+def block_rows(
+    session: Session,
+    user_id: int,
+    live: bool | None = None,
+    limit: int = 500,
+    prices: Mapping[tuple[str, str], Decimal] | None = None,
+) -> list[BlockTradeRow]:
     """The user's blocks as one row per trade, newest block first; `live` True keeps pending and
-    active blocks, False closed and canceled ones, None all. Three queries whatever the count."""
-    query = select(Block, ExchangeAccount.name).join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+    active blocks, False closed and canceled ones, None all. Open trades carry their unrealized
+    P&L at `prices` ((exchange, symbol) -> last price) when known. Three queries whatever the count."""
+    query = select(Block, ExchangeAccount.name, ExchangeAccount.exchange)
+    query = query.join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
     query = query.where(Block.user_id == user_id)
     if live is not None:
         query = query.where(Block.status.in_(LIVE_BLOCKS) if live else Block.status.not_in(LIVE_BLOCKS))
@@ -196,10 +209,24 @@ def block_rows(session: Session, user_id: int, live: bool | None = None, limit: 
             close_reason=t.close_reason,
             last_error=block.last_error,
             created_at=block.created_at,
+            open_amount=_open_amount(t),
+            unrealized_pnl=_unrealized(block, t, (prices or {}).get((exchange, block.symbol))),
         )
-        for block, account_name in found
+        for block, account_name, exchange in found
         for t in trades[block.id]
     ]
+
+
+def _open_amount(trade: Trade) -> Decimal:
+    with wide_context():
+        return max(trade.entry_filled - trade.exit_filled, Decimal(0))
+
+
+def _unrealized(block: Block, trade: Trade, last: Decimal | None) -> Decimal | None:
+    held = _open_amount(trade)
+    if last is None or trade.status is not TradeStatus.OPEN or trade.entry_average is None or held <= 0:
+        return None
+    return unrealized(block.side, trade.entry_average, last, held)
 
 
 def overlays(runtime: Runtime, user_id: int, series_id: int | None) -> ChartOverlays:
@@ -211,4 +238,4 @@ def overlays(runtime: Runtime, user_id: int, series_id: int | None) -> ChartOver
 
 def table_rows(runtime: Runtime, user_id: int, live: bool | None) -> list[BlockTradeRow]:
     with runtime.sessions() as session:
-        return block_rows(session, user_id, live)
+        return block_rows(session, user_id, live, prices=dict(runtime.trading.last_prices))

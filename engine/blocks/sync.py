@@ -269,6 +269,7 @@ class AccountSync:
         for symbol in symbols:
             try:
                 prices[symbol] = to_decimal(feed.fetch_ticker(symbol).last)
+                self.runtime.trading.last_prices[(self.account.exchange, symbol)] = prices[symbol]
             except Exception as exc:  # any feed failure: no target watching for this symbol this tick
                 self.report.errors.append(f"{symbol}: ticker: {exc}")
         return prices

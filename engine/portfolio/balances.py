@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from db.enums import Side, TradeStatus
 from db.models import AccountBalance, Block, EquitySnapshot, ExchangeAccount, Trade, User
+from engine.common.pnl import unrealized
 from engine.common.precision import to_decimal, wide_context
 from engine.exchanges.api import source, venue_for
 from engine.portfolio.bookings import day_of
@@ -127,12 +128,6 @@ def _last_price(runtime: Runtime, exchange: str, symbol: str) -> Decimal | None:
     except Exception as exc:  # no market or no feed: the caller leaves the value out
         log.info("no last price for %s on %s: %s", symbol, exchange, exc)
         return None
-
-
-def unrealized(side: Side, entry: Decimal, last: Decimal, amount: Decimal) -> Decimal:
-    with wide_context():
-        move = last - entry if side is Side.LONG else entry - last
-        return move * amount
 
 
 def open_positions(runtime: Runtime, user_id: int) -> list[Position]:

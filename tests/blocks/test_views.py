@@ -181,3 +181,23 @@ def test_a_disabled_account_is_not_offered_for_new_blocks(runtime: Runtime, feed
     with runtime.sessions.begin() as s:
         s.get(ExchangeAccount, account_id).disabled = True
     assert account_choices(runtime, user_id, create_default=False) == []
+
+
+def test_open_trades_in_the_blocks_table_carry_unrealized_pnl_at_the_engines_last_price(
+    runtime: Runtime, feed: PathFeed
+) -> None:
+    from engine.blocks.queries import table_rows
+    from engine.blocks.sync import sync_tick
+
+    user, account = setup(runtime, feed)
+    block = submit_block(runtime, user, account, request(entry=None, entry_type=EntryType.MARKET, stop="96"))
+    waiting = submit_block(runtime, user, account, request(entry="90", stop="85"))
+    feed.bar("101", "102.5", "100.5", "102")
+    sync_tick(runtime)  # the tick's ticker is the price the table uses: no call of its own
+    rows = {(r.block_id, r.trade_index): r for r in table_rows(runtime, user, True)}
+    for index in (0, 1):
+        row = rows[(block, index)]
+        assert row.open_amount == row.amount
+        assert row.unrealized_pnl == (D("102") - row.entry_average) * row.amount
+    assert rows[(waiting, 0)].unrealized_pnl is None  # nothing held
+    assert rows[(waiting, 0)].open_amount == 0

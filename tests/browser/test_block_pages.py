@@ -9,6 +9,7 @@ and dark screenshots of the chart with the form and a block, and of /blocks.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from dash import Dash
@@ -298,6 +299,11 @@ def test_a_filled_market_block_draws_a_solid_entry_and_fill_markers_in_the_dark_
         shot(page, "chart-form-dark")
         page.click("#nav-blocks")
         expect(page.locator("#blocks-grid .ag-row")).to_have_count(2, timeout=10_000)
+        # Open trades: P&L at the engine's last price to cents, targets watched by the desk.
+        pnl = page.locator("#blocks-grid .ag-row .ag-cell[col-id='pnl']")
+        expect(pnl.first).to_have_text(re.compile(r"^[+-]\d[\d,]*\.\d{2} \(open\)$"))
+        target = page.locator("#blocks-grid .ag-row .ag-cell[col-id='tp_order']")
+        expect(target.first).to_have_text("watched")
         shot(page, "blocks-dark")
         page.context.close()
     finally:
