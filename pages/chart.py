@@ -27,6 +27,17 @@ from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, 
 # Dash runs this module again for each app it builds: their callbacks go to every app.
 block_form_callbacks.CALLBACKS.register()
 chart_shapes_callbacks.CALLBACKS.register()
+# The form's own copies of the chart's series and relayouts (block_form.SERIES/RELAYOUT): an
+# analyst's chart has no form, so nothing is copied and no form callback is asked for.
+dash.clientside_callback(
+    "function (series) { return series; }", Output(block_form.SERIES, "data"), Input("series-state", "data")
+)
+dash.clientside_callback(
+    "function (relayout) { return relayout; }",
+    Output(block_form.RELAYOUT, "data"),
+    Input("chart-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
 
 dash.register_page(__name__, path="/", title="Tradeblock", name="Chart", roles=READERS, order=0, nav=True)
 

@@ -32,6 +32,9 @@ SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (
 )
 TARGETS, ROWS, ADD_TARGET, SUBMIT = "bf-targets", "bf-rows", "bf-add-target", "bf-submit"
 PREVIEW, PREVIEW_STORE, MESSAGE, VERSION = "bf-preview", "bf-preview-store", "bf-message", "blocks-version"
+# The chart's series and relayouts as the form sees them: copies inside the form, so the form's
+# callbacks are triggered only on a page that has the form (an analyst's chart has none).
+SERIES, RELAYOUT = "bf-series", "bf-relayout"
 T_PRICE, T_SHARE, T_REMOVE, T_FEEDBACK = "bf-target-price", "bf-target-share", "bf-target-remove", "bf-target-feedback"
 # Plain fields with an inline error: component id -> the engine's field name.
 FIELDS = {
@@ -126,6 +129,8 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
     options = [{"label": a.label, "value": a.id} for a in accounts]
     body = [
         dcc.Store(id=ROWS, data=DEFAULT_ROWS, storage_type="local"),
+        dcc.Store(id=SERIES),
+        dcc.Store(id=RELAYOUT),
         html.Div(
             [
                 dbc.Label("Account", html_for=ACCOUNT, class_name="small mb-0"),

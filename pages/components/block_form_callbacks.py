@@ -114,7 +114,7 @@ def _preview_store(shown: BlockPreview, entry: WatchEntry) -> dict:
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
     *FORM_INPUTS,
-    Input("series-state", "data"),
+    Input(bf.SERIES, "data"),
 )
 @require_role(*TRADERS)
 def show_preview(*args: Any) -> tuple[Any, Any]:
@@ -149,7 +149,7 @@ def _rounded(y: Any, tick: str | None) -> float | None:
     Output(bf.ENTRY, "value"),
     Output(bf.STOP, "value"),
     Output({"type": bf.T_PRICE, "row": ALL}, "value"),
-    Input("chart-graph", "relayoutData"),
+    Input(bf.RELAYOUT, "data"),
     State("chart-shape-names", "data"),
     State(bf.PREVIEW_STORE, "data"),
     State({"type": bf.T_PRICE, "row": ALL}, "id"),
@@ -194,7 +194,7 @@ def _feedback(messages: list[str]) -> str:
     Output(bf.VERSION, "data"),
     Input(bf.SUBMIT, "n_clicks"),
     *FORM_STATE,
-    State("series-state", "data"),
+    State(bf.SERIES, "data"),
     State(bf.VERSION, "data"),
     prevent_initial_call=True,
 )

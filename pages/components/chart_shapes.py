@@ -32,6 +32,12 @@ def graph_config() -> dict[str, Any]:
         "displaylogo": False,
         "responsive": True,
         "modeBarButtonsToAdd": DRAW_BUTTONS,
+        # dcc.Graph would offer "Share chart..." (an upload to Plotly Cloud): a desk's charts,
+        # lines and levels stay on the desk.
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"],
+        "toImageButtonOptions": {"filename": "tradeblock-chart"},
     }
 
 

@@ -154,7 +154,7 @@ def form_body(app: Dash, output: str, desk: dict, account: int) -> dict:
                 arg[0]["value"] = None
         elif arg["id"] in values:
             arg["value"] = values[arg["id"]]
-        elif arg["id"] == "series-state":
+        elif arg["id"] == "bf-series":  # the form's copy of the chart's series
             arg["value"] = {"series_id": desk["series"], "status": "done"}
         elif arg["id"] == "bf-submit":
             arg["value"] = 1

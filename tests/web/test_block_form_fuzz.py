@@ -79,7 +79,7 @@ def crafted_body(app: Dash, output: str, case: RawBlock, ids: dict[str, int]) ->
                 arg["value"] = case.raw[_FORM_KEYS[arg["id"]]]
             elif arg["id"] == "bf-account":
                 arg["value"] = ids["account"]
-            elif arg["id"] == "series-state":
+            elif arg["id"] == "bf-series":  # the form's copy of the chart's series
                 arg["value"] = {"series_id": ids["series"], "status": "done"}
             elif arg["id"] == "bf-submit":
                 arg["value"] = 1
