@@ -109,16 +109,26 @@ def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs)
 
 
+# A deviation below this share of the largest |return| is float noise (a constant series gives
+# ~1e-18, not 0), not variation: dividing by it would print ratios of 1e17.
+NOISE = 1e-9
+
+
+def _negligible(deviation: float, returns: Sequence[float]) -> bool:
+    """Whether a standard or downside deviation is zero up to float noise."""
+    return deviation <= NOISE * max((abs(r) for r in returns), default=0.0)
+
+
 def sharpe(returns: Sequence[float]) -> float | None:
     """Annualised Sharpe ratio of daily returns (risk-free rate 0): mean / sample standard deviation
-    x sqrt(365). None with fewer than two days or no variation."""
+    x sqrt(365). None with fewer than two days or no variation (float noise included)."""
     if len(returns) < 2:
         return None
     mean = _mean(returns)
-    var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
-    if var <= 0:
+    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    if _negligible(std, returns):
         return None
-    return mean / math.sqrt(var) * math.sqrt(PERIODS_PER_YEAR)
+    return mean / std * math.sqrt(PERIODS_PER_YEAR)
 
 
 def sortino(returns: Sequence[float]) -> float | None:
@@ -127,7 +137,7 @@ def sortino(returns: Sequence[float]) -> float | None:
     if len(returns) < 2:
         return None
     downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / len(returns))
-    if downside == 0:
+    if _negligible(downside, returns):
         return None
     return _mean(returns) / downside * math.sqrt(PERIODS_PER_YEAR)
 

@@ -138,3 +138,13 @@ def test_summarize_one_day() -> None:
     assert (result.trades, result.net_pnl, result.largest_win) == (1, D(12), D(12))
     assert result.sharpe is None
     assert result.sortino is None
+
+
+@pytest.mark.parametrize("value", [0.0011, 0.1, 1 / 3, 0.07])
+def test_a_constant_return_series_has_no_sharpe_despite_float_noise(value: float) -> None:
+    # A sum of equal floats is not n x value exactly: the "variance" is ~1e-36, and mean / sqrt of it
+    # gave 1e17. Zero deviation up to noise is no variation: undefined, as the docs say.
+    returns = [value] * 30
+    assert stats.sharpe(returns) is None
+    assert stats.sortino([-value] * 30) == pytest.approx(-math.sqrt(365))  # a real downside stays defined
+    assert stats.sortino([value] * 29 + [-value * 1e-12]) is None  # a loss of float noise is no loss
