@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -31,21 +31,40 @@ def fmt_money(value: Decimal | None, sign: bool = True) -> str:
     return f"{value:+,.2f}" if sign else f"{value:,.2f}"
 
 
+def places_for(value: Decimal | float, places: int) -> int:
+    """The decimal places that show `value` truthfully: `places`, or as many as its first
+    significant digit needs when it is not zero but would round to 0 (-0.0028 at 2 places is
+    "-0.003", never "-0.00"). The one rule for every percentage and R on the calendar pages."""
+    exact = Decimal(str(value)) if isinstance(value, float) else value
+    # Rounded as format() rounds (half to even), so 0.005 at 2 places, which prints 0.00, counts as zero.
+    if exact == 0 or not exact.is_finite() or exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN) != 0:
+        return places
+    return max(places, -exact.adjusted())
+
+
 def fmt_value(value: Decimal | None, mode: str) -> str:
-    """A day's figure in the chosen unit: +12.34, +1.23% or +0.49R."""
+    """A day's figure in the chosen unit: +12.34, +1.23% or +0.49R (small ones: +0.004%)."""
     if value is None:
         return "—"
     if mode == "percent":
-        return f"{value:+.2f}%"
+        return f"{value:+.{places_for(value, 2)}f}%"
     if mode == "r":
-        return f"{value:+.2f}R"
+        return f"{value:+.{places_for(value, 2)}f}R"
     return fmt_money(value)
 
 
 def fmt_ratio(value: Decimal | float | None, digits: int = 2, pct: bool = False) -> str:
     if value is None:
         return "—"
-    return f"{float(value) * 100:.1f}%" if pct else f"{float(value):.{digits}f}"
+    if pct:
+        scaled = Decimal(str(value)) * 100
+        return f"{scaled:.{places_for(scaled, 1)}f}%"
+    return f"{float(value):.{digits}f}"
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 trade", "2 trades", "0 trades": the one place counts meet their nouns."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _tint(level: float) -> dict[str, str]:
@@ -75,7 +94,7 @@ def day_box(cell: portfolio.DayCell, mode: str, day_type: str) -> html.Div:
         children += [
             html.Div(fmt_value(cell.value(mode), mode), className="cal-pnl"),
             html.Div(second, className="cal-sub"),
-            html.Div(f"{cell.trades} trade{'s' if cell.trades != 1 else ''}", className="cal-sub"),
+            html.Div(plural(cell.trades, "trade"), className="cal-sub"),
         ]
         classes += " cal-active"
     style = _tint(cell.intensity) if cell.in_period else {}
@@ -96,7 +115,7 @@ def _week_total(week: portfolio.Week, mode: str) -> html.Div:
         [
             html.Div("Week", className="cal-date"),
             html.Div(fmt_value(value, mode) if week.trades else "—", className="cal-pnl" + _tone(value)),
-            html.Div(f"{week.trades} trades" if week.trades else "", className="cal-sub"),
+            html.Div(plural(week.trades, "trade") if week.trades else "", className="cal-sub"),
         ],
         className="cal-week-total",
     )
@@ -129,10 +148,10 @@ def month_total(month: portfolio.Month, mode: str) -> html.Div:
         [
             html.Span("Month ", className="text-body-secondary"),
             html.Strong(fmt_value(value, mode), className=_tone(value).strip(), id="cal-month-total"),
-            html.Span(f" · {month.trades} trades · ", className="text-body-secondary"),
-            html.Span(f"{month.win_days} win days", className="text-success", id="cal-win-days"),
+            html.Span(f" · {plural(month.trades, 'trade')} · ", className="text-body-secondary"),
+            html.Span(plural(month.win_days, "win day"), className="text-success", id="cal-win-days"),
             html.Span(" · ", className="text-body-secondary"),
-            html.Span(f"{month.loss_days} loss days", className="text-danger", id="cal-loss-days"),
+            html.Span(plural(month.loss_days, "loss day"), className="text-danger", id="cal-loss-days"),
             html.Span(f" · fees {fmt_money(month.fees, sign=False)}", className="text-body-secondary"),
         ],
         className="mb-2",
@@ -146,7 +165,7 @@ def _mini_month(month: portfolio.Month, mode: str, day_type: str) -> html.Div:
             if not c.in_period:
                 cells.append(html.Div(className="cal-mini cal-outside"))
                 continue
-            tip = f"{c.day:%a %d %b}: {fmt_value(c.value(mode), mode)}, {c.trades} trades" if c.active else ""
+            tip = f"{c.day:%a %d %b}: {fmt_value(c.value(mode), mode)}, {plural(c.trades, 'trade')}" if c.active else ""
             cells.append(
                 html.Div(
                     id={"type": day_type, "day": c.day.isoformat()},
@@ -185,10 +204,10 @@ def year_total(months: Sequence[portfolio.Month], mode: str) -> html.Div:
         [
             html.Span("Year ", className="text-body-secondary"),
             html.Strong(fmt_money(pnl), className=_tone(pnl).strip(), id="cal-year-total"),
-            html.Span(f" · {trades} trades · ", className="text-body-secondary"),
-            html.Span(f"{wins} win days", className="text-success"),
+            html.Span(f" · {plural(trades, 'trade')} · ", className="text-body-secondary"),
+            html.Span(plural(wins, "win day"), className="text-success"),
             html.Span(" · ", className="text-body-secondary"),
-            html.Span(f"{losses} loss days", className="text-danger"),
+            html.Span(plural(losses, "loss day"), className="text-danger"),
         ],
         className="mb-2",
     )
