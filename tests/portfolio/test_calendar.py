@@ -195,7 +195,7 @@ def test_year_view_week_view_and_r_mode(runtime: Runtime) -> None:
     result = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31))
     assert (result.trades, result.net_pnl, result.win_rate) == (2, D(0), D("0.5"))
     assert pv.trades_csv(period).splitlines()[1].startswith("2024-03-04,")
-    assert "2024-07-10,-10" in pv.daily_csv(period)
+    assert "2024-07-10,-10.00" in pv.daily_csv(period)
 
 
 def test_overview_has_every_user_in_their_own_timezone(runtime: Runtime) -> None:
@@ -323,3 +323,23 @@ def test_fees_are_valued_in_quote_like_the_engine_values_them(runtime: Runtime) 
                    ts=ms("2024-06-03 11:00")))  # fmt: skip
     day = pv.load_period(runtime, uid, "UTC", date(2024, 6, 3), date(2024, 6, 3)).totals[date(2024, 6, 3)]
     assert day.fees == D("0.36")  # 0.001 x 110 + 0.25
+
+
+def test_exports_agree_with_the_calendar_and_are_rounded_like_the_screen(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    add_close(runtime.sessions, uid, acc, date(2024, 6, 2), "3000")
+    closed = add_trade(runtime.sessions, uid, acc, ms("2024-06-03 09:00"), [(ms("2024-06-03 10:00"), "101")],
+                       risk="3", exit_fee="0.001")  # fmt: skip
+    still_open = add_trade(runtime.sessions, uid, acc, ms("2024-06-04 09:00"), [])  # entered, no exit yet
+    _, text = pv.export(runtime, uid, "UTC", "month", date(2024, 6, 1), "trades", today=date(2024, 6, 10))
+    rows = text.splitlines()[1:]
+    # Only what the calendar counts as closed: the open trade is not a row with P&L 0.
+    assert [r.split(",")[1] for r in rows] == [str(closed)]
+    assert str(still_open) not in {r.split(",")[1] for r in rows}
+    assert rows[0].split(",")[-3:] == ["1.00", "0.00", "0.33"]  # P&L 0.999 to cents, fees, R 0.999 / 3
+    _, daily = pv.export(runtime, uid, "UTC", "month", date(2024, 6, 1), "daily", today=date(2024, 6, 10))
+    lines = daily.splitlines()
+    assert lines[-1].startswith("2024-06-10,")  # no day after the user's today
+    monday = next(line for line in lines if line.startswith("2024-06-03,")).split(",")
+    # 0.999 / 3000 x 100 = 0.0333% (not 60 digits), R 0.33, equity in cents.
+    assert monday == ["2024-06-03", "1.00", "0.0333", "0.33", "1", "0.00", "3000.00"]
