@@ -114,7 +114,9 @@ def test_a_block_books_on_each_exit_day_with_fees(runtime: Runtime) -> None:
     # Monday: 10 x 1 - 0.1 - 0.1 (half the entry fee) = 9.8; Wednesday: -5 x 1 - 0.1 - 0.1 = -5.2
     assert (days[date(2024, 6, 3)].pnl, days[date(2024, 6, 3)].trades) == (D("9.8"), 1)
     assert (days[date(2024, 6, 5)].pnl, days[date(2024, 6, 5)].trades) == (D("-5.2"), 1)
-    assert (days[date(2024, 6, 2)].pnl, days[date(2024, 6, 2)].trades, days[date(2024, 6, 2)].fees) == (0, 0, D("0.2"))
+    # Fees go with the P&L they were charged to: each exit day its 0.1 and half the entry fee.
+    assert (days[date(2024, 6, 2)].pnl, days[date(2024, 6, 2)].trades, days[date(2024, 6, 2)].fees) == (0, 0, 0)
+    assert days[date(2024, 6, 3)].fees == days[date(2024, 6, 5)].fees == D("0.2")
     assert days[date(2024, 6, 3)].r == D("0.49")  # 9.8 / 20
     assert (month.pnl, month.win_days, month.loss_days, month.trades) == (D("4.6"), 1, 1, 2)
     assert month.fees == D("0.4")
@@ -343,3 +345,23 @@ def test_exports_agree_with_the_calendar_and_are_rounded_like_the_screen(runtime
     monday = next(line for line in lines if line.startswith("2024-06-03,")).split(",")
     # 0.999 / 3000 x 100 = 0.0333% (not 60 digits), R 0.33, equity in cents.
     assert monday == ["2024-06-03", "1.00", "0.0333", "0.33", "1", "0.00", "3000.00"]
+
+
+def test_a_months_fees_are_those_of_the_trades_it_closed(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    # Entered 30 June (fee 1.96), exited in two halves in July (fees 0.5 each).
+    add_trade(runtime.sessions, uid, acc, ms("2024-06-30 09:00"),
+              [(ms("2024-07-02 10:00"), "110"), (ms("2024-07-03 10:00"), "110")],
+              amount="2", entry_fee="1.96", exit_fee="0.5")  # fmt: skip
+    june = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 6, 1), "money")
+    assert june.month is not None
+    # No trade closed in June: no fees there (not "fees 1.96 with 0 trades and +0.00").
+    assert (june.month.trades, june.month.pnl, june.month.fees, june.stats.fees) == (0, 0, 0, 0)
+    july = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 7, 1), "money")
+    assert july.month is not None
+    days = {c.day: c for c in july.month.days() if c.trades}
+    # Each exit: its own 0.5 and half the entry fee; the P&L is after exactly those fees.
+    assert [c.fees for c in days.values()] == [D("1.48"), D("1.48")]
+    assert [c.pnl for c in days.values()] == [D("10") - D("1.48")] * 2
+    assert july.month.fees == july.stats.fees == D("2.96")
+    assert july.month.pnl == july.stats.net_pnl == D(20) - july.month.fees
