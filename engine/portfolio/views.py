@@ -45,6 +45,7 @@ class Period:
     bookings: tuple[Booking, ...]
     totals: dict[date, DayTotal]
     equity: dict[date, Decimal | None]  # at the start of each day first..last
+    first_close: date | None = None  # the earliest snapshot day loaded (before `first` if the account was older)
 
 
 def closes(session: Session, user_ids: list[int], first: date, last: date) -> dict[int, dict[date, Decimal]]:
@@ -93,7 +94,8 @@ def load_periods(session: Session, users: Sequence[tuple[int, str]], first: date
         for uid, rows in bookings(session, uids, tz, first, last).items():
             totals = day_totals(rows)
             pnl = {d: t.pnl for d, t in totals.items()}
-            out[uid] = Period(first, last, tz, tuple(rows), totals, start_equity(days, eq[uid], pnl))
+            equity = start_equity(days, eq[uid], pnl)
+            out[uid] = Period(first, last, tz, tuple(rows), totals, equity, min(eq[uid], default=None))
     return out
 
 
@@ -175,8 +177,21 @@ class CurvePoint:
     drawdown: Decimal  # equity - running peak (<= 0)
 
 
+def curve_start(period: Period, first: date) -> date | None:
+    """The first day of the equity curve: `first`, or later when the account's history starts later
+    (its first snapshot, or an earlier booking): an account opened in December has no flat line from
+    January. Without snapshots, `first` (what came before is unknown); None with nothing at all."""
+    booked = min(period.totals, default=None)
+    if period.first_close is None:
+        return first if booked is not None else None
+    begins = min(period.first_close, booked) if booked is not None else period.first_close
+    return max(first, begins)
+
+
 def equity_curve(period: Period, first: date, last: date) -> list[CurvePoint]:
-    days = _days(first, last)
+    """Equity at the end of each day from the curve's start to `last`; empty without any data."""
+    start = curve_start(period, first)
+    days = _days(start, last) if start is not None else []
     if not days:
         return []
     base = period.equity.get(days[0])

@@ -9,8 +9,9 @@ so a page can list a day's trades when one is clicked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import dash_bootstrap_components as dbc
@@ -296,12 +297,48 @@ def _breakdown(title: str, values: dict[str, Decimal], ident: str) -> html.Div:
     return html.Div([html.Div(title, className="small fw-semibold"), dbc.Table(body, size="sm", id=ident)])
 
 
+# The y-axis spans at least this share of the equity (and at least one unit of money): plotly's
+# autorange would stretch a 0.28 dip on 10 000 over the whole height and shade it as a crash.
+MIN_SPAN_SHARE = Decimal("0.02")
+MIN_SPAN = Decimal(1)
+
+
+def equity_axes(curve: Sequence[CurvePoint]) -> tuple[list[str], list[float], str]:
+    """(x range, y range, y tick format) of a non-empty curve: a single day gets a day either side
+    (not milliseconds around midnight); the y range is at least MIN_SPAN_SHARE of the equity, so a
+    dip looks as big as it is, and the ticks carry as many decimals as that span needs."""
+    first, last = curve[0].day, curve[-1].day
+    if first == last:
+        first, last = first - timedelta(days=1), last + timedelta(days=1)
+    levels = [p.equity for p in curve] + [p.equity - p.drawdown for p in curve]
+    low, high = min(levels), max(levels)
+    span = max(high - low, MIN_SPAN_SHARE * max(abs(low), abs(high)), MIN_SPAN)
+    pad = (span - (high - low)) / 2 + span / 20
+    decimals = max(0, -math.floor(math.log10(float(span) / 10)))  # about five ticks, each a distinct label
+    return [first.isoformat(), last.isoformat()], [float(low - pad), float(high + pad)], f",.{decimals}f"
+
+
 def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
     """Equity at each day's end; the drawdown (the fall below the running peak) shaded red between
-    the peak and the curve."""
+    the peak and the curve. Without data: an empty state that says so, not a bare axis."""
     fig = go.Figure()
+    layout: dict = {
+        "template": plotly_template(dark),
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 30},
+        "height": 260,
+        "showlegend": False,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hovermode": "x",
+    }
+    if not curve:
+        hidden = {"visible": False}
+        note = {"text": "No equity data for this period", "showarrow": False, "xref": "paper", "yref": "paper"}
+        fig.update_layout(**layout, xaxis=hidden, yaxis=hidden, annotations=[note | {"x": 0.5, "y": 0.5}])
+        return fig
     xs = [p.day.isoformat() for p in curve]
     peak = [float(p.equity - p.drawdown) for p in curve]
+    mode = "lines+markers" if len(curve) == 1 else "lines"  # one day is a point, not an invisible line
     fig.add_trace(
         go.Scatter(
             x=xs,
@@ -316,7 +353,7 @@ def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
             x=xs,
             y=[float(p.equity) for p in curve],
             name="Equity",
-            mode="lines",
+            mode=mode,
             line={"color": "#0d6efd", "width": 2},
             fill="tonexty",  # down to the peak line: the drawdown
             fillcolor="rgba(220, 53, 69, 0.3)",
@@ -324,16 +361,11 @@ def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
             hovertemplate="%{x}<br>equity %{y:,.2f}<br>drawdown %{customdata:,.2f}<extra></extra>",
         )
     )
-    fig.update_layout(
-        template=plotly_template(dark),
-        margin={"l": 60, "r": 20, "t": 10, "b": 30},
-        height=260,
-        showlegend=False,
-        yaxis={"title": "equity", "tickformat": ",.0f"},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        hovermode="x",
-    )
+    x_range, y_range, tick = equity_axes(curve)
+    xaxis: dict = {"type": "date", "range": x_range}
+    if len(curve) == 1:  # one tick a day, labelled as a day: no "23:59:59.999" around a midnight
+        xaxis |= {"dtick": 86_400_000, "tickformat": "%d %b %Y"}
+    fig.update_layout(**layout, xaxis=xaxis, yaxis={"title": "equity", "tickformat": tick, "range": y_range})
     return fig
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from engine.portfolio import calendar as cal
+from engine.portfolio.api import CurvePoint
 from engine.portfolio.bookings import DayTotal
 from pages.components import calendar as calc
 
@@ -62,3 +63,40 @@ def test_counts_are_pluralized_in_cells_week_totals_and_headers() -> None:
     assert "1 win day" in header
     assert "0 loss days" in header
     assert "1 trades" not in " ".join(texts(calc.year_total([month], "money")))
+
+
+def point(day: date, equity: str, peak: str | None = None) -> CurvePoint:
+    return CurvePoint(day, D(equity), D(equity) - D(peak or equity))
+
+
+def test_an_empty_equity_curve_says_so_instead_of_drawing_a_bare_axis() -> None:
+    fig = calc.equity_figure([], dark=False)
+    assert fig.data == ()
+    assert fig.layout.annotations[0].text == "No equity data for this period"
+    assert fig.layout.yaxis.visible is False  # no "1, 1, 0, -1, -1" ticks
+    assert fig.layout.xaxis.visible is False
+
+
+def test_a_single_equity_point_gets_a_day_either_side_and_distinct_ticks() -> None:
+    fig = calc.equity_figure([point(date(2024, 12, 5), "10000")], dark=False)
+    assert tuple(fig.layout.xaxis.range) == ("2024-12-04", "2024-12-06")  # days, not milliseconds
+    assert fig.layout.xaxis.dtick == 86_400_000
+    assert fig.data[1].mode == "lines+markers"  # a point that shows
+    low, high = fig.layout.yaxis.range
+    assert low < 10000 < high
+    assert high - low >= 200  # 2% of the equity: ticks of ",.0f" are distinct there
+    assert fig.layout.yaxis.tickformat == ",.0f"
+
+
+@pytest.mark.parametrize("equity", ["10000", "0.5"])
+def test_a_tiny_dip_is_drawn_tiny(equity: str) -> None:
+    base = D(equity)
+    days = [date(2024, 6, d) for d in (3, 4, 5)]
+    curve = [point(days[0], equity), point(days[1], str(base - D("0.28")), equity), point(days[2], equity)]
+    low, high = calc.equity_figure(curve, dark=False).layout.yaxis.range
+    # The shaded dip takes a small share of the height, not all of it as autorange would draw it.
+    assert D("0.28") / (D(str(high)) - D(str(low))) < D("0.3")
+    # Tick labels of the chosen format differ at plotly's ~5 ticks over the range.
+    decimals = int(calc.equity_axes(curve)[2][2:-1])
+    step = (high - low) / 5
+    assert round(step, decimals) != 0

@@ -365,3 +365,24 @@ def test_a_months_fees_are_those_of_the_trades_it_closed(runtime: Runtime) -> No
     assert [c.pnl for c in days.values()] == [D("10") - D("1.48")] * 2
     assert july.month.fees == july.stats.fees == D("2.96")
     assert july.month.pnl == july.stats.net_pnl == D(20) - july.month.fees
+
+
+def test_the_equity_curve_starts_with_the_accounts_history(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    # Opened in December: its first snapshot is 5 Dec, a trade on the 10th.
+    add_close(runtime.sessions, uid, acc, date(2024, 12, 5), "5000")
+    add_trade(runtime.sessions, uid, acc, ms("2024-12-10 09:00"), [(ms("2024-12-10 10:00"), "110")])
+    year = pv.calendar_page(runtime, uid, "UTC", "year", date(2024, 1, 1), "money", today=date(2024, 12, 31))
+    assert year.curve[0].day == date(2024, 12, 5)  # no flat line from January
+    assert (year.curve[0].equity, year.curve[-1].equity) == (D(5000), D(5010))
+    # A later month of the same account starts on its first day: the account was older.
+    add_close(runtime.sessions, uid, acc, date(2024, 12, 31), "5010")
+    jan = pv.calendar_page(runtime, uid, "UTC", "month", date(2025, 1, 1), "money", today=date(2025, 1, 31))
+    assert jan.curve[0].day == date(2025, 1, 1)
+    assert jan.curve[0].equity == D(5010)
+
+
+def test_without_snapshots_or_trades_there_is_no_equity_curve(runtime: Runtime) -> None:
+    uid, _ = user(runtime)
+    page = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 6, 1), "money", today=date(2024, 6, 30))
+    assert page.curve == []
