@@ -31,7 +31,7 @@ from engine.portfolio.bookings import (
     start_equity,
     zone,
 )
-from engine.portfolio.stats import Stats, TradeResult, summarize
+from engine.portfolio.stats import StatDay, Stats, TradeResult, summarize
 from engine.runtime import Runtime
 
 ZERO = Decimal(0)
@@ -131,21 +131,29 @@ def year_view(
 # --- statistics and the equity curve ---
 
 
-def trade_results(rows: Sequence[Booking]) -> list[TradeResult]:
-    """One result per trade that exited in the period: its exit fills' P&L and all its fees there."""
+def trade_results(rows: Sequence[Booking], equity: dict[date, Decimal | None] | None = None) -> list[TradeResult]:
+    """One result per trade that exited in the period: its exit fills' P&L and the fees charged to
+    them, in money, in % of the equity at the start of each day it booked on (`equity`), and in R."""
     acc: dict[int, list[Booking]] = {}
     for b in rows:
-        acc.setdefault(b.trade_id, []).append(b)
+        if b.exits:
+            acc.setdefault(b.trade_id, []).append(b)
     out = []
     with wide_context():
         for trade_id, items in acc.items():
-            exits = [b for b in items if b.exits]
-            if not exits:
-                continue
-            pnl = sum((b.pnl for b in items), ZERO)
+            pcts = [cal.percent(b.pnl, (equity or {}).get(b.day)) for b in items]
+            rs = [b.r for b in items]
+            pct = None if any(p is None for p in pcts) else sum((p for p in pcts if p is not None), ZERO)
+            r = None if any(x is None for x in rs) else sum((x for x in rs if x is not None), ZERO)
             out.append(
                 TradeResult(
-                    trade_id, items[0].symbol, max(b.day for b in exits), pnl, sum((b.fees for b in items), ZERO)
+                    trade_id,
+                    items[0].symbol,
+                    max(b.day for b in items),
+                    sum((b.pnl for b in items), ZERO),
+                    sum((b.fees for b in items), ZERO),
+                    pct=pct,
+                    r=r,
                 )
             )
     return out
@@ -160,14 +168,19 @@ def stat_days(period: Period, first: date, last: date, today: date | None = None
     return _days(start, end) if end >= start else []
 
 
-def period_stats(period: Period, first: date, last: date, today: date | None = None) -> Stats:
+def period_stats(period: Period, first: date, last: date, today: date | None = None, unit: str = "money") -> Stats:
+    """The statistics of first..last with P&L figures in `unit` (the page's money/%/R switch)."""
     rows = [b for b in period.bookings if first <= b.day <= last]
     days = stat_days(period, first, last, today)
     with wide_context():
         fees = sum((b.fees for b in rows), ZERO)
-    series = [(d, period.totals[d].pnl if d in period.totals else ZERO, period.equity.get(d)) for d in days]
+    series = []
+    for d in days:
+        total, equity = period.totals.get(d), period.equity.get(d)
+        pnl = total.pnl if total else ZERO
+        series.append(StatDay(d, pnl, equity, cal.percent(pnl, equity), total.r if total else None))
     start = period.equity.get(days[0]) if days else None
-    return summarize(trade_results(rows), series, fees, start)
+    return summarize(trade_results(rows, period.equity), series, fees, start, unit if unit in cal.MODES else "money")
 
 
 @dataclass(frozen=True)
@@ -390,7 +403,7 @@ def calendar_page(
         month=month,
         week=week,
         months=months,
-        stats=period_stats(period, first, last, today),
+        stats=period_stats(period, first, last, today, mode),
         curve=equity_curve(period, first, min(last, today) if today else last),
         period=period,
     )

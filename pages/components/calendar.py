@@ -257,32 +257,40 @@ def _stat(label: str, value: str, tone: str = "", ident: str | None = None) -> d
 
 
 def stats_panel(stats: Stats) -> html.Div:
-    s = stats
-    dd = f"{fmt_money(s.max_drawdown, sign=False)} ({fmt_ratio(s.max_drawdown_pct, pct=True)})"
+    """The statistics cards and breakdowns; P&L figures in the stats' unit (the money/%/R switch)."""
+    s, unit = stats, stats.unit
+
+    def pnl(value: Decimal | None) -> str:
+        return fmt_value(value, unit)
+
+    if unit == "money":
+        dd = f"{fmt_money(s.max_drawdown, sign=False)} ({fmt_ratio(s.max_drawdown_pct, pct=True)})"
+    else:  # a fall: shown as its size, without a sign
+        dd = fmt_value(s.max_drawdown, unit).lstrip("+") if s.max_drawdown is not None else "—"
     cards = [
-        _stat("Net P&L", fmt_money(s.net_pnl), _tone(s.net_pnl), "stat-net"),
+        _stat("Net P&L", pnl(s.net_pnl), _tone(s.net_pnl), "stat-net"),
         _stat("Trades", str(s.trades)),
         _stat("Win rate", fmt_ratio(s.win_rate, pct=True)),
         _stat("Win/loss ratio", fmt_ratio(s.win_loss_ratio)),
-        _stat("Average win", fmt_money(s.average_win)),
-        _stat("Average loss", fmt_money(s.average_loss)),
-        _stat("Largest win", fmt_money(s.largest_win)),
-        _stat("Largest loss", fmt_money(s.largest_loss)),
+        _stat("Average win", pnl(s.average_win)),
+        _stat("Average loss", pnl(s.average_loss)),
+        _stat("Largest win", pnl(s.largest_win)),
+        _stat("Largest loss", pnl(s.largest_loss)),
         _stat("Profit factor", fmt_ratio(s.profit_factor)),
-        _stat("Expectancy", fmt_money(s.expectancy)),
+        _stat("Expectancy", pnl(s.expectancy)),
         _stat("Max drawdown", dd),
         _stat("Streaks W/L", f"{s.longest_win_streak} / {s.longest_loss_streak}"),
         _stat("Sharpe", fmt_ratio(s.sharpe)),
         _stat("Sortino", fmt_ratio(s.sortino)),
-        _stat("Fees", fmt_money(s.fees, sign=False)),
+        _stat("Fees", fmt_money(s.fees, sign=False)),  # paid in money whatever the unit
     ]
     return html.Div(
         [
             dbc.Row(cards, class_name="g-2"),
             dbc.Row(
                 [
-                    dbc.Col(_breakdown("P&L by symbol", s.by_symbol, "stats-by-symbol"), md=6),
-                    dbc.Col(_breakdown("P&L by weekday", s.by_weekday, "stats-by-weekday"), md=6),
+                    dbc.Col(_breakdown("P&L by symbol", s.by_symbol, "stats-by-symbol", unit), md=6),
+                    dbc.Col(_breakdown("P&L by weekday", s.by_weekday, "stats-by-weekday", unit), md=6),
                 ],
                 class_name="g-2 mt-1",
             ),
@@ -291,8 +299,10 @@ def stats_panel(stats: Stats) -> html.Div:
     )
 
 
-def _breakdown(title: str, values: dict[str, Decimal], ident: str) -> html.Div:
-    rows = [html.Tr([html.Td(k), html.Td(fmt_money(v), className="text-end" + _tone(v))]) for k, v in values.items()]
+def _breakdown(title: str, values: dict[str, Decimal], ident: str, unit: str) -> html.Div:
+    rows = [
+        html.Tr([html.Td(k), html.Td(fmt_value(v, unit), className="text-end" + _tone(v))]) for k, v in values.items()
+    ]
     body = html.Tbody(rows or [html.Tr(html.Td("—", colSpan=2, className="text-body-secondary"))])
     return html.Div([html.Div(title, className="small fw-semibold"), dbc.Table(body, size="sm", id=ident)])
 

@@ -11,6 +11,7 @@ import pytest
 from engine.portfolio import calendar as cal
 from engine.portfolio.api import CurvePoint
 from engine.portfolio.bookings import DayTotal
+from engine.portfolio.stats import StatDay, TradeResult, summarize
 from pages.components import calendar as calc
 
 D = Decimal
@@ -100,3 +101,22 @@ def test_a_tiny_dip_is_drawn_tiny(equity: str) -> None:
     decimals = int(calc.equity_axes(curve)[2][2:-1])
     step = (high - low) / 5
     assert round(step, decimals) != 0
+
+
+def test_the_statistics_panel_follows_the_unit_switch() -> None:
+    trades = [TradeResult(1, "BTC/USDT", date(2024, 1, 1), D(30), D(1), pct=D("0.3"), r=D(3)),
+              TradeResult(2, "BTC/USDT", date(2024, 1, 2), D(-10), D(1), pct=D("-0.1"), r=D(-1))]  # fmt: skip
+    series = [StatDay(date(2024, 1, 1), D(30), D(10000), D("0.3"), D(3)),
+              StatDay(date(2024, 1, 2), D(-10), D(10030), D("-0.0997"), D(-1))]  # fmt: skip
+    shown = {}
+    for unit in ("money", "percent", "r"):
+        panel = calc.stats_panel(summarize(trades, series, D(2), D(10000), unit))
+        shown[unit] = " | ".join(texts(panel))
+    assert "+20.00" in shown["money"]
+    assert "+3.00R" in shown["r"]  # largest win in R
+    assert "+2.00R" in shown["r"]  # net in R
+    assert "+30.00" not in shown["r"]
+    assert "+0.30%" in shown["percent"]  # largest win in %
+    assert "+20.00" not in shown["percent"]
+    for unit in ("percent", "r"):
+        assert "2.00" in shown[unit]  # fees are money in every unit

@@ -196,6 +196,8 @@ def test_year_view_week_view_and_r_mode(runtime: Runtime) -> None:
     assert (week.pnl, week.trades, week.cells[0].day) == (D(10), 1, date(2024, 3, 4))
     result = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31))
     assert (result.trades, result.net_pnl, result.win_rate) == (2, D(0), D("0.5"))
+    in_r = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31), unit="r")  # the page's R switch
+    assert (in_r.unit, in_r.largest_win, in_r.largest_loss, in_r.trades) == ("r", D(2), D(-2), 2)
     assert pv.trades_csv(period).splitlines()[1].startswith("2024-03-04,")
     assert "2024-07-10,-10.00" in pv.daily_csv(period)
 
