@@ -164,6 +164,7 @@ def export_csv(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
         return no_update
     kind = "trades" if ctx.triggered_id == "cal-export-trades" else "daily"
     me = current_view()
-    anchor_day = parse_day(anchor) or today_for(me.timezone)
-    name, text = portfolio.export(current_runtime(), me.id, me.timezone, str(view), anchor_day, kind)
+    today = today_for(me.timezone)
+    name, text = portfolio.export(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today, kind,
+                                  today)  # fmt: skip
     return dcc.send_string(text, name)

@@ -178,7 +178,7 @@ class Booking(NamedTuple):
     symbol: str
     side: Side
     pnl: Decimal  # realized by the day's exit fills, after fees
-    fees: Decimal  # fees of the day's fills (entries too)
+    fees: Decimal  # the fees that P&L is after: the exit fills' fees and their share of the entry fees
     exits: int  # exit fills that day
     risk: Decimal | None  # money at risk at entry: the block's risk, this trade's share of it
     entry_average: Decimal | None
@@ -225,8 +225,10 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
             Trade.amount,
             Trade.entry_average,
             Trade.exit_average,
+            Trade.entry_filled,
             decimal_sum(session, case((is_exit, Fill.realized_pnl))),
-            decimal_sum(session, fee),
+            decimal_sum(session, case((is_exit, fee))),
+            decimal_sum(session, case((is_exit, Fill.amount))),
             func.sum(case((is_exit, 1), else_=0)),
         )
         .select_from(Fill)
@@ -239,8 +241,11 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
     out: dict[int, list[Booking]] = {uid: [] for uid in user_ids}
     conn = session.connection()
     shares: dict[int, Decimal | None] = {}  # trade id -> its risk: a trade books on a few days
-    for row in conn.execute(query).all():  # Core rows, fetched at once: no per-row ORM work
-        uid, number, trade_id, block_id, symbol, side, risk, total, amount, entry_avg, exit_avg, pnl, fees, exits = row
+    rows = conn.execute(query).all()  # Core rows, fetched at once: no per-row ORM work
+    entry_fees = _entry_fees(session, sorted({row[2] for row in rows if row[-1]}))
+    for row in rows:
+        uid, number, trade_id, block_id, symbol, side, risk, total, amount, entry_avg, exit_avg, *sums = row
+        filled, pnl, exit_fees, exited, exits = sums
         if trade_id not in shares:
             shares[trade_id] = _risk_share(risk, total, amount)
         out[uid].append(
@@ -251,7 +256,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
                 symbol=symbol,
                 side=SIDES[side],
                 pnl=as_decimal(pnl),
-                fees=as_decimal(fees),
+                fees=_fees_charged(as_decimal(exit_fees), entry_fees.get(trade_id, ZERO), as_decimal(exited), filled),
                 exits=int(exits or 0),
                 risk=shares[trade_id],
                 entry_average=entry_avg,
@@ -260,6 +265,30 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
             )
         )
     return out
+
+
+def _entry_fees(session: Session, trade_ids: list[int]) -> dict[int, Decimal]:
+    """Each trade's entry fees in quote, whenever its entries filled (often before the period): the
+    P&L of its exits is charged a share of them, so the fees shown with that P&L include it."""
+    if not trade_ids:
+        return {}
+    query = (
+        select(Fill.trade_id, decimal_sum(session, _quote_fee(session.get_bind().dialect.name == "sqlite")))
+        .join(Trade, Trade.id == Fill.trade_id)
+        .join(Block, Block.id == Trade.block_id)
+        .where(Fill.trade_id.in_(trade_ids), Fill.role.not_in(EXIT_ROLES))
+        .group_by(Fill.trade_id)
+    )
+    return {trade_id: as_decimal(fee) for trade_id, fee in session.connection().execute(query)}
+
+
+def _fees_charged(exit_fees: Decimal, entry_fees: Decimal, exited: Decimal, entry_filled: Decimal | None) -> Decimal:
+    """The fees a day's exits of a trade were charged (docs/pnl.md): their own fees plus the entry
+    fees x exited amount / entry filled, as the fill P&L charges them. Entry-only days charge none:
+    a period's fees belong with the trades it closed, so fees, P&L and trade counts agree."""
+    if not exited or not entry_filled:
+        return exit_fees
+    return WIDE.add(exit_fees, WIDE.divide(WIDE.multiply(entry_fees, exited), entry_filled))
 
 
 def _risk_share(risk: Decimal | None, total: Decimal | None, amount: Decimal | None) -> Decimal | None:
@@ -281,7 +310,8 @@ class DayTotal:
 
 
 def day_totals(rows: Iterable[Booking]) -> dict[date, DayTotal]:
-    """Sum bookings per day. Days with only entry fills (fees, no exit) are kept: they cost fees."""
+    """Sum bookings per day. Days with only entry fills are kept with no trades, P&L or fees (the
+    entry fees are charged on the days of the exits)."""
     acc: dict[date, list[Booking]] = {}
     for row in rows:
         acc.setdefault(row.day, []).append(row)

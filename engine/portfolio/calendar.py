@@ -120,7 +120,8 @@ def strong(level: float) -> bool:
     return abs(level) > 0.55
 
 
-def _compound(pcts: Sequence[Decimal]) -> Decimal | None:
+def compound(pcts: Sequence[Decimal]) -> Decimal | None:
+    """A run of percentages compounded: (prod(1 + p/100) - 1) x 100; None for none."""
     if not pcts:
         return None
     growth = Decimal(1)
@@ -171,7 +172,7 @@ def _week(cells: Sequence[DayCell]) -> Week:
     with wide_context():
         pnl = sum((c.pnl for c in inside), ZERO)
     pcts = [c.pct for c in inside if c.pct is not None]
-    return Week(tuple(cells), pnl, _r_total(inside), _compound(pcts), sum(c.trades for c in inside))
+    return Week(tuple(cells), pnl, _r_total(inside), compound(pcts), sum(c.trades for c in inside))
 
 
 def month_days(year: int, month: int) -> list[date]:
@@ -206,7 +207,7 @@ def _month_of(year: int, month: int, cells: list[DayCell]) -> Month:
         weeks=weeks,
         pnl=pnl,
         r=_r_total(inside),
-        pct=_compound([c.pct for c in inside if c.pct is not None]),
+        pct=compound([c.pct for c in inside if c.pct is not None]),
         trades=sum(c.trades for c in inside),
         win_days=sum(1 for c in inside if c.active and c.pnl > 0),
         loss_days=sum(1 for c in inside if c.active and c.pnl < 0),

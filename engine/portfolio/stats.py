@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from engine.common.precision import wide_context
+from engine.portfolio.calendar import compound
 
 ZERO = Decimal(0)
 PERIODS_PER_YEAR = 365  # crypto trades every day: daily figures are annualised over 365 days
@@ -109,16 +110,26 @@ def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs)
 
 
+# A deviation below this share of the largest |return| is float noise (a constant series gives
+# ~1e-18, not 0), not variation: dividing by it would print ratios of 1e17.
+NOISE = 1e-9
+
+
+def _negligible(deviation: float, returns: Sequence[float]) -> bool:
+    """Whether a standard or downside deviation is zero up to float noise."""
+    return deviation <= NOISE * max((abs(r) for r in returns), default=0.0)
+
+
 def sharpe(returns: Sequence[float]) -> float | None:
     """Annualised Sharpe ratio of daily returns (risk-free rate 0): mean / sample standard deviation
-    x sqrt(365). None with fewer than two days or no variation."""
+    x sqrt(365). None with fewer than two days or no variation (float noise included)."""
     if len(returns) < 2:
         return None
     mean = _mean(returns)
-    var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
-    if var <= 0:
+    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    if _negligible(std, returns):
         return None
-    return mean / math.sqrt(var) * math.sqrt(PERIODS_PER_YEAR)
+    return mean / std * math.sqrt(PERIODS_PER_YEAR)
 
 
 def sortino(returns: Sequence[float]) -> float | None:
@@ -127,7 +138,7 @@ def sortino(returns: Sequence[float]) -> float | None:
     if len(returns) < 2:
         return None
     downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in returns) / len(returns))
-    if downside == 0:
+    if _negligible(downside, returns):
         return None
     return _mean(returns) / downside * math.sqrt(PERIODS_PER_YEAR)
 
@@ -158,12 +169,34 @@ class TradeResult:
     last_day: date  # the day of its last exit in the period: the order of streaks
     pnl: Decimal
     fees: Decimal
+    pct: Decimal | None = None  # its P&L in % of the equity at the start of each day it booked on
+    r: Decimal | None = None  # its P&L in R; None without a risk
+
+    def value(self, unit: str) -> Decimal | None:
+        return {"percent": self.pct, "r": self.r}.get(unit, self.pnl)
+
+
+@dataclass(frozen=True)
+class StatDay:
+    """One day of the period for the statistics: its P&L in each unit, and its starting equity."""
+
+    day: date
+    pnl: Decimal
+    start_equity: Decimal | None
+    pct: Decimal | None = None
+    r: Decimal | None = None
+
+    def value(self, unit: str) -> Decimal | None:
+        return {"percent": self.pct, "r": self.r}.get(unit, self.pnl)
 
 
 @dataclass(frozen=True)
 class Stats:
+    """A period's statistics. Figures of P&L (net, averages, largest, expectancy, drawdown, the
+    breakdowns) are in `unit`: money, percent or R; counts, rates and ratios are unit-free."""
+
     trades: int
-    net_pnl: Decimal
+    net_pnl: Decimal | None  # None only in % without a known equity
     win_rate: Decimal | None
     win_loss_ratio: Decimal | None
     average_win: Decimal | None
@@ -172,7 +205,7 @@ class Stats:
     largest_loss: Decimal | None
     profit_factor: Decimal | None
     expectancy: Decimal | None
-    max_drawdown: Decimal
+    max_drawdown: Decimal | None  # None only in % without a known equity
     max_drawdown_pct: Decimal | None
     longest_win_streak: int
     longest_loss_streak: int
@@ -181,35 +214,44 @@ class Stats:
     fees: Decimal
     by_symbol: dict[str, Decimal] = field(default_factory=dict)
     by_weekday: dict[str, Decimal] = field(default_factory=dict)
+    unit: str = "money"
 
 
 def summarize(
     trades: Sequence[TradeResult],
-    days: Sequence[tuple[date, Decimal, Decimal | None]],
+    days: Sequence[StatDay],
     fees: Decimal,
     start: Decimal | None = None,
+    unit: str = "money",
 ) -> Stats:
-    """Every statistic of a period: `trades` in the order they finished, `days` as (day, P&L, equity
-    at the start of the day) for every day of the period in order, `fees` all fees paid, `start`
-    the equity when the period began (for the drawdown in %)."""
+    """Every statistic of a period: `trades` in the order they finished, `days` for every day of the
+    period in order, `fees` the fees charged, `start` the equity when the period began (for the
+    drawdown in %), `unit` what P&L figures are in ("money", "percent" or "r"). A trade or day
+    without a figure in that unit (no equity, no risk) is left out of those figures only."""
     ordered = sorted(trades, key=lambda t: (t.last_day, t.trade_id))
-    pnls = [t.pnl for t in ordered]
+    pnls = [t.pnl for t in ordered]  # win rate and streaks: the sign is the same in every unit
+    values = [v for v in (t.value(unit) for t in ordered) if v is not None]
     won, lost = streaks(pnls)
-    day_pnl = [p for _, p, _ in days]
+    day_pnl = [d.pnl for d in days]
     drawdown, drawdown_pct = max_drawdown(day_pnl, start)
-    returns = daily_returns(day_pnl, [e for _, _, e in days])
-    weekday = by_key((WEEKDAYS[d.weekday()], p) for d, p, _ in days if p)
+    if unit == "r":
+        drawdown, drawdown_pct = max_drawdown([d.r or ZERO for d in days])[0], None
+    elif unit == "percent":  # the same fall, as a percentage of its peak
+        drawdown = drawdown_pct * 100 if drawdown_pct is not None else None
+    returns = daily_returns(day_pnl, [d.start_equity for d in days])
+    weekday = by_key((WEEKDAYS[d.day.weekday()], v) for d in days if d.pnl and (v := d.value(unit)) is not None)
+    total = compound([d.pct for d in days if d.pct is not None]) if unit == "percent" else net(values)
     return Stats(
         trades=len(pnls),
-        net_pnl=net(pnls),
+        net_pnl=total,
         win_rate=win_rate(pnls),
-        win_loss_ratio=win_loss_ratio(pnls),
-        average_win=average(wins(pnls)),
-        average_loss=average(losses(pnls)),
-        largest_win=largest_win(pnls),
-        largest_loss=largest_loss(pnls),
-        profit_factor=profit_factor(pnls),
-        expectancy=expectancy(pnls),
+        win_loss_ratio=win_loss_ratio(values),
+        average_win=average(wins(values)),
+        average_loss=average(losses(values)),
+        largest_win=largest_win(values),
+        largest_loss=largest_loss(values),
+        profit_factor=profit_factor(values),
+        expectancy=expectancy(values),
         max_drawdown=drawdown,
         max_drawdown_pct=drawdown_pct,
         longest_win_streak=won,
@@ -217,6 +259,7 @@ def summarize(
         sharpe=sharpe(returns),
         sortino=sortino(returns),
         fees=fees,
-        by_symbol=by_key((t.symbol, t.pnl) for t in ordered),
+        by_symbol=by_key((t.symbol, v) for t in ordered if (v := t.value(unit)) is not None),
         by_weekday={k: weekday[k] for k in WEEKDAYS if k in weekday},
+        unit=unit,
     )

@@ -12,14 +12,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from db.enums import EXIT_ROLES
 from db.models import EquitySnapshot, Fill, User
-from engine.common.precision import wide_context
+from engine.common.precision import quantize_to_tick, wide_context
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
     Booking,
@@ -31,7 +31,7 @@ from engine.portfolio.bookings import (
     start_equity,
     zone,
 )
-from engine.portfolio.stats import Stats, TradeResult, summarize
+from engine.portfolio.stats import StatDay, Stats, TradeResult, summarize
 from engine.runtime import Runtime
 
 ZERO = Decimal(0)
@@ -45,6 +45,7 @@ class Period:
     bookings: tuple[Booking, ...]
     totals: dict[date, DayTotal]
     equity: dict[date, Decimal | None]  # at the start of each day first..last
+    first_close: date | None = None  # the earliest snapshot day loaded (before `first` if the account was older)
 
 
 def closes(session: Session, user_ids: list[int], first: date, last: date) -> dict[int, dict[date, Decimal]]:
@@ -93,7 +94,8 @@ def load_periods(session: Session, users: Sequence[tuple[int, str]], first: date
         for uid, rows in bookings(session, uids, tz, first, last).items():
             totals = day_totals(rows)
             pnl = {d: t.pnl for d, t in totals.items()}
-            out[uid] = Period(first, last, tz, tuple(rows), totals, start_equity(days, eq[uid], pnl))
+            equity = start_equity(days, eq[uid], pnl)
+            out[uid] = Period(first, last, tz, tuple(rows), totals, equity, min(eq[uid], default=None))
     return out
 
 
@@ -129,21 +131,29 @@ def year_view(
 # --- statistics and the equity curve ---
 
 
-def trade_results(rows: Sequence[Booking]) -> list[TradeResult]:
-    """One result per trade that exited in the period: its exit fills' P&L and all its fees there."""
+def trade_results(rows: Sequence[Booking], equity: dict[date, Decimal | None] | None = None) -> list[TradeResult]:
+    """One result per trade that exited in the period: its exit fills' P&L and the fees charged to
+    them, in money, in % of the equity at the start of each day it booked on (`equity`), and in R."""
     acc: dict[int, list[Booking]] = {}
     for b in rows:
-        acc.setdefault(b.trade_id, []).append(b)
+        if b.exits:
+            acc.setdefault(b.trade_id, []).append(b)
     out = []
     with wide_context():
         for trade_id, items in acc.items():
-            exits = [b for b in items if b.exits]
-            if not exits:
-                continue
-            pnl = sum((b.pnl for b in items), ZERO)
+            pcts = [cal.percent(b.pnl, (equity or {}).get(b.day)) for b in items]
+            rs = [b.r for b in items]
+            pct = None if any(p is None for p in pcts) else sum((p for p in pcts if p is not None), ZERO)
+            r = None if any(x is None for x in rs) else sum((x for x in rs if x is not None), ZERO)
             out.append(
                 TradeResult(
-                    trade_id, items[0].symbol, max(b.day for b in exits), pnl, sum((b.fees for b in items), ZERO)
+                    trade_id,
+                    items[0].symbol,
+                    max(b.day for b in items),
+                    sum((b.pnl for b in items), ZERO),
+                    sum((b.fees for b in items), ZERO),
+                    pct=pct,
+                    r=r,
                 )
             )
     return out
@@ -158,14 +168,19 @@ def stat_days(period: Period, first: date, last: date, today: date | None = None
     return _days(start, end) if end >= start else []
 
 
-def period_stats(period: Period, first: date, last: date, today: date | None = None) -> Stats:
+def period_stats(period: Period, first: date, last: date, today: date | None = None, unit: str = "money") -> Stats:
+    """The statistics of first..last with P&L figures in `unit` (the page's money/%/R switch)."""
     rows = [b for b in period.bookings if first <= b.day <= last]
     days = stat_days(period, first, last, today)
     with wide_context():
         fees = sum((b.fees for b in rows), ZERO)
-    series = [(d, period.totals[d].pnl if d in period.totals else ZERO, period.equity.get(d)) for d in days]
+    series = []
+    for d in days:
+        total, equity = period.totals.get(d), period.equity.get(d)
+        pnl = total.pnl if total else ZERO
+        series.append(StatDay(d, pnl, equity, cal.percent(pnl, equity), total.r if total else None))
     start = period.equity.get(days[0]) if days else None
-    return summarize(trade_results(rows), series, fees, start)
+    return summarize(trade_results(rows, period.equity), series, fees, start, unit if unit in cal.MODES else "money")
 
 
 @dataclass(frozen=True)
@@ -175,8 +190,21 @@ class CurvePoint:
     drawdown: Decimal  # equity - running peak (<= 0)
 
 
+def curve_start(period: Period, first: date) -> date | None:
+    """The first day of the equity curve: `first`, or later when the account's history starts later
+    (its first snapshot, or an earlier booking): an account opened in December has no flat line from
+    January. Without snapshots, `first` (what came before is unknown); None with nothing at all."""
+    booked = min(period.totals, default=None)
+    if period.first_close is None:
+        return first if booked is not None else None
+    begins = min(period.first_close, booked) if booked is not None else period.first_close
+    return max(first, begins)
+
+
 def equity_curve(period: Period, first: date, last: date) -> list[CurvePoint]:
-    days = _days(first, last)
+    """Equity at the end of each day from the curve's start to `last`; empty without any data."""
+    start = curve_start(period, first)
+    days = _days(start, last) if start is not None else []
     if not days:
         return []
     base = period.equity.get(days[0])
@@ -228,33 +256,49 @@ def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTr
 # --- exports ---
 
 
-def _fmt(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize() if value == value.to_integral() else value, "f")
+# What the exports round to, as the screen shows them: money to the quote's cents, % to 4 places,
+# R to 2 (prices and amounts stay exact). Decimal strings, never floats.
+CENTS, PCT_PLACES, R_PLACES = Decimal("0.01"), Decimal("0.0001"), Decimal("0.01")
+
+
+def _fmt(value: Decimal | None, places: Decimal | None = None) -> str:
+    """A CSV field: exact, or rounded half up to `places`; empty for None."""
+    if value is None:
+        return ""
+    if places is not None:
+        value = quantize_to_tick(value, places, ROUND_HALF_UP)
+    return format(value.normalize() if value == value.to_integral() and places is None else value, "f")
 
 
 def trades_csv(period: Period) -> str:
+    """One row per trade and day it exited on: the trades the calendar counts (a day's entry fills
+    without an exit are not a closed trade, so they are not rows)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["day", "trade_id", "block_id", "symbol", "side", "amount", "entry_average", "exit_average",
                      "exit_fills", "pnl", "fees", "r"])  # fmt: skip
     for b in period.bookings:
+        if not b.exits:
+            continue
         writer.writerow([b.day.isoformat(), b.trade_id, b.block_id, b.symbol, b.side.value, _fmt(b.amount),
-                         _fmt(b.entry_average), _fmt(b.exit_average), b.exits, _fmt(b.pnl), _fmt(b.fees),
-                         _fmt(b.r)])  # fmt: skip
+                         _fmt(b.entry_average), _fmt(b.exit_average), b.exits, _fmt(b.pnl, CENTS),
+                         _fmt(b.fees, CENTS), _fmt(b.r, R_PLACES)])  # fmt: skip
     return out.getvalue()
 
 
-def daily_csv(period: Period) -> str:
+def daily_csv(period: Period, today: date | None = None) -> str:
+    """One row per day of the period up to `today` (days not yet lived have no P&L to list)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["day", "pnl", "pct_of_start_equity", "r", "trades", "fees", "start_equity"])
-    for d in _days(period.first, period.last):
+    last = min(period.last, today) if today is not None else period.last
+    for d in _days(period.first, last):
         t = period.totals.get(d)
         equity = period.equity.get(d)
         pnl = t.pnl if t else ZERO
-        writer.writerow([d.isoformat(), _fmt(pnl), _fmt(cal.percent(pnl, equity) if t else None),
-                         _fmt(t.r if t else None), t.trades if t else 0, _fmt(t.fees if t else ZERO),
-                         _fmt(equity)])  # fmt: skip
+        writer.writerow([d.isoformat(), _fmt(pnl, CENTS), _fmt(cal.percent(pnl, equity) if t else None, PCT_PLACES),
+                         _fmt(t.r if t else None, R_PLACES), t.trades if t else 0, _fmt(t.fees if t else ZERO, CENTS),
+                         _fmt(equity, CENTS)])  # fmt: skip
     return out.getvalue()
 
 
@@ -359,15 +403,18 @@ def calendar_page(
         month=month,
         week=week,
         months=months,
-        stats=period_stats(period, first, last, today),
+        stats=period_stats(period, first, last, today, mode),
         curve=equity_curve(period, first, min(last, today) if today else last),
         period=period,
     )
 
 
-def export(runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str) -> tuple[str, str]:
-    """(file name, CSV text) of the view's trades ("trades") or daily P&L ("daily")."""
+def export(
+    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, today: date | None = None
+) -> tuple[str, str]:
+    """(file name, CSV text) of the view's trades ("trades") or daily P&L ("daily", up to `today`,
+    the user's today: the calendar's own days)."""
     first, last = view_range(anchor, view if view in VIEWS else "month")
     period = load_period(runtime, user_id, tz, first, last)
-    text = trades_csv(period) if kind == "trades" else daily_csv(period)
+    text = trades_csv(period) if kind == "trades" else daily_csv(period, today)
     return f"tradeblock-{kind}-{first.isoformat()}-{last.isoformat()}.csv", text

@@ -9,9 +9,10 @@ so a page can list a day's trades when one is clicked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -31,21 +32,40 @@ def fmt_money(value: Decimal | None, sign: bool = True) -> str:
     return f"{value:+,.2f}" if sign else f"{value:,.2f}"
 
 
+def places_for(value: Decimal | float, places: int) -> int:
+    """The decimal places that show `value` truthfully: `places`, or as many as its first
+    significant digit needs when it is not zero but would round to 0 (-0.0028 at 2 places is
+    "-0.003", never "-0.00"). The one rule for every percentage and R on the calendar pages."""
+    exact = Decimal(str(value)) if isinstance(value, float) else value
+    # Rounded as format() rounds (half to even), so 0.005 at 2 places, which prints 0.00, counts as zero.
+    if exact == 0 or not exact.is_finite() or exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN) != 0:
+        return places
+    return max(places, -exact.adjusted())
+
+
 def fmt_value(value: Decimal | None, mode: str) -> str:
-    """A day's figure in the chosen unit: +12.34, +1.23% or +0.49R."""
+    """A day's figure in the chosen unit: +12.34, +1.23% or +0.49R (small ones: +0.004%)."""
     if value is None:
         return "—"
     if mode == "percent":
-        return f"{value:+.2f}%"
+        return f"{value:+.{places_for(value, 2)}f}%"
     if mode == "r":
-        return f"{value:+.2f}R"
+        return f"{value:+.{places_for(value, 2)}f}R"
     return fmt_money(value)
 
 
 def fmt_ratio(value: Decimal | float | None, digits: int = 2, pct: bool = False) -> str:
     if value is None:
         return "—"
-    return f"{float(value) * 100:.1f}%" if pct else f"{float(value):.{digits}f}"
+    if pct:
+        scaled = Decimal(str(value)) * 100
+        return f"{scaled:.{places_for(scaled, 1)}f}%"
+    return f"{float(value):.{digits}f}"
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 trade", "2 trades", "0 trades": the one place counts meet their nouns."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _tint(level: float) -> dict[str, str]:
@@ -75,7 +95,7 @@ def day_box(cell: portfolio.DayCell, mode: str, day_type: str) -> html.Div:
         children += [
             html.Div(fmt_value(cell.value(mode), mode), className="cal-pnl"),
             html.Div(second, className="cal-sub"),
-            html.Div(f"{cell.trades} trade{'s' if cell.trades != 1 else ''}", className="cal-sub"),
+            html.Div(plural(cell.trades, "trade"), className="cal-sub"),
         ]
         classes += " cal-active"
     style = _tint(cell.intensity) if cell.in_period else {}
@@ -96,7 +116,7 @@ def _week_total(week: portfolio.Week, mode: str) -> html.Div:
         [
             html.Div("Week", className="cal-date"),
             html.Div(fmt_value(value, mode) if week.trades else "—", className="cal-pnl" + _tone(value)),
-            html.Div(f"{week.trades} trades" if week.trades else "", className="cal-sub"),
+            html.Div(plural(week.trades, "trade") if week.trades else "", className="cal-sub"),
         ],
         className="cal-week-total",
     )
@@ -129,10 +149,10 @@ def month_total(month: portfolio.Month, mode: str) -> html.Div:
         [
             html.Span("Month ", className="text-body-secondary"),
             html.Strong(fmt_value(value, mode), className=_tone(value).strip(), id="cal-month-total"),
-            html.Span(f" · {month.trades} trades · ", className="text-body-secondary"),
-            html.Span(f"{month.win_days} win days", className="text-success", id="cal-win-days"),
+            html.Span(f" · {plural(month.trades, 'trade')} · ", className="text-body-secondary"),
+            html.Span(plural(month.win_days, "win day"), className="text-success", id="cal-win-days"),
             html.Span(" · ", className="text-body-secondary"),
-            html.Span(f"{month.loss_days} loss days", className="text-danger", id="cal-loss-days"),
+            html.Span(plural(month.loss_days, "loss day"), className="text-danger", id="cal-loss-days"),
             html.Span(f" · fees {fmt_money(month.fees, sign=False)}", className="text-body-secondary"),
         ],
         className="mb-2",
@@ -146,7 +166,7 @@ def _mini_month(month: portfolio.Month, mode: str, day_type: str) -> html.Div:
             if not c.in_period:
                 cells.append(html.Div(className="cal-mini cal-outside"))
                 continue
-            tip = f"{c.day:%a %d %b}: {fmt_value(c.value(mode), mode)}, {c.trades} trades" if c.active else ""
+            tip = f"{c.day:%a %d %b}: {fmt_value(c.value(mode), mode)}, {plural(c.trades, 'trade')}" if c.active else ""
             cells.append(
                 html.Div(
                     id={"type": day_type, "day": c.day.isoformat()},
@@ -185,10 +205,10 @@ def year_total(months: Sequence[portfolio.Month], mode: str) -> html.Div:
         [
             html.Span("Year ", className="text-body-secondary"),
             html.Strong(fmt_money(pnl), className=_tone(pnl).strip(), id="cal-year-total"),
-            html.Span(f" · {trades} trades · ", className="text-body-secondary"),
-            html.Span(f"{wins} win days", className="text-success"),
+            html.Span(f" · {plural(trades, 'trade')} · ", className="text-body-secondary"),
+            html.Span(plural(wins, "win day"), className="text-success"),
             html.Span(" · ", className="text-body-secondary"),
-            html.Span(f"{losses} loss days", className="text-danger"),
+            html.Span(plural(losses, "loss day"), className="text-danger"),
         ],
         className="mb-2",
     )
@@ -237,32 +257,40 @@ def _stat(label: str, value: str, tone: str = "", ident: str | None = None) -> d
 
 
 def stats_panel(stats: Stats) -> html.Div:
-    s = stats
-    dd = f"{fmt_money(s.max_drawdown, sign=False)} ({fmt_ratio(s.max_drawdown_pct, pct=True)})"
+    """The statistics cards and breakdowns; P&L figures in the stats' unit (the money/%/R switch)."""
+    s, unit = stats, stats.unit
+
+    def pnl(value: Decimal | None) -> str:
+        return fmt_value(value, unit)
+
+    if unit == "money":
+        dd = f"{fmt_money(s.max_drawdown, sign=False)} ({fmt_ratio(s.max_drawdown_pct, pct=True)})"
+    else:  # a fall: shown as its size, without a sign
+        dd = fmt_value(s.max_drawdown, unit).lstrip("+") if s.max_drawdown is not None else "—"
     cards = [
-        _stat("Net P&L", fmt_money(s.net_pnl), _tone(s.net_pnl), "stat-net"),
+        _stat("Net P&L", pnl(s.net_pnl), _tone(s.net_pnl), "stat-net"),
         _stat("Trades", str(s.trades)),
         _stat("Win rate", fmt_ratio(s.win_rate, pct=True)),
         _stat("Win/loss ratio", fmt_ratio(s.win_loss_ratio)),
-        _stat("Average win", fmt_money(s.average_win)),
-        _stat("Average loss", fmt_money(s.average_loss)),
-        _stat("Largest win", fmt_money(s.largest_win)),
-        _stat("Largest loss", fmt_money(s.largest_loss)),
+        _stat("Average win", pnl(s.average_win)),
+        _stat("Average loss", pnl(s.average_loss)),
+        _stat("Largest win", pnl(s.largest_win)),
+        _stat("Largest loss", pnl(s.largest_loss)),
         _stat("Profit factor", fmt_ratio(s.profit_factor)),
-        _stat("Expectancy", fmt_money(s.expectancy)),
+        _stat("Expectancy", pnl(s.expectancy)),
         _stat("Max drawdown", dd),
         _stat("Streaks W/L", f"{s.longest_win_streak} / {s.longest_loss_streak}"),
         _stat("Sharpe", fmt_ratio(s.sharpe)),
         _stat("Sortino", fmt_ratio(s.sortino)),
-        _stat("Fees", fmt_money(s.fees, sign=False)),
+        _stat("Fees", fmt_money(s.fees, sign=False)),  # paid in money whatever the unit
     ]
     return html.Div(
         [
             dbc.Row(cards, class_name="g-2"),
             dbc.Row(
                 [
-                    dbc.Col(_breakdown("P&L by symbol", s.by_symbol, "stats-by-symbol"), md=6),
-                    dbc.Col(_breakdown("P&L by weekday", s.by_weekday, "stats-by-weekday"), md=6),
+                    dbc.Col(_breakdown("P&L by symbol", s.by_symbol, "stats-by-symbol", unit), md=6),
+                    dbc.Col(_breakdown("P&L by weekday", s.by_weekday, "stats-by-weekday", unit), md=6),
                 ],
                 class_name="g-2 mt-1",
             ),
@@ -271,18 +299,56 @@ def stats_panel(stats: Stats) -> html.Div:
     )
 
 
-def _breakdown(title: str, values: dict[str, Decimal], ident: str) -> html.Div:
-    rows = [html.Tr([html.Td(k), html.Td(fmt_money(v), className="text-end" + _tone(v))]) for k, v in values.items()]
+def _breakdown(title: str, values: dict[str, Decimal], ident: str, unit: str) -> html.Div:
+    rows = [
+        html.Tr([html.Td(k), html.Td(fmt_value(v, unit), className="text-end" + _tone(v))]) for k, v in values.items()
+    ]
     body = html.Tbody(rows or [html.Tr(html.Td("—", colSpan=2, className="text-body-secondary"))])
     return html.Div([html.Div(title, className="small fw-semibold"), dbc.Table(body, size="sm", id=ident)])
 
 
+# The y-axis spans at least this share of the equity (and at least one unit of money): plotly's
+# autorange would stretch a 0.28 dip on 10 000 over the whole height and shade it as a crash.
+MIN_SPAN_SHARE = Decimal("0.02")
+MIN_SPAN = Decimal(1)
+
+
+def equity_axes(curve: Sequence[CurvePoint]) -> tuple[list[str], list[float], str]:
+    """(x range, y range, y tick format) of a non-empty curve: a single day gets a day either side
+    (not milliseconds around midnight); the y range is at least MIN_SPAN_SHARE of the equity, so a
+    dip looks as big as it is, and the ticks carry as many decimals as that span needs."""
+    first, last = curve[0].day, curve[-1].day
+    if first == last:
+        first, last = first - timedelta(days=1), last + timedelta(days=1)
+    levels = [p.equity for p in curve] + [p.equity - p.drawdown for p in curve]
+    low, high = min(levels), max(levels)
+    span = max(high - low, MIN_SPAN_SHARE * max(abs(low), abs(high)), MIN_SPAN)
+    pad = (span - (high - low)) / 2 + span / 20
+    decimals = max(0, -math.floor(math.log10(float(span) / 10)))  # about five ticks, each a distinct label
+    return [first.isoformat(), last.isoformat()], [float(low - pad), float(high + pad)], f",.{decimals}f"
+
+
 def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
     """Equity at each day's end; the drawdown (the fall below the running peak) shaded red between
-    the peak and the curve."""
+    the peak and the curve. Without data: an empty state that says so, not a bare axis."""
     fig = go.Figure()
+    layout: dict = {
+        "template": plotly_template(dark),
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 30},
+        "height": 260,
+        "showlegend": False,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hovermode": "x",
+    }
+    if not curve:
+        hidden = {"visible": False}
+        note = {"text": "No equity data for this period", "showarrow": False, "xref": "paper", "yref": "paper"}
+        fig.update_layout(**layout, xaxis=hidden, yaxis=hidden, annotations=[note | {"x": 0.5, "y": 0.5}])
+        return fig
     xs = [p.day.isoformat() for p in curve]
     peak = [float(p.equity - p.drawdown) for p in curve]
+    mode = "lines+markers" if len(curve) == 1 else "lines"  # one day is a point, not an invisible line
     fig.add_trace(
         go.Scatter(
             x=xs,
@@ -297,7 +363,7 @@ def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
             x=xs,
             y=[float(p.equity) for p in curve],
             name="Equity",
-            mode="lines",
+            mode=mode,
             line={"color": "#0d6efd", "width": 2},
             fill="tonexty",  # down to the peak line: the drawdown
             fillcolor="rgba(220, 53, 69, 0.3)",
@@ -305,16 +371,11 @@ def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
             hovertemplate="%{x}<br>equity %{y:,.2f}<br>drawdown %{customdata:,.2f}<extra></extra>",
         )
     )
-    fig.update_layout(
-        template=plotly_template(dark),
-        margin={"l": 60, "r": 20, "t": 10, "b": 30},
-        height=260,
-        showlegend=False,
-        yaxis={"title": "equity", "tickformat": ",.0f"},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        hovermode="x",
-    )
+    x_range, y_range, tick = equity_axes(curve)
+    xaxis: dict = {"type": "date", "range": x_range}
+    if len(curve) == 1:  # one tick a day, labelled as a day: no "23:59:59.999" around a midnight
+        xaxis |= {"dtick": 86_400_000, "tickformat": "%d %b %Y"}
+    fig.update_layout(**layout, xaxis=xaxis, yaxis={"title": "equity", "tickformat": tick, "range": y_range})
     return fig
 
 

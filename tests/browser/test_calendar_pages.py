@@ -122,6 +122,8 @@ def test_the_month_shows_each_days_pnl_trades_and_colour(new_page: NewPage, base
     # The units switch: R multiples (P&L / risk 20).
     page.click("#cal-mode label:has-text('R')")
     expect(box(page, month.replace(day=3))).to_contain_text("+6.00R", timeout=10_000)
+    expect(page.locator("#stat-net")).to_contain_text("+3.30R")  # the statistics follow: 66 / 20
+    expect(page.locator("#stat-largest-win")).to_contain_text("+6.00R")
     page.context.close()
 
 

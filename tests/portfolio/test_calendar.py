@@ -114,7 +114,9 @@ def test_a_block_books_on_each_exit_day_with_fees(runtime: Runtime) -> None:
     # Monday: 10 x 1 - 0.1 - 0.1 (half the entry fee) = 9.8; Wednesday: -5 x 1 - 0.1 - 0.1 = -5.2
     assert (days[date(2024, 6, 3)].pnl, days[date(2024, 6, 3)].trades) == (D("9.8"), 1)
     assert (days[date(2024, 6, 5)].pnl, days[date(2024, 6, 5)].trades) == (D("-5.2"), 1)
-    assert (days[date(2024, 6, 2)].pnl, days[date(2024, 6, 2)].trades, days[date(2024, 6, 2)].fees) == (0, 0, D("0.2"))
+    # Fees go with the P&L they were charged to: each exit day its 0.1 and half the entry fee.
+    assert (days[date(2024, 6, 2)].pnl, days[date(2024, 6, 2)].trades, days[date(2024, 6, 2)].fees) == (0, 0, 0)
+    assert days[date(2024, 6, 3)].fees == days[date(2024, 6, 5)].fees == D("0.2")
     assert days[date(2024, 6, 3)].r == D("0.49")  # 9.8 / 20
     assert (month.pnl, month.win_days, month.loss_days, month.trades) == (D("4.6"), 1, 1, 2)
     assert month.fees == D("0.4")
@@ -194,8 +196,10 @@ def test_year_view_week_view_and_r_mode(runtime: Runtime) -> None:
     assert (week.pnl, week.trades, week.cells[0].day) == (D(10), 1, date(2024, 3, 4))
     result = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31))
     assert (result.trades, result.net_pnl, result.win_rate) == (2, D(0), D("0.5"))
+    in_r = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31), unit="r")  # the page's R switch
+    assert (in_r.unit, in_r.largest_win, in_r.largest_loss, in_r.trades) == ("r", D(2), D(-2), 2)
     assert pv.trades_csv(period).splitlines()[1].startswith("2024-03-04,")
-    assert "2024-07-10,-10" in pv.daily_csv(period)
+    assert "2024-07-10,-10.00" in pv.daily_csv(period)
 
 
 def test_overview_has_every_user_in_their_own_timezone(runtime: Runtime) -> None:
@@ -323,3 +327,64 @@ def test_fees_are_valued_in_quote_like_the_engine_values_them(runtime: Runtime) 
                    ts=ms("2024-06-03 11:00")))  # fmt: skip
     day = pv.load_period(runtime, uid, "UTC", date(2024, 6, 3), date(2024, 6, 3)).totals[date(2024, 6, 3)]
     assert day.fees == D("0.36")  # 0.001 x 110 + 0.25
+
+
+def test_exports_agree_with_the_calendar_and_are_rounded_like_the_screen(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    add_close(runtime.sessions, uid, acc, date(2024, 6, 2), "3000")
+    closed = add_trade(runtime.sessions, uid, acc, ms("2024-06-03 09:00"), [(ms("2024-06-03 10:00"), "101")],
+                       risk="3", exit_fee="0.001")  # fmt: skip
+    still_open = add_trade(runtime.sessions, uid, acc, ms("2024-06-04 09:00"), [])  # entered, no exit yet
+    _, text = pv.export(runtime, uid, "UTC", "month", date(2024, 6, 1), "trades", today=date(2024, 6, 10))
+    rows = text.splitlines()[1:]
+    # Only what the calendar counts as closed: the open trade is not a row with P&L 0.
+    assert [r.split(",")[1] for r in rows] == [str(closed)]
+    assert str(still_open) not in {r.split(",")[1] for r in rows}
+    assert rows[0].split(",")[-3:] == ["1.00", "0.00", "0.33"]  # P&L 0.999 to cents, fees, R 0.999 / 3
+    _, daily = pv.export(runtime, uid, "UTC", "month", date(2024, 6, 1), "daily", today=date(2024, 6, 10))
+    lines = daily.splitlines()
+    assert lines[-1].startswith("2024-06-10,")  # no day after the user's today
+    monday = next(line for line in lines if line.startswith("2024-06-03,")).split(",")
+    # 0.999 / 3000 x 100 = 0.0333% (not 60 digits), R 0.33, equity in cents.
+    assert monday == ["2024-06-03", "1.00", "0.0333", "0.33", "1", "0.00", "3000.00"]
+
+
+def test_a_months_fees_are_those_of_the_trades_it_closed(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    # Entered 30 June (fee 1.96), exited in two halves in July (fees 0.5 each).
+    add_trade(runtime.sessions, uid, acc, ms("2024-06-30 09:00"),
+              [(ms("2024-07-02 10:00"), "110"), (ms("2024-07-03 10:00"), "110")],
+              amount="2", entry_fee="1.96", exit_fee="0.5")  # fmt: skip
+    june = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 6, 1), "money")
+    assert june.month is not None
+    # No trade closed in June: no fees there (not "fees 1.96 with 0 trades and +0.00").
+    assert (june.month.trades, june.month.pnl, june.month.fees, june.stats.fees) == (0, 0, 0, 0)
+    july = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 7, 1), "money")
+    assert july.month is not None
+    days = {c.day: c for c in july.month.days() if c.trades}
+    # Each exit: its own 0.5 and half the entry fee; the P&L is after exactly those fees.
+    assert [c.fees for c in days.values()] == [D("1.48"), D("1.48")]
+    assert [c.pnl for c in days.values()] == [D("10") - D("1.48")] * 2
+    assert july.month.fees == july.stats.fees == D("2.96")
+    assert july.month.pnl == july.stats.net_pnl == D(20) - july.month.fees
+
+
+def test_the_equity_curve_starts_with_the_accounts_history(runtime: Runtime) -> None:
+    uid, acc = user(runtime)
+    # Opened in December: its first snapshot is 5 Dec, a trade on the 10th.
+    add_close(runtime.sessions, uid, acc, date(2024, 12, 5), "5000")
+    add_trade(runtime.sessions, uid, acc, ms("2024-12-10 09:00"), [(ms("2024-12-10 10:00"), "110")])
+    year = pv.calendar_page(runtime, uid, "UTC", "year", date(2024, 1, 1), "money", today=date(2024, 12, 31))
+    assert year.curve[0].day == date(2024, 12, 5)  # no flat line from January
+    assert (year.curve[0].equity, year.curve[-1].equity) == (D(5000), D(5010))
+    # A later month of the same account starts on its first day: the account was older.
+    add_close(runtime.sessions, uid, acc, date(2024, 12, 31), "5010")
+    jan = pv.calendar_page(runtime, uid, "UTC", "month", date(2025, 1, 1), "money", today=date(2025, 1, 31))
+    assert jan.curve[0].day == date(2025, 1, 1)
+    assert jan.curve[0].equity == D(5010)
+
+
+def test_without_snapshots_or_trades_there_is_no_equity_curve(runtime: Runtime) -> None:
+    uid, _ = user(runtime)
+    page = pv.calendar_page(runtime, uid, "UTC", "month", date(2024, 6, 1), "money", today=date(2024, 6, 30))
+    assert page.curve == []

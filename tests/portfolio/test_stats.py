@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from engine.portfolio import stats
-from engine.portfolio.stats import TradeResult, summarize
+from engine.portfolio.stats import StatDay, TradeResult, summarize
 
 D = Decimal
 # Five trades: +30, -10, +20, -20, 0 -> net 20; 2 wins (50), 2 losses (-30), 1 break-even.
@@ -73,10 +73,10 @@ def test_daily_returns_use_start_of_day_equity_and_skip_unknown_days() -> None:
     assert stats.daily_returns([D(10), D(-5), D(3)], [D(1000), None, D(0)]) == [0.01]
 
 
-def days(*pnls: str, start: str = "1000") -> list[tuple[date, Decimal, Decimal | None]]:
+def days(*pnls: str, start: str = "1000") -> list[StatDay]:
     out, equity, day = [], D(start), date(2024, 1, 1)  # a Monday
     for p in pnls:
-        out.append((day, D(p), equity))
+        out.append(StatDay(day, D(p), equity, D(p) / equity * 100, D(p) / 10))
         equity += D(p)
         day += timedelta(days=1)
     return out
@@ -138,3 +138,46 @@ def test_summarize_one_day() -> None:
     assert (result.trades, result.net_pnl, result.largest_win) == (1, D(12), D(12))
     assert result.sharpe is None
     assert result.sortino is None
+
+
+@pytest.mark.parametrize("value", [0.0011, 0.1, 1 / 3, 0.07])
+def test_a_constant_return_series_has_no_sharpe_despite_float_noise(value: float) -> None:
+    # A sum of equal floats is not n x value exactly: the "variance" is ~1e-36, and mean / sqrt of it
+    # gave 1e17. Zero deviation up to noise is no variation: undefined, as the docs say.
+    returns = [value] * 30
+    assert stats.sharpe(returns) is None
+    assert stats.sortino([-value] * 30) == pytest.approx(-math.sqrt(365))  # a real downside stays defined
+    assert stats.sortino([value] * 29 + [-value * 1e-12]) is None  # a loss of float noise is no loss
+
+
+def test_summarize_in_r_and_percent_follows_the_unit() -> None:
+    # Risks of 10: +30 = +3R, -10 = -1R, +20 = +2R; equity 1000: +3%, -1%, +2% of it.
+    trades = [
+        TradeResult(i, "BTC/USDT", date(2024, 1, d), D(p), D(0), pct=D(p) / 10, r=D(p) / 10)
+        for i, (p, d) in enumerate([("30", 1), ("-10", 2), ("20", 3)], start=1)
+    ]
+    series = days("30", "-10", "20")
+    money = summarize(trades, series, fees=D(1), start=D(1000))
+    r = summarize(trades, series, fees=D(1), start=D(1000), unit="r")
+    pct = summarize(trades, series, fees=D(1), start=D(1000), unit="percent")
+    assert (r.unit, r.net_pnl, r.average_win, r.average_loss, r.largest_win, r.expectancy) == (
+        "r", D(4), D("2.5"), D(-1), D(3), D("1.333333333333"))  # fmt: skip
+    assert r.max_drawdown == D(1)  # the -1R day from the +3R peak
+    assert r.by_symbol == {"BTC/USDT": D(4)}
+    assert r.by_weekday == {"Mon": D(3), "Tue": D(-1), "Wed": D(2)}
+    # Percent: the period compounds its days (1.03 x 1030/1000 ... as the calendar does).
+    assert pct.net_pnl == pytest.approx(D("4.00"), abs=D("0.01"))
+    assert pct.max_drawdown == money.max_drawdown_pct * 100  # the same fall, in % of the peak
+    assert pct.largest_loss == D(-1)
+    # Unit-free figures do not change with the unit; money stays money.
+    for other in (r, pct):
+        assert (other.trades, other.win_rate, other.sharpe, other.fees) == (3, money.win_rate, money.sharpe, D(1))
+    assert money.net_pnl == D(40)
+
+
+def test_summarize_in_r_leaves_out_trades_without_a_risk() -> None:
+    trades = [TradeResult(1, "BTC/USDT", date(2024, 1, 1), D(5), D(0), r=None), trade(2, "-5")]
+    result = summarize(trades, days("0"), fees=D(0), unit="r")
+    assert result.trades == 2
+    assert result.net_pnl == D(0)  # only the trade with a figure in R (its r defaults to None too)
+    assert result.largest_win is None
