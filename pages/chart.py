@@ -194,9 +194,12 @@ def watchlist_actions(
                 html.Span("Pick an exchange, a symbol and a timeframe.", className="text-danger"),
             )
         try:
-            entry = market.add_series(runtime, user.id, exchange, symbol, timeframe)
+            entry, new = market.add_series(runtime, user.id, exchange, symbol, timeframe)
         except (market.WatchError, ValueError) as exc:
             return no_update, no_update, html.Span(str(exc), className="text-danger")
+        if not new:  # shown, not added twice
+            said = html.Span(f"{wl.label(entry)} is already on your watchlist.", className="text-body-secondary")
+            return {"series_id": entry.series_id}, no_update, said
         return {"series_id": entry.series_id}, bump, html.Span(f"Added {wl.label(entry)}.", className="text-success")
     if isinstance(trigger, dict) and trigger.get("type") == wl.SELECT:
         return {"series_id": int(trigger["series"])}, no_update, ""

@@ -87,12 +87,13 @@ def pick_series(runtime: Runtime, user_id: int, wanted: int | None) -> WatchEntr
     return next((e for e in entries if e.series_id == wanted), entries[0] if entries else None)
 
 
-def add_series(runtime: Runtime, user_id: int, exchange: str, symbol: str, timeframe: str) -> WatchEntry:
-    """Watch a series (WatchError if it cannot be) and start its backfill unless already done."""
-    series = jobs.watch(runtime, user_id, exchange, symbol, timeframe)
+def add_series(runtime: Runtime, user_id: int, exchange: str, symbol: str, timeframe: str) -> tuple[WatchEntry, bool]:
+    """Watch a series (WatchError if it cannot be) and start its backfill unless already done;
+    also says whether it is new to the user's watchlist."""
+    series, new = jobs.watch_series(runtime, user_id, exchange, symbol, timeframe)
     if series.backfill_status is not BackfillStatus.DONE and not runtime.series_lock(series.id).locked():
         start_backfill(runtime, series)
-    return watched(runtime, user_id, series.id)
+    return watched(runtime, user_id, series.id), new
 
 
 def start_backfill(runtime: Runtime, series: Series) -> str:

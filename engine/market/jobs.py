@@ -43,13 +43,17 @@ def ensure_markets(runtime: Runtime, exchange: str, max_age: timedelta = timedel
 
 def watch(runtime: Runtime, user_id: int, exchange: str, symbol: str, timeframe: str) -> Series:
     """Add a series to a user's watchlist (validated); the caller starts its backfill."""
+    return watch_series(runtime, user_id, exchange, symbol, timeframe)[0]
+
+
+def watch_series(runtime: Runtime, user_id: int, exchange: str, symbol: str, timeframe: str) -> tuple[Series, bool]:
+    """`watch`, also saying whether the series is new to the user's watchlist."""
     check_enabled(exchange, runtime.settings.exchanges)
     ensure_markets(runtime, exchange)
     timeframes = tuple(source(runtime, exchange).timeframes())
     with runtime.sessions.begin() as session:
         check_watchable(session, exchange, symbol, timeframe, timeframes)
-        series, _new = add_watch(session, user_id, exchange, symbol, timeframe)
-    return series
+        return add_watch(session, user_id, exchange, symbol, timeframe)
 
 
 def backfill_recent(runtime: Runtime, series: Series, progress: Progress | None = None) -> int:

@@ -122,6 +122,9 @@ def test_adding_a_series_shows_progress_then_candles(new_page: NewPage, base_url
     assert count == FIRST_LOAD_CANDLES
     expect(page.locator("#backfill-progress")).to_have_count(0)
     expect(page.locator("#watchlist")).to_contain_text("ETH/USDT1m · demo")
+    expect(page.locator("#bar-message")).to_contain_text("Added ETH/USDT")
+    page.click("#bar-add")  # the same series again: said so, not "Added" twice
+    expect(page.locator("#bar-message")).to_have_text("ETH/USDT · 1m is already on your watchlist.")
     # The choice survives a reload (remembered in the browser).
     page.reload()
     assert wait_for_candles(page) == FIRST_LOAD_CANDLES
