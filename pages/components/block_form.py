@@ -44,6 +44,9 @@ FIELDS = {
 DEFAULT_ROWS = [0]  # one target to start with; "+ target" adds more
 _TARGET_FIELD = re.compile(r"targets\[(\d+)\](?:\.(price|share))?$")
 _LOCAL: dict[str, Any] = {"persistence": True, "persistence_type": "local"}
+# Number fields are text: a type="number" input drops what it cannot read (Chromium sends "0,05" as
+# "005", 100x the size), so the text goes as typed to the engine's parser, which reads or refuses it.
+_NUMBER: dict[str, Any] = {"type": "text", "size": "sm", "debounce": True, "autocomplete": "off", **_LOCAL}
 SIZE_MODES = [
     {"label": "Base amount", "value": SizeMode.BASE.value},
     {"label": "Quote amount", "value": SizeMode.QUOTE.value},
@@ -61,13 +64,11 @@ def feedback_id(field_id: str) -> str:
     return f"{field_id}-feedback"
 
 
-def _number(field_id: str, label: str, placeholder: str = "", step: str = "any") -> html.Div:
+def _number(field_id: str, label: str, placeholder: str = "", mode: str = "decimal") -> html.Div:
     return html.Div(
         [
             dbc.Label(label, html_for=field_id, class_name="small mb-0"),
-            dbc.Input(
-                id=field_id, type="number", step=step, size="sm", placeholder=placeholder, debounce=True, **_LOCAL
-            ),
+            dbc.Input(id=field_id, placeholder=placeholder, inputmode=mode, **_NUMBER),
             dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
         ],
         className="mb-2",
@@ -81,24 +82,13 @@ def target_row(row: int, position: int) -> html.Div:
             html.Div(
                 [
                     html.Span(f"T{position + 1}", className="small text-body-secondary", style={"width": "1.6rem"}),
-                    dbc.Input(
-                        id={"type": T_PRICE, "row": row},
-                        type="number",
-                        step="any",
-                        size="sm",
-                        placeholder="price",
-                        debounce=True,
-                        **_LOCAL,
-                    ),
+                    dbc.Input(id={"type": T_PRICE, "row": row}, placeholder="price", inputmode="decimal", **_NUMBER),
                     dbc.Input(
                         id={"type": T_SHARE, "row": row},
-                        type="number",
-                        step="any",
-                        size="sm",
                         placeholder="%",
-                        debounce=True,
+                        inputmode="decimal",
                         style={"maxWidth": "4.5rem"},
-                        **_LOCAL,
+                        **_NUMBER,
                     ),
                     dbc.Button(
                         "×",
@@ -185,8 +175,8 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         dbc.Switch(id=BREAKEVEN, label="Break-even after the first target", value=False, class_name="small", **_LOCAL),
         dbc.Row(
             [
-                dbc.Col(_number(TIMEOUT, "Entry timeout (min)", "none", "1"), width=6),
-                dbc.Col(_number(DURATION, "Max duration (min)", "none", "1"), width=6),
+                dbc.Col(_number(TIMEOUT, "Entry timeout (min)", "none", "numeric"), width=6),
+                dbc.Col(_number(DURATION, "Max duration (min)", "none", "numeric"), width=6),
             ],
             class_name="g-2",
         ),

@@ -167,6 +167,28 @@ def test_an_invalid_block_shows_the_error_at_its_field_and_stores_nothing(
     page.context.close()
 
 
+def test_a_decimal_comma_is_read_as_the_point_and_an_ambiguous_one_refused_at_its_field(
+    new_page: NewPage, base_url: str, runtime: Runtime
+) -> None:
+    """Typed key by key, as a person does: a number input would have sent "0,05" as "005" (5 BTC)."""
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000",))
+    page.fill("#bf-size-value", "")
+    page.type("#bf-size-value", "0,005")
+    page.press("#bf-size-value", "Tab")
+    expect(page.locator("#bf-preview-size")).to_have_text("0.005 BTC", timeout=10_000)
+    expect(page.locator("#bf-preview-risk")).to_contain_text("2.50 USDT")
+    page.fill("#bf-size-value", "")
+    page.type("#bf-size-value", "1,000")
+    page.press("#bf-size-value", "Tab")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-size-value")).to_contain_class("is-invalid", timeout=10_000)
+    expect(page.locator("#bf-size-value-feedback")).to_contain_text('Size "1,000" could mean 1000 or 1.000')
+    assert blocks_in_db(runtime) == 0
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
