@@ -30,6 +30,8 @@ from engine.blocks.bounds import MAX_VALUE, range_problem, request_problems
 from engine.common.precision import (
     RoundMode,
     divide,
+    format_money,
+    format_number,
     multiply,
     quantize_to_tick,
     round_amount,
@@ -300,7 +302,8 @@ def _check_size_value(a: _Analysis, req: BlockRequest, market: MarketInfo, equit
     if req.size_mode in (SizeMode.EQUITY_PCT, SizeMode.RISK_PCT) and equity <= 0:
         a.add(
             "size_value",
-            f"Account equity is {_fmt(equity)} {market.quote}: a size in percent of equity is zero; "
+            f"Account equity is {format_money(equity, RoundMode.DOWN)} {market.quote}: "
+            "a size in percent of equity is zero; "
             f"give the size in {market.base} or {market.quote}.",
         )
         return False
@@ -364,8 +367,9 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
         elif market.min_cost is not None and multiply(amount, price) < market.min_cost:
             a.add(
                 row,
-                f"{label} gets {_fmt(amount)} {base}, worth {_fmt(multiply(amount, price))} {quote} at the {leg} "
-                f"{_fmt(price)}: below this market's minimum order of {_fmt(market.min_cost)} {quote}. "
+                f"{label} gets {_fmt(amount)} {base}, worth {format_money(multiply(amount, price), RoundMode.DOWN)} "
+                f"{quote} at the {leg} {_fmt(price)}: below this market's minimum order of "
+                f"{format_money(market.min_cost, RoundMode.UP)} {quote}. "
                 "Use fewer targets or a bigger size.",
             )
         elif market.max_amount is not None and amount > market.max_amount:
@@ -379,14 +383,16 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
     if max(total, cost, risk) > MAX_VALUE:
         a.add(
             "size_value",
-            f"This block ({_fmt(total)} {base}, {_fmt(cost)} {quote}) is beyond the largest size Tradeblock "
-            f"handles ({_fmt(MAX_VALUE)}): enter a smaller size.",
+            f"This block ({format_number(total)} {base}, {format_money(cost)} {quote}) is beyond the largest size "
+            f"Tradeblock handles ({format_number(MAX_VALUE)}): enter a smaller size.",
         )
         return
     if free_balance is not None and cost > free_balance:
         why = "" if side is Side.LONG else " as collateral for the short"
         a.add(
-            "size_value", f"This block needs {_fmt(cost)} {quote}{why}, but only {_fmt(free_balance)} {quote} is free."
+            "size_value",
+            f"This block needs {format_money(cost, RoundMode.UP)} {quote}{why}, "
+            f"but only {format_money(free_balance, RoundMode.DOWN)} {quote} is free.",
         )
 
 

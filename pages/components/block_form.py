@@ -20,6 +20,7 @@ from dash import dcc, html
 
 from db.enums import EntryType, Side, SizeMode
 from engine.blocks.api import BlockPreview, BlockRequest, FieldError, parse_account_id, parse_block
+from engine.common.precision import format_money, format_number
 from engine.users.api import AccountChoice
 
 ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
@@ -268,12 +269,13 @@ def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
     return placed
 
 
-def _money(value: Decimal | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+def _money(value: Decimal | None) -> str:
+    """Money, percents and R multiples with two decimals (engine.common.precision's one formatter)."""
+    return "–" if value is None else format_money(value)
 
 
 def _amount(value: Decimal | None) -> str:
-    return "–" if value is None else format(value.normalize(), "f")
+    return "–" if value is None else format_number(value)
 
 
 def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:

@@ -287,7 +287,7 @@ def test_size_value() -> None:
     )
     assert only(LONG, equity=D(0)) == FieldError(
         "size_value",
-        "Account equity is 0 USDT: a size in percent of equity is zero; give the size in BTC or USDT.",
+        "Account equity is 0.00 USDT: a size in percent of equity is zero; give the size in BTC or USDT.",
     )
 
 
@@ -318,7 +318,7 @@ def test_minimum_cost_is_checked_at_the_lowest_leg() -> None:
     req = replace(LONG, stop_price=D(90), targets=targets("120"), size_mode=SizeMode.BASE, size_value=D("0.1"))
     assert only(req, replace(SPOT, min_cost=D(10))) == FieldError(
         "targets[0]",
-        "Target 1 gets 0.1 BTC, worth 9 USDT at the stop 90: below this market's minimum order of 10 USDT. "
+        "Target 1 gets 0.1 BTC, worth 9.00 USDT at the stop 90: below this market's minimum order of 10.00 USDT. "
         "Use fewer targets or a bigger size.",
     )
     assert errors(req, replace(SPOT, min_cost=D(9))) == []
@@ -342,13 +342,23 @@ def test_size_below_the_minimum_is_one_message() -> None:
 
 def test_free_balance() -> None:
     assert only(LONG, free=D(1500)) == FieldError(
-        "size_value", "This block needs 2000 USDT, but only 1500 USDT is free."
+        "size_value", "This block needs 2,000.00 USDT, but only 1,500.00 USDT is free."
     )
     assert only(SHORT, SWAP, free=D(1500)) == FieldError(
-        "size_value", "This block needs 2000 USDT as collateral for the short, but only 1500 USDT is free."
+        "size_value", "This block needs 2,000.00 USDT as collateral for the short, but only 1,500.00 USDT is free."
     )
     assert errors(LONG, free=D(2000)) == []
     assert errors(LONG, free=None) == []  # no balance known: not checked
+
+
+def test_money_in_messages_is_in_cents_with_thousands_separators_erring_on_the_safe_side() -> None:
+    """Never "only 8999.0182846664 USDT is free" or "needs 33249000000000 USDT": what is needed rounds
+    up and what is free rounds down, so the message never makes the balance look sufficient."""
+    assert only(LONG, free=D("1999.9982846664")) == FieldError(
+        "size_value", "This block needs 2,000.00 USDT, but only 1,999.99 USDT is free."
+    )
+    huge = replace(LONG, size_mode=SizeMode.BASE, size_value=D("332490000000"))
+    assert "needs 33,249,000,000,000.00 USDT" in only(huge, free=D("8999.0182846664")).message
 
 
 def test_market_entry_needs_a_current_price() -> None:
