@@ -54,6 +54,7 @@ SIZE_MODES = [
     {"label": "% of equity", "value": SizeMode.EQUITY_PCT.value},
     {"label": "% risk", "value": SizeMode.RISK_PCT.value},
 ]
+SIDES = [{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}]
 ENTRY_TYPES = [
     {"label": "Limit", "value": EntryType.LIMIT.value},
     {"label": "Market", "value": EntryType.MARKET.value},
@@ -128,7 +129,7 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         ),
         dbc.RadioItems(
             id=SIDE,
-            options=[{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}],
+            options=SIDES,
             value=Side.LONG.value,
             inline=True,
             class_name="mb-2",

@@ -16,7 +16,16 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
-from engine.blocks.api import MAX_TARGETS, BlockPreview, BlockRejected, FieldError, preview_block, submit_block
+from engine.blocks.api import (
+    MAX_TARGETS,
+    BlockPreview,
+    BlockRejected,
+    FieldError,
+    can_short,
+    parse_account_id,
+    preview_block,
+    submit_block,
+)
 from engine.common.precision import round_price, to_decimal
 from engine.common.symbols import split_symbol
 from engine.market import api as market
@@ -135,6 +144,31 @@ def show_preview(*args: Any) -> tuple[Any, Any]:
     except AccountAccessError:
         return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
     return bf.preview_panel(shown, *split_symbol(entry.symbol)), _preview_store(shown, entry)
+
+
+@CALLBACKS.callback(
+    Output(bf.SIDE, "options"),
+    Output(bf.SIDE, "value"),
+    Input("series-state", "data"),
+    Input(bf.ACCOUNT, "value"),
+    State(bf.SIDE, "value"),
+)
+@require_role(*TRADERS)
+def offer_sides(series_state: dict | None, account: Any, side: str | None) -> tuple[list[dict], Any]:
+    """Long only where this account cannot short the chart's market (a spot market, a paper account
+    without margin): the engine would refuse the short anyway, the form does not offer it."""
+    entry, account_id = _market(series_state), parse_account_id(account)
+    try:
+        short = (
+            entry is not None
+            and account_id is not None
+            and can_short(current_runtime(), current_view().id, account_id, entry.symbol)
+        )
+    except AccountAccessError:
+        short = False
+    if short:
+        return bf.SIDES, no_update
+    return bf.SIDES[:1], bf.SIDES[0]["value"] if side != bf.SIDES[0]["value"] else no_update
 
 
 def _rounded(y: Any, tick: str | None) -> float | None:

@@ -189,6 +189,16 @@ def test_a_decimal_comma_is_read_as_the_point_and_an_ambiguous_one_refused_at_it
     page.context.close()
 
 
+def test_a_spot_market_on_an_account_without_margin_offers_long_only(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    expect(page.locator("#bf-side input")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#bf-side")).to_have_text("Long")
+    expect(page.locator("#bf-side input")).to_be_checked()
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
