@@ -226,6 +226,13 @@ def _feedback(messages: list[str]) -> str:
     Output(bf.MESSAGE, "children"),
     Output(bf.PREVIEW_STORE, "data", allow_duplicate=True),
     Output(bf.VERSION, "data"),
+    # A placed block empties its prices and size (side, entry type, sizing and the account stay), so
+    # a second click cannot place the same block again without the trader entering it again.
+    Output(bf.ENTRY, "value", allow_duplicate=True),
+    Output(bf.STOP, "value", allow_duplicate=True),
+    Output({"type": bf.T_PRICE, "row": ALL}, "value", allow_duplicate=True),
+    Output({"type": bf.T_SHARE, "row": ALL}, "value", allow_duplicate=True),
+    Output(bf.SIZE, "value"),
     Input(bf.SUBMIT, "n_clicks"),
     *FORM_STATE,
     State("series-state", "data"),
@@ -237,7 +244,7 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     values, series_state, version = _values(args[:-2]), args[-2], args[-1]
     rows = len(values.target_prices or [])
     if not clicks:
-        return (no_update,) * (2 * len(bf.FIELDS) + 6)
+        return (no_update,) * (2 * len(bf.FIELDS) + 11)
     entry = _market(series_state)
     errors: list[FieldError] = []
     block_id = None
@@ -265,7 +272,19 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
         message = dbc.Alert(
             f"Block #{block_id} placed on {entry.symbol}.", color="success", class_name="py-1 small", id="bf-placed"
         )
-        return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, None, (version or 0) + 1)
+        cleared = ("", "", [""] * rows, [""] * len(values.target_shares or []), "")
+        return (
+            *invalid,
+            *feedback,
+            placed.price,
+            placed.share,
+            row_feedback,
+            message,
+            None,
+            (version or 0) + 1,
+            *cleared,
+        )
     general = placed.general or ["The block was not placed: see the fields marked in red."]
     message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
-    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update)
+    kept = (no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []), no_update)
+    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept)

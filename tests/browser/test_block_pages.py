@@ -199,6 +199,25 @@ def test_a_spot_market_on_an_account_without_margin_offers_long_only(new_page: N
     page.context.close()
 
 
+def test_a_placed_block_empties_the_form_so_a_second_click_places_nothing(
+    new_page: NewPage, base_url: str, runtime: Runtime
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
+    page.click("#bf-submit")
+    expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
+    for field in ("#bf-entry-price", "#bf-stop-price", "#bf-size-value", target(0), target(1)):
+        expect(page.locator(field)).to_have_value("")
+    expect(page.locator("#bf-size-mode")).to_have_value("base")  # the choices stay
+    page.click("#bf-submit")  # the same click again
+    expect(page.locator("#bf-rejected")).to_be_visible(timeout=10_000)
+    expect(page.locator("#bf-stop-price-feedback")).to_contain_text("Enter the stop price.")
+    assert blocks_in_db(runtime) == 1
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
