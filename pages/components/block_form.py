@@ -83,7 +83,11 @@ def target_row(row: int, position: int) -> html.Div:
         [
             html.Div(
                 [
-                    html.Span(f"T{position + 1}", className="small text-body-secondary", style={"width": "1.6rem"}),
+                    html.Span(  # wide enough for "T10" on one line
+                        f"T{position + 1}",
+                        className="small text-body-secondary text-nowrap flex-shrink-0",
+                        style={"width": "2rem"},
+                    ),
                     dbc.Input(id={"type": T_PRICE, "row": row}, placeholder="price", inputmode="decimal", **_NUMBER),
                     dbc.Input(
                         id={"type": T_SHARE, "row": row},
@@ -154,7 +158,15 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         html.Div(
             [
                 html.Span("Targets (price, share %)", className="small"),
-                dbc.Button("+ target", id=ADD_TARGET, color="link", size="sm", n_clicks=0, class_name="p-0"),
+                dbc.Button(
+                    "+ target",
+                    id=ADD_TARGET,
+                    color="link",
+                    size="sm",
+                    n_clicks=0,
+                    class_name="p-0",
+                    title="Add a profit target",
+                ),
             ],
             className="d-flex justify-content-between align-items-center",
         ),

@@ -85,6 +85,19 @@ def render_rows(rows: list[int] | None) -> list:
     return bf.target_rows([int(r) for r in (rows or bf.DEFAULT_ROWS)][:MAX_TARGETS])
 
 
+@CALLBACKS.callback(
+    Output(bf.ADD_TARGET, "disabled"),
+    Output(bf.ADD_TARGET, "title"),
+    Input(bf.ROWS, "data"),
+)
+@require_role(*TRADERS)
+def limit_targets(rows: list[int] | None) -> tuple[bool, str]:
+    """At the most targets a block may have, "+ target" is off and says why (it did nothing, silently)."""
+    if len(rows or bf.DEFAULT_ROWS) >= MAX_TARGETS:
+        return True, f"A block has at most {MAX_TARGETS} profit targets."
+    return False, "Add a profit target"
+
+
 def _values(args: tuple[Any, ...]) -> bf.FormValues:
     return bf.FormValues(*args)
 

@@ -218,6 +218,27 @@ def test_a_placed_block_empties_the_form_so_a_second_click_places_nothing(
     page.context.close()
 
 
+def test_at_ten_targets_the_add_button_is_off_and_says_why_and_t10_fits_its_line(
+    new_page: NewPage, base_url: str
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    for count in range(2, 11):
+        page.click("#bf-add-target")
+        expect(page.locator(".target-row")).to_have_count(count, timeout=10_000)
+    expect(page.locator("#bf-add-target")).to_be_disabled()
+    expect(page.locator("#bf-add-target")).to_have_attribute("title", "A block has at most 10 profit targets.")
+    label = page.locator(".target-row span", has_text="T10")
+    box, first = label.bounding_box(), page.locator(".target-row span", has_text="T1").first.bounding_box()
+    assert box is not None
+    assert first is not None
+    assert box["height"] == first["height"]  # one line, not "T1" over "0"
+    page.click(f"[id='{json.dumps({'row': 9, 'type': 'bf-target-remove'}, separators=(',', ':'))}']")
+    expect(page.locator("#bf-add-target")).to_be_enabled(timeout=10_000)
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
