@@ -2,7 +2,8 @@
 into one trade per profit target, and preview the money at risk. Pure: no database, no I/O.
 
 Conventions the dashboard relies on:
-- Field names: "symbol", "side", "entry_price", "stop_price", "targets", "targets[i].price",
+- Field names: "symbol", "side", "entry_price", "stop_price", "targets", "targets.share" (every
+  target's share: they add up wrong together), "targets[i].price",
   "targets[i].share", "targets[i]" (the row as a whole, e.g. its amount), "size_value",
   "entry_timeout_s", "max_duration_s". Indexes in field names start at 0; messages say
   "Target 1" for targets[0].
@@ -276,7 +277,7 @@ def _check_shares(a: _Analysis, req: BlockRequest) -> None:
         a.shares, a.shares_ok = None, True
         return
     if any(s is None for s in shares):
-        a.add("targets", "Give a share to every target, or to none for an equal split.")
+        a.add("targets.share", "Give a share to every target, or to none for an equal split.")
         return
     given = [s for s in shares if s is not None]
     bad = [(i, s) for i, s in enumerate(given) if not s.is_finite() or s <= 0]
@@ -286,7 +287,7 @@ def _check_shares(a: _Analysis, req: BlockRequest) -> None:
         return
     total = sum(given, Decimal(0))
     if total != 1:
-        a.add("targets", f"Target shares add up to {_pct(total)}; they must add up to 100%.")
+        a.add("targets.share", f"Target shares add up to {_pct(total)}; they must add up to 100%.")
         return
     a.shares, a.shares_ok = given, True
 

@@ -270,6 +270,9 @@ def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
         match = _TARGET_FIELD.match(error.field)
         if error.field in by_name:
             placed.fields.setdefault(by_name[error.field], []).append(error.message)
+        elif error.field == "targets.share":  # the shares add up wrong together: mark every one
+            placed.share = [True] * row_count
+            placed.general.append(error.message)
         elif match and int(match.group(1)) < row_count:
             i = int(match.group(1))
             placed.rows[i].append(error.message)

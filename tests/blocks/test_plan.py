@@ -268,10 +268,10 @@ def test_market_and_symbol() -> None:
 def test_shares() -> None:
     three = ("110", "120", "130")
     assert only(replace(LONG, targets=targets(*three, shares=("0.5", "0.3", "0.1")))) == FieldError(
-        "targets", "Target shares add up to 90%; they must add up to 100%."
+        "targets.share", "Target shares add up to 90%; they must add up to 100%."
     )
     assert only(replace(LONG, targets=targets(*three, shares=("0.5", None, "0.5")))) == FieldError(
-        "targets", "Give a share to every target, or to none for an equal split."
+        "targets.share", "Give a share to every target, or to none for an equal split."
     )
     assert errors(replace(LONG, targets=targets(*three, shares=("0.5", "0", "-0.1")))) == [
         FieldError("targets[1].share", "Target 2 share must be more than 0%, not 0."),
@@ -392,7 +392,7 @@ def test_all_problems_are_collected() -> None:
         entry_timeout_s=0,
     )
     fields = [e.field for e in errors(req)]
-    assert fields == ["side", "stop_price", "targets[1].price", "targets", "size_value", "entry_timeout_s"]
+    assert fields == ["side", "stop_price", "targets[1].price", "targets.share", "size_value", "entry_timeout_s"]
 
 
 def test_plan_block_raises_with_every_error() -> None:
@@ -422,7 +422,7 @@ def test_preview_shows_what_it_can_despite_errors() -> None:
     assert p.risk == D(100)
     assert p.reward_risk == (D(2), None, D(8))
     assert p.amounts is None
-    assert [e.field for e in p.errors] == ["targets[1].price", "targets"]
+    assert [e.field for e in p.errors] == ["targets[1].price", "targets.share"]
     empty = preview(replace(LONG, entry_price=None, stop_price=None, size_value=None), SPOT, EQUITY)
     assert (empty.size, empty.risk, empty.cost) == (None, None, None)
     assert empty.reward_risk == (None, None, None)

@@ -239,6 +239,20 @@ def test_at_ten_targets_the_add_button_is_off_and_says_why_and_t10_fits_its_line
     page.context.close()
 
 
+def test_shares_adding_up_to_90_percent_mark_every_share_field(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    enter(page, target(0, "share"), "50")
+    enter(page, target(1, "share"), "40")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-rejected")).to_contain_text("Target shares add up to 90%", timeout=10_000)
+    for row in (0, 1):
+        expect(page.locator(target(row, "share"))).to_contain_class("is-invalid")
+        expect(page.locator(target(row))).not_to_contain_class("is-invalid")
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)

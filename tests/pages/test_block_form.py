@@ -74,6 +74,9 @@ def test_errors_are_placed_next_to_their_fields() -> None:
     assert (placed.price, placed.share) == ([False, True], [True, False])
     assert placed.rows == [["Share must be more than 0%.", "Target 1 gets too little."], ["Enter the target 2 price."]]
     assert placed.general == ["Shares add up to 90%.", "Choose one of your accounts.", "A row the form no longer has."]
+    # Shares that add up wrong mark every share field, with the message.
+    shares = bf.place_errors([FieldError("targets.share", "Target shares add up to 90%.")], 3)
+    assert (shares.share, shares.price, shares.general) == ([True] * 3, [False] * 3, ["Target shares add up to 90%."])
 
 
 def test_the_chart_shapes_name_what_they_are() -> None:
