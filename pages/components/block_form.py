@@ -42,6 +42,7 @@ FIELDS = {
     TIMEOUT: "entry_timeout_s",
     DURATION: "max_duration_s",
 }
+ATTEMPTED = "bf-attempted"  # whether "Place block" was pressed on the form as it stands
 DEFAULT_ROWS = [0]  # one target to start with; "+ target" adds more
 _TARGET_FIELD = re.compile(r"targets\[(\d+)\](?:\.(price|share))?$")
 _LOCAL: dict[str, Any] = {"persistence": True, "persistence_type": "local"}
@@ -122,6 +123,7 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
     options = [{"label": a.label, "value": a.id} for a in accounts]
     body = [
         dcc.Store(id=ROWS, data=DEFAULT_ROWS, storage_type="local"),
+        dcc.Store(id=ATTEMPTED, data=False),
         html.Div(
             [
                 dbc.Label("Account", html_for=ACCOUNT, class_name="small mb-0"),
@@ -250,6 +252,33 @@ def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest |
 
 
 # --- errors next to their fields ---
+
+
+def _visited(blurs: Any, index: int | None = None) -> bool:
+    """Whether a field was left at least once (its n_blur; a list of them for the target rows)."""
+    if index is not None:
+        blurs = blurs[index] if isinstance(blurs, list) and index < len(blurs) else None
+    return isinstance(blurs, int) and not isinstance(blurs, bool) and blurs > 0
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def untouched_empty(values: FormValues, blurs: Sequence[Any]) -> set[str]:
+    """The engine's names of the fields still empty and never visited: their "Enter ..." messages
+    wait until the trader has been there or pressed "Place block". `blurs`: the n_blur of the entry,
+    stop and size fields, then the lists of the target prices' and shares'."""
+    entry, stop, size, prices, shares = (*blurs, None, None, None, None, None)[:5]
+    plain = {"entry_price": (values.entry, entry), "stop_price": (values.stop, stop), "size_value": (values.size, size)}
+    names = {name for name, (value, blur) in plain.items() if _empty(value) and not _visited(blur)}
+    for i, value in enumerate(values.target_prices or []):
+        if _empty(value) and not _visited(prices, i):
+            names.add(f"targets[{i}].price")
+    for i, value in enumerate(values.target_shares or []):
+        if _empty(value) and not _visited(shares, i):
+            names.add(f"targets[{i}].share")
+    return names
 
 
 @dataclass

@@ -10,6 +10,7 @@ one of the user's (the engine refuses anyone else's).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -132,15 +133,36 @@ def _preview_store(shown: BlockPreview, entry: WatchEntry) -> dict:
     }
 
 
+BLURS = [
+    Input(bf.ENTRY, "n_blur"),
+    Input(bf.STOP, "n_blur"),
+    Input(bf.SIZE, "n_blur"),
+    Input({"type": bf.T_PRICE, "row": ALL}, "n_blur"),
+    Input({"type": bf.T_SHARE, "row": ALL}, "n_blur"),
+]
+
+
+def _shown(shown: BlockPreview, values: bf.FormValues, blurs: tuple[Any, ...], attempted: Any) -> BlockPreview:
+    """The preview without the "Enter ..." messages of fields the trader has not been to yet."""
+    if attempted is True:
+        return shown
+    hidden = bf.untouched_empty(values, blurs)
+    return replace(shown, errors=tuple(e for e in shown.errors if e.field not in hidden))
+
+
 @CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
     *FORM_INPUTS,
     Input("series-state", "data"),
+    *BLURS,
+    State(bf.ATTEMPTED, "data"),
 )
 @require_role(*TRADERS)
 def show_preview(*args: Any) -> tuple[Any, Any]:
-    values, series_state = _values(args[:-1]), args[-1]
+    count = len(FORM_INPUTS)
+    values, series_state = _values(args[:count]), args[count]
+    blurs, attempted = args[count + 1 : count + 1 + len(BLURS)], args[-1]
     entry = _market(series_state)
     if entry is None:
         return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None
@@ -151,12 +173,13 @@ def show_preview(*args: Any) -> tuple[Any, Any]:
     account_id = bf.account_id(values)
     if isinstance(req, list) or account_id is None:
         shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
-        return bf.preview_panel(shown, *split_symbol(entry.symbol)), None
+        return bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol)), None
     try:
         shown = preview_block(current_runtime(), current_view().id, account_id, req)
     except AccountAccessError:
         return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
-    return bf.preview_panel(shown, *split_symbol(entry.symbol)), _preview_store(shown, entry)
+    panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
+    return panel, _preview_store(shown, entry)
 
 
 @CALLBACKS.callback(
@@ -246,6 +269,7 @@ def _feedback(messages: list[str]) -> str:
     Output({"type": bf.T_PRICE, "row": ALL}, "value", allow_duplicate=True),
     Output({"type": bf.T_SHARE, "row": ALL}, "value", allow_duplicate=True),
     Output(bf.SIZE, "value"),
+    Output(bf.ATTEMPTED, "data"),
     Input(bf.SUBMIT, "n_clicks"),
     *FORM_STATE,
     State("series-state", "data"),
@@ -257,7 +281,7 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     values, series_state, version = _values(args[:-2]), args[-2], args[-1]
     rows = len(values.target_prices or [])
     if not clicks:
-        return (no_update,) * (2 * len(bf.FIELDS) + 11)
+        return (no_update,) * (2 * len(bf.FIELDS) + 12)
     entry = _market(series_state)
     errors: list[FieldError] = []
     block_id = None
@@ -296,8 +320,9 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
             None,
             (version or 0) + 1,
             *cleared,
+            False,  # a fresh form: its empty fields wait to be visited again
         )
     general = placed.general or ["The block was not placed: see the fields marked in red."]
     message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
     kept = (no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []), no_update)
-    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept)
+    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept, True)

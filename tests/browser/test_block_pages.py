@@ -253,6 +253,24 @@ def test_shares_adding_up_to_90_percent_mark_every_share_field(new_page: NewPage
     page.context.close()
 
 
+def test_enter_messages_wait_until_the_field_is_visited_or_place_is_pressed(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    expect(page.locator("#bf-preview-size")).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(500)
+    expect(page.locator("#bf-preview")).not_to_contain_text("Enter")  # nothing typed yet
+    page.click("#bf-stop-price")
+    page.press("#bf-stop-price", "Tab")  # visited, left empty
+    expect(page.locator("#bf-preview-errors")).to_contain_text("Enter the stop price.", timeout=10_000)
+    expect(page.locator("#bf-preview-errors")).not_to_contain_text("Enter the entry price.")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-rejected")).to_be_visible(timeout=10_000)
+    enter(page, "#bf-entry-price", "35000")  # the preview after a refused place names every field
+    expect(page.locator("#bf-preview-errors")).to_contain_text("Enter the target 1 price.", timeout=10_000)
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
