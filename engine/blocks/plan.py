@@ -131,6 +131,8 @@ class BlockPreview:
     stop_price: Decimal | None = None
     target_prices: tuple[Decimal | None, ...] = ()
     price_tick: Decimal | None = None
+    # A note per form price that is off the tick, at its field: "Rounded to the tick 0.01: 100.12."
+    notes: tuple[FieldError, ...] = ()
 
 
 def _fmt(d: Decimal) -> str:
@@ -516,7 +518,22 @@ def preview(
         stop_price=_on_tick(req.stop_price, market),
         target_prices=tuple(_on_tick(t.price, market) for t in req.targets),
         price_tick=market.price_tick,
+        notes=tuple(_rounding_notes(req, market)),
     )
+
+
+def _rounding_notes(req: BlockRequest, market: MarketInfo) -> list[FieldError]:
+    """Where a typed price is off the tick: the price that will be sent, at its field."""
+    typed = [("stop_price", req.stop_price)] + [(f"targets[{i}].price", t.price) for i, t in enumerate(req.targets)]
+    if req.entry_type is not EntryType.MARKET:
+        typed.insert(0, ("entry_price", req.entry_price))
+    notes = []
+    for name, value in typed:
+        rounded = _on_tick(value, market)
+        if rounded is not None and rounded != value and market.price_tick is not None:
+            shown = format_number(rounded, market.price_tick)
+            notes.append(FieldError(name, f"Rounded to the tick {format_number(market.price_tick)}: {shown}."))
+    return notes
 
 
 def _on_tick(value: Decimal | None, market: MarketInfo) -> Decimal | None:

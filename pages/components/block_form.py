@@ -34,6 +34,8 @@ SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (
 TARGETS, ROWS, ADD_TARGET, SUBMIT = "bf-targets", "bf-rows", "bf-add-target", "bf-submit"
 PREVIEW, PREVIEW_STORE, MESSAGE, VERSION = "bf-preview", "bf-preview-store", "bf-message", "blocks-version"
 T_PRICE, T_SHARE, T_REMOVE, T_FEEDBACK = "bf-target-price", "bf-target-share", "bf-target-remove", "bf-target-feedback"
+T_NOTE = "bf-target-note"
+PRICE_FIELDS = {ENTRY: "entry_price", STOP: "stop_price"}  # the plain fields that take a price
 # Plain fields with an inline error: component id -> the engine's field name.
 FIELDS = {
     ENTRY: "entry_price",
@@ -67,12 +69,17 @@ def feedback_id(field_id: str) -> str:
     return f"{field_id}-feedback"
 
 
+def note_id(field_id: str) -> str:
+    return f"{field_id}-note"
+
+
 def _number(field_id: str, label: str, placeholder: str = "", mode: str = "decimal") -> html.Div:
     return html.Div(
         [
             dbc.Label(label, html_for=field_id, class_name="small mb-0"),
             dbc.Input(id=field_id, placeholder=placeholder, inputmode=mode, **_NUMBER),
             dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
+            dbc.FormText(id=note_id(field_id), class_name="small"),
         ],
         className="mb-2",
     )
@@ -110,6 +117,7 @@ def target_row(row: int, position: int) -> html.Div:
                 className="d-flex align-items-center gap-1",
             ),
             html.Div(id={"type": T_FEEDBACK, "row": row}, className="small text-danger"),
+            html.Div(id={"type": T_NOTE, "row": row}, className="small text-body-secondary"),
         ],
         className="mb-1 target-row",
     )
@@ -319,20 +327,29 @@ def _money(value: Decimal | None) -> str:
     return "–" if value is None else format_money(value)
 
 
+def _price(value: Decimal | None, tick: Decimal | None) -> str:
+    """A price as it will be sent: on the tick, with the market's decimals."""
+    return "–" if value is None else format_number(value, tick)
+
+
 def _amount(value: Decimal | None) -> str:
     return "–" if value is None else format_number(value)
 
 
 def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:
     """Size, money at risk and reward:risk per target, computed by the engine."""
+    tick = shown.price_tick
     rows = [
+        ("Entry", _price(shown.entry_price, tick), "bf-preview-entry"),
+        ("Stop", _price(shown.stop_price, tick), "bf-preview-stop"),
         ("Size", f"{_amount(shown.size)} {base}", "bf-preview-size"),
         ("Cost", f"{_money(shown.cost)} {quote}", "bf-preview-cost"),
         ("At risk", f"{_money(shown.risk)} {quote} ({_money(shown.risk_pct)}%)", "bf-preview-risk"),
     ]
     for i, rr in enumerate(shown.reward_risk):
         amount = shown.amounts[i] if shown.amounts and i < len(shown.amounts) else None
-        rows.append((f"T{i + 1}", f"{_money(rr)} R · {_amount(amount)} {base}", f"bf-preview-rr-{i}"))
+        price = _price(shown.target_prices[i], tick) if i < len(shown.target_prices) else "–"
+        rows.append((f"T{i + 1}", f"{price} · {_money(rr)} R · {_amount(amount)} {base}", f"bf-preview-rr-{i}"))
     table = html.Table(
         html.Tbody(
             [

@@ -150,36 +150,52 @@ def _shown(shown: BlockPreview, values: bf.FormValues, blurs: tuple[Any, ...], a
     return replace(shown, errors=tuple(e for e in shown.errors if e.field not in hidden))
 
 
+def _notes(shown: BlockPreview | None, rows: int) -> tuple[Any, ...]:
+    """The preview's notes (a price rounded to the tick) under their fields: entry, stop, target rows."""
+    placed = bf.place_errors(shown.notes if shown is not None else (), rows)
+    plain = [" ".join(placed.fields.get(field_id, [])) for field_id in bf.PRICE_FIELDS]
+    return (*plain, [" ".join(m) for m in placed.rows])
+
+
 @CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
+    *[Output(bf.note_id(field_id), "children") for field_id in bf.PRICE_FIELDS],
+    Output({"type": bf.T_NOTE, "row": ALL}, "children"),
     *FORM_INPUTS,
     Input("series-state", "data"),
     *BLURS,
     State(bf.ATTEMPTED, "data"),
 )
 @require_role(*TRADERS)
-def show_preview(*args: Any) -> tuple[Any, Any]:
+def show_preview(*args: Any) -> tuple[Any, ...]:
     count = len(FORM_INPUTS)
     values, series_state = _values(args[:count]), args[count]
     blurs, attempted = args[count + 1 : count + 1 + len(BLURS)], args[-1]
+    rows = len(values.target_prices or [])
     entry = _market(series_state)
     if entry is None:
-        return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None
+        return (
+            html.Div("Pick a series to plan a block on it.", className="text-body-secondary"),
+            None,
+            *_notes(None, rows),
+        )
     problem = _account_problem(values)
     if problem is not None:
-        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None
+        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None, *_notes(None, rows)
     req = bf.to_request(values, entry.symbol, entry.exchange)
     account_id = bf.account_id(values)
     if isinstance(req, list) or account_id is None:
         shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
-        return bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol)), None
+        panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
+        return panel, None, *_notes(None, rows)
     try:
         shown = preview_block(current_runtime(), current_view().id, account_id, req)
     except AccountAccessError:
-        return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
+        alert = dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small")
+        return alert, None, *_notes(None, rows)
     panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
-    return panel, _preview_store(shown, entry)
+    return panel, _preview_store(shown, entry), *_notes(shown, rows)
 
 
 @CALLBACKS.callback(

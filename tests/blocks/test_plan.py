@@ -415,6 +415,19 @@ def test_preview_of_a_valid_block() -> None:
     assert p.errors == ()
 
 
+def test_preview_notes_every_price_off_the_tick_with_the_price_sent() -> None:
+    req = replace(LONG, entry_price=D("100.123"), stop_price=D("95"), targets=targets("110.005", "120", "1130.104"))
+    p = preview(req, SPOT, EQUITY)
+    assert p.notes == (
+        FieldError("entry_price", "Rounded to the tick 0.01: 100.12."),
+        FieldError("targets[0].price", "Rounded to the tick 0.01: 110.01."),
+        FieldError("targets[2].price", "Rounded to the tick 0.01: 1,130.10."),
+    )
+    assert (p.entry_price, p.target_prices[0]) == (D("100.12"), D("110.01"))
+    assert preview(LONG, SPOT, EQUITY).notes == ()
+    assert preview(req, replace(SPOT, price_tick=None), EQUITY).notes == ()
+
+
 def test_preview_shows_what_it_can_despite_errors() -> None:
     req = replace(LONG, targets=targets("110", "90", "140", shares=("0.5", "0.2", "0.2")))
     p = preview(req, SPOT, EQUITY)

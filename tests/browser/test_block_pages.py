@@ -271,6 +271,20 @@ def test_enter_messages_wait_until_the_field_is_visited_or_place_is_pressed(new_
     page.context.close()
 
 
+def test_an_off_tick_price_is_noted_at_its_field_and_previewed_as_sent(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000.123", "34500", ("36000", "37000.456"))
+    expect(page.locator("#bf-entry-price-note")).to_have_text("Rounded to the tick 0.01: 35,000.12.", timeout=10_000)
+    expect(page.locator("#bf-preview-entry")).to_have_text("35,000.12")
+    expect(page.locator("#bf-stop-price-note")).to_have_text("")
+    expect(
+        page.locator(f"[id='{json.dumps({'row': 1, 'type': 'bf-target-note'}, separators=(',', ':'))}']")
+    ).to_have_text("Rounded to the tick 0.01: 37,000.46.")
+    expect(page.locator("#bf-preview-rr-1")).to_contain_text("37,000.46")
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)
