@@ -149,12 +149,22 @@ def preview_body(plan: Plan, account_id: int, nudge: int) -> dict:
     inputs.append([_value({"row": 0, "type": "bf-target-share"}, "value", None)])
     rest = [("bf-size-mode", "risk_pct"), ("bf-size-value", 1), ("bf-breakeven", False), ("bf-timeout", None)]
     inputs += [_value(i, "value", v) for i, v in [*rest, ("bf-duration", None)]]
-    inputs.append(_value("series-state", "data", {"series_id": plan.series_id, "status": "done"}))
+    inputs.append(_value("bf-series", "data", {"series_id": plan.series_id, "status": "done"}))
+    inputs += [_value(i, "n_blur", 1) for i in ("bf-entry-price", "bf-stop-price", "bf-size-value")]
+    inputs += [[_value({"row": 0, "type": kind}, "n_blur", 1)] for kind in ("bf-target-price", "bf-target-share")]
+    note = {"row": 0, "type": "bf-target-note"}
     return {
-        "output": "..bf-preview.children...bf-preview-store.data..",
-        "outputs": [{"id": "bf-preview", "property": "children"}, {"id": "bf-preview-store", "property": "data"}],
+        "output": "..bf-preview.children...bf-preview-store.data...bf-entry-price-note.children..."
+        'bf-stop-price-note.children...{"row":["ALL"],"type":"bf-target-note"}.children..',
+        "outputs": [
+            {"id": "bf-preview", "property": "children"},
+            {"id": "bf-preview-store", "property": "data"},
+            {"id": "bf-entry-price-note", "property": "children"},
+            {"id": "bf-stop-price-note", "property": "children"},
+            [{"id": note, "property": "children"}],
+        ],
         "inputs": inputs,
-        "state": [],
+        "state": [_value("bf-attempted", "data", False)],
         "changedPropIds": ["bf-entry-price.value"],
     }
 

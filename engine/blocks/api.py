@@ -4,7 +4,7 @@ engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (t
 calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
 
 from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
-from engine.blocks.commands import CancelOutcome, cancel_block, preview_block, submit_block
+from engine.blocks.commands import CancelOutcome, can_short, cancel_block, preview_block, submit_block
 from engine.blocks.parse import parse_account_id, parse_block
 from engine.blocks.plan import (
     MAX_TARGETS,
@@ -43,6 +43,7 @@ __all__ = [
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
+    "can_short",
     "cancel_block",
     "fee_parts",
     "overlays",

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "BlockAccessError",
+    "can_short",
     "cancel_block",
     "preview_block",
     "submit_block",
@@ -161,12 +162,9 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
         if req.exchange is not None and req.exchange != account.exchange:
             message = f"This account trades on {account.exchange}; the chart shows {req.exchange}."
             raise BlockRejected([FieldError("account", message)])
-        market = get_market(s, account.exchange, req.symbol)
-        margin = is_margin(s, account)
+        market = _traded_market(s, account, req.symbol)
     if market is None:
         raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
-    if account.kind is AccountKind.PAPER:
-        market = replace(market, can_short=margin)  # the paper venue shorts exactly when it simulates margin
     try:
         venue = venue_for(runtime, account, market.type)
     except VenueNotReadyError as exc:  # live trading off or no credentials: the account cannot trade
@@ -176,6 +174,22 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
     if req.reference_price is None and last is not None:
         req = replace(req, reference_price=last)
     return _Prepared(account, market, venue, req, equity, free)
+
+
+def _traded_market(s: Session, account: ExchangeAccount, symbol: str) -> MarketInfo | None:
+    """The market as this account trades it: a paper account shorts exactly when it simulates margin."""
+    market = get_market(s, account.exchange, symbol)
+    if market is not None and account.kind is AccountKind.PAPER:
+        market = replace(market, can_short=is_margin(s, account))
+    return market
+
+
+def can_short(runtime: Runtime, user_id: int, account_id: int, symbol: str) -> bool:
+    """Whether a short on `symbol` through this account is possible at all (what the form offers);
+    plan_block refuses one anyway when not. Raises AccountAccessError for another user's account."""
+    with runtime.sessions() as s:
+        market = _traded_market(s, get_account(s, user_id, account_id), symbol)
+    return market is not None and market.can_short
 
 
 def _last_price(runtime: Runtime, account: ExchangeAccount, req: BlockRequest) -> Decimal | None:

@@ -4,7 +4,9 @@ puts there) -> a BlockRequest, or one FieldError per field that is wrong. Nothin
 
 - choices by their exact value only ("long", never "LONG", "", None or a default);
 - numbers are finite decimals written plainly (no NaN, infinities, bools, lists, "1_000"), within
-  engine.blocks.bounds (positive, at most 1e15, at most 18 decimals);
+  engine.blocks.bounds (positive, at most 1e15, at most 18 decimals). A decimal comma is read only
+  where it cannot mean anything else ("0,05" is 0.05); "1,000" (a thousands separator or 1.000?),
+  "1,000.5" and "1.000,5" are refused with a message at the field, never read by dropping the comma;
 - minutes are whole numbers from 1 to ten years (stored as seconds);
 - target prices and shares come as two lists of the same length; shares are percents (25 = 25%);
 - the symbol is text without control characters, of a bounded length.
@@ -34,6 +36,10 @@ from engine.blocks.plan import MAX_TARGETS, BlockRequest, FieldError, TargetSpec
 # A decimal as people write one: digits, one optional point, an optional exponent. No "_", no "NaN".
 # ASCII digits only: Decimal and int would read "٣" as 3.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
+# A decimal comma: one comma, digits after it, no point, no exponent ("0,05", ",5").
+_COMMA_NUMBER = re.compile(r"[+-]?[0-9]*,[0-9]+")
+# ...that a thousands separator could have written too: 1 to 3 digits (no leading 0), then 3 digits.
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}")
 _ACCOUNT = re.compile(r"[0-9]{1,18}")
 E = TypeVar("E", bound=StrEnum)
 
@@ -75,28 +81,43 @@ def _choice(errors: _Errors, field: str, value: Any, kind: type[E], label: str) 
     return None
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """The exact number in `value`, or None when it is not a plain finite number (bool, list, NaN, '1_000')."""
+def _read_number(value: Any, label: str) -> tuple[Decimal | None, str | None]:
+    """(the exact number in `value`, None), or (None, why it is not one, naming `label`)."""
     if isinstance(value, bool):
-        return None
+        return None, f"{label} must be a number."
     if isinstance(value, int):
-        return Decimal(value)
+        return Decimal(value), None
     if isinstance(value, float):
         # str() of a float is its shortest round-tripping form: 0.1 -> "0.1".
-        return Decimal(str(value)) if value == value and abs(value) != float("inf") else None
+        finite = value == value and abs(value) != float("inf")
+        return (Decimal(str(value)), None) if finite else (None, f"{label} must be a number.")
     if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and _NUMBER.fullmatch(value.strip()):
-        return Decimal(value.strip())
-    return None
+        return (value, None) if value.is_finite() else (None, f"{label} must be a number.")
+    if not isinstance(value, str) or len(value) > MAX_NUMBER_TEXT:
+        return None, f"{label} must be a number."
+    text = value.strip()
+    if _NUMBER.fullmatch(text):
+        return Decimal(text), None
+    if "," not in text:
+        return None, f"{label} must be a number."
+    if _THOUSANDS.fullmatch(text):
+        whole, decimals = text.split(",")
+        return None, (
+            f'{label} "{text}" could mean {whole}{decimals} or {whole}.{decimals}: '
+            "write it with a point for decimals and no thousands separator."
+        )
+    if _COMMA_NUMBER.fullmatch(text):
+        return Decimal(text.replace(",", ".")), None  # the only reading of a lone decimal comma
+    return None, f'{label} "{text}" is not a number: write it without thousands separators, with a point for decimals.'
 
 
 def _amount(errors: _Errors, field: str, value: Any, label: str) -> Decimal | None:
     """A positive money value in range, None when empty; an error (and None) otherwise."""
     if _empty(value):
         return None
-    number = _decimal(value)
-    problem = f"{label} must be a number." if number is None else amount_problem(number, label)
+    number, problem = _read_number(value, label)
+    if number is not None:
+        problem = amount_problem(number, label)
     if problem is not None:
         errors.add(field, problem)
         return None
@@ -107,7 +128,10 @@ def _seconds(errors: _Errors, field: str, value: Any, label: str) -> int | None:
     """Whole minutes from 1 to MAX_MINUTES, as seconds; None when empty."""
     if _empty(value):
         return None
-    number = _decimal(value)
+    number, problem = _read_number(value, label)
+    if number is None and isinstance(value, str) and "," in value:
+        errors.add(field, problem)  # the comma's own message says what to write instead
+        return None
     if number is None or number != number.to_integral_value() or not 1 <= number <= MAX_MINUTES:
         errors.add(field, f"{label} must be a whole number of minutes from 1 to {MAX_MINUTES} (or empty for none).")
         return None

@@ -2,7 +2,8 @@
 into one trade per profit target, and preview the money at risk. Pure: no database, no I/O.
 
 Conventions the dashboard relies on:
-- Field names: "symbol", "side", "entry_price", "stop_price", "targets", "targets[i].price",
+- Field names: "symbol", "side", "entry_price", "stop_price", "targets", "targets.share" (every
+  target's share: they add up wrong together), "targets[i].price",
   "targets[i].share", "targets[i]" (the row as a whole, e.g. its amount), "size_value",
   "entry_timeout_s", "max_duration_s". Indexes in field names start at 0; messages say
   "Target 1" for targets[0].
@@ -30,6 +31,8 @@ from engine.blocks.bounds import MAX_VALUE, range_problem, request_problems
 from engine.common.precision import (
     RoundMode,
     divide,
+    format_money,
+    format_number,
     multiply,
     quantize_to_tick,
     round_amount,
@@ -128,6 +131,8 @@ class BlockPreview:
     stop_price: Decimal | None = None
     target_prices: tuple[Decimal | None, ...] = ()
     price_tick: Decimal | None = None
+    # A note per form price that is off the tick, at its field: "Rounded to the tick 0.01: 100.12."
+    notes: tuple[FieldError, ...] = ()
 
 
 def _fmt(d: Decimal) -> str:
@@ -274,7 +279,7 @@ def _check_shares(a: _Analysis, req: BlockRequest) -> None:
         a.shares, a.shares_ok = None, True
         return
     if any(s is None for s in shares):
-        a.add("targets", "Give a share to every target, or to none for an equal split.")
+        a.add("targets.share", "Give a share to every target, or to none for an equal split.")
         return
     given = [s for s in shares if s is not None]
     bad = [(i, s) for i, s in enumerate(given) if not s.is_finite() or s <= 0]
@@ -284,7 +289,7 @@ def _check_shares(a: _Analysis, req: BlockRequest) -> None:
         return
     total = sum(given, Decimal(0))
     if total != 1:
-        a.add("targets", f"Target shares add up to {_pct(total)}; they must add up to 100%.")
+        a.add("targets.share", f"Target shares add up to {_pct(total)}; they must add up to 100%.")
         return
     a.shares, a.shares_ok = given, True
 
@@ -300,7 +305,8 @@ def _check_size_value(a: _Analysis, req: BlockRequest, market: MarketInfo, equit
     if req.size_mode in (SizeMode.EQUITY_PCT, SizeMode.RISK_PCT) and equity <= 0:
         a.add(
             "size_value",
-            f"Account equity is {_fmt(equity)} {market.quote}: a size in percent of equity is zero; "
+            f"Account equity is {format_money(equity, RoundMode.DOWN)} {market.quote}: "
+            "a size in percent of equity is zero; "
             f"give the size in {market.base} or {market.quote}.",
         )
         return False
@@ -364,8 +370,9 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
         elif market.min_cost is not None and multiply(amount, price) < market.min_cost:
             a.add(
                 row,
-                f"{label} gets {_fmt(amount)} {base}, worth {_fmt(multiply(amount, price))} {quote} at the {leg} "
-                f"{_fmt(price)}: below this market's minimum order of {_fmt(market.min_cost)} {quote}. "
+                f"{label} gets {_fmt(amount)} {base}, worth {format_money(multiply(amount, price), RoundMode.DOWN)} "
+                f"{quote} at the {leg} {_fmt(price)}: below this market's minimum order of "
+                f"{format_money(market.min_cost, RoundMode.UP)} {quote}. "
                 "Use fewer targets or a bigger size.",
             )
         elif market.max_amount is not None and amount > market.max_amount:
@@ -379,14 +386,16 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
     if max(total, cost, risk) > MAX_VALUE:
         a.add(
             "size_value",
-            f"This block ({_fmt(total)} {base}, {_fmt(cost)} {quote}) is beyond the largest size Tradeblock "
-            f"handles ({_fmt(MAX_VALUE)}): enter a smaller size.",
+            f"This block ({format_number(total)} {base}, {format_money(cost)} {quote}) is beyond the largest size "
+            f"Tradeblock handles ({format_number(MAX_VALUE)}): enter a smaller size.",
         )
         return
     if free_balance is not None and cost > free_balance:
         why = "" if side is Side.LONG else " as collateral for the short"
         a.add(
-            "size_value", f"This block needs {_fmt(cost)} {quote}{why}, but only {_fmt(free_balance)} {quote} is free."
+            "size_value",
+            f"This block needs {format_money(cost, RoundMode.UP)} {quote}{why}, "
+            f"but only {format_money(free_balance, RoundMode.DOWN)} {quote} is free.",
         )
 
 
@@ -509,7 +518,22 @@ def preview(
         stop_price=_on_tick(req.stop_price, market),
         target_prices=tuple(_on_tick(t.price, market) for t in req.targets),
         price_tick=market.price_tick,
+        notes=tuple(_rounding_notes(req, market)),
     )
+
+
+def _rounding_notes(req: BlockRequest, market: MarketInfo) -> list[FieldError]:
+    """Where a typed price is off the tick: the price that will be sent, at its field."""
+    typed = [("stop_price", req.stop_price)] + [(f"targets[{i}].price", t.price) for i, t in enumerate(req.targets)]
+    if req.entry_type is not EntryType.MARKET:
+        typed.insert(0, ("entry_price", req.entry_price))
+    notes = []
+    for name, value in typed:
+        rounded = _on_tick(value, market)
+        if rounded is not None and rounded != value and market.price_tick is not None:
+            shown = format_number(rounded, market.price_tick)
+            notes.append(FieldError(name, f"Rounded to the tick {format_number(market.price_tick)}: {shown}."))
+    return notes
 
 
 def _on_tick(value: Decimal | None, market: MarketInfo) -> Decimal | None:

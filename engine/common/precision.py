@@ -139,3 +139,19 @@ def split_amount(total: Decimal, count: int, shares: Sequence[Decimal] | None, t
         parts = [round_amount(multiply(total, s), tick) for s in shares[:-1]]
     with wide_context():
         return [*parts, total - sum(parts, Decimal(0))]
+
+
+CENTS = Decimal("0.01")
+
+
+def format_number(value: Decimal, step: Decimal | None = None, mode: RoundMode = RoundMode.NEAREST) -> str:
+    """`value` as people read it: thousands separators, no exponent, rounded to `step` (a market's
+    tick, or CENTS for money) and shown with the step's decimals; without a step, exactly, without
+    trailing zeros. The one number formatter of messages and previews (33,249,000,000,000, 8,999.01)."""
+    shown = value.normalize() if step is None else round_price(value, step, mode)
+    return f"{shown:,f}"
+
+
+def format_money(value: Decimal, mode: RoundMode = RoundMode.NEAREST) -> str:
+    """Quote money in cents with thousands separators: 8999.0182846664 -> 8,999.02."""
+    return format_number(value, CENTS, mode)

@@ -20,6 +20,7 @@ from dash import dcc, html
 
 from db.enums import EntryType, Side, SizeMode
 from engine.blocks.api import BlockPreview, BlockRequest, FieldError, parse_account_id, parse_block
+from engine.common.precision import format_money, format_number
 from engine.users.api import AccountChoice
 
 ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
@@ -36,6 +37,8 @@ PREVIEW, PREVIEW_STORE, MESSAGE, VERSION = "bf-preview", "bf-preview-store", "bf
 # callbacks are triggered only on a page that has the form (an analyst's chart has none).
 SERIES, RELAYOUT = "bf-series", "bf-relayout"
 T_PRICE, T_SHARE, T_REMOVE, T_FEEDBACK = "bf-target-price", "bf-target-share", "bf-target-remove", "bf-target-feedback"
+T_NOTE = "bf-target-note"
+PRICE_FIELDS = {ENTRY: "entry_price", STOP: "stop_price"}  # the plain fields that take a price
 # Plain fields with an inline error: component id -> the engine's field name.
 FIELDS = {
     ENTRY: "entry_price",
@@ -44,15 +47,20 @@ FIELDS = {
     TIMEOUT: "entry_timeout_s",
     DURATION: "max_duration_s",
 }
+ATTEMPTED = "bf-attempted"  # whether "Place block" was pressed on the form as it stands
 DEFAULT_ROWS = [0]  # one target to start with; "+ target" adds more
 _TARGET_FIELD = re.compile(r"targets\[(\d+)\](?:\.(price|share))?$")
 _LOCAL: dict[str, Any] = {"persistence": True, "persistence_type": "local"}
+# Number fields are text: a type="number" input drops what it cannot read (Chromium sends "0,05" as
+# "005", 100x the size), so the text goes as typed to the engine's parser, which reads or refuses it.
+_NUMBER: dict[str, Any] = {"type": "text", "size": "sm", "debounce": True, "autocomplete": "off", **_LOCAL}
 SIZE_MODES = [
     {"label": "Base amount", "value": SizeMode.BASE.value},
     {"label": "Quote amount", "value": SizeMode.QUOTE.value},
     {"label": "% of equity", "value": SizeMode.EQUITY_PCT.value},
     {"label": "% risk", "value": SizeMode.RISK_PCT.value},
 ]
+SIDES = [{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}]
 ENTRY_TYPES = [
     {"label": "Limit", "value": EntryType.LIMIT.value},
     {"label": "Market", "value": EntryType.MARKET.value},
@@ -64,14 +72,17 @@ def feedback_id(field_id: str) -> str:
     return f"{field_id}-feedback"
 
 
-def _number(field_id: str, label: str, placeholder: str = "", step: str = "any") -> html.Div:
+def note_id(field_id: str) -> str:
+    return f"{field_id}-note"
+
+
+def _number(field_id: str, label: str, placeholder: str = "", mode: str = "decimal") -> html.Div:
     return html.Div(
         [
             dbc.Label(label, html_for=field_id, class_name="small mb-0"),
-            dbc.Input(
-                id=field_id, type="number", step=step, size="sm", placeholder=placeholder, debounce=True, **_LOCAL
-            ),
+            dbc.Input(id=field_id, placeholder=placeholder, inputmode=mode, **_NUMBER),
             dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
+            dbc.FormText(id=note_id(field_id), class_name="small"),
         ],
         className="mb-2",
     )
@@ -83,25 +94,18 @@ def target_row(row: int, position: int) -> html.Div:
         [
             html.Div(
                 [
-                    html.Span(f"T{position + 1}", className="small text-body-secondary", style={"width": "1.6rem"}),
-                    dbc.Input(
-                        id={"type": T_PRICE, "row": row},
-                        type="number",
-                        step="any",
-                        size="sm",
-                        placeholder="price",
-                        debounce=True,
-                        **_LOCAL,
+                    html.Span(  # wide enough for "T10" on one line
+                        f"T{position + 1}",
+                        className="small text-body-secondary text-nowrap flex-shrink-0",
+                        style={"width": "2rem"},
                     ),
+                    dbc.Input(id={"type": T_PRICE, "row": row}, placeholder="price", inputmode="decimal", **_NUMBER),
                     dbc.Input(
                         id={"type": T_SHARE, "row": row},
-                        type="number",
-                        step="any",
-                        size="sm",
                         placeholder="%",
-                        debounce=True,
+                        inputmode="decimal",
                         style={"maxWidth": "4.5rem"},
-                        **_LOCAL,
+                        **_NUMBER,
                     ),
                     dbc.Button(
                         "×",
@@ -116,6 +120,7 @@ def target_row(row: int, position: int) -> html.Div:
                 className="d-flex align-items-center gap-1",
             ),
             html.Div(id={"type": T_FEEDBACK, "row": row}, className="small text-danger"),
+            html.Div(id={"type": T_NOTE, "row": row}, className="small text-body-secondary"),
         ],
         className="mb-1 target-row",
     )
@@ -131,6 +136,7 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         dcc.Store(id=ROWS, data=DEFAULT_ROWS, storage_type="local"),
         dcc.Store(id=SERIES),
         dcc.Store(id=RELAYOUT),
+        dcc.Store(id=ATTEMPTED, data=False),
         html.Div(
             [
                 dbc.Label("Account", html_for=ACCOUNT, class_name="small mb-0"),
@@ -142,7 +148,7 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         ),
         dbc.RadioItems(
             id=SIDE,
-            options=[{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}],
+            options=SIDES,
             value=Side.LONG.value,
             inline=True,
             class_name="mb-2",
@@ -167,7 +173,15 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         html.Div(
             [
                 html.Span("Targets (price, share %)", className="small"),
-                dbc.Button("+ target", id=ADD_TARGET, color="link", size="sm", n_clicks=0, class_name="p-0"),
+                dbc.Button(
+                    "+ target",
+                    id=ADD_TARGET,
+                    color="link",
+                    size="sm",
+                    n_clicks=0,
+                    class_name="p-0",
+                    title="Add a profit target",
+                ),
             ],
             className="d-flex justify-content-between align-items-center",
         ),
@@ -190,8 +204,8 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
         dbc.Switch(id=BREAKEVEN, label="Break-even after the first target", value=False, class_name="small", **_LOCAL),
         dbc.Row(
             [
-                dbc.Col(_number(TIMEOUT, "Entry timeout (min)", "none", "1"), width=6),
-                dbc.Col(_number(DURATION, "Max duration (min)", "none", "1"), width=6),
+                dbc.Col(_number(TIMEOUT, "Entry timeout (min)", "none", "numeric"), width=6),
+                dbc.Col(_number(DURATION, "Max duration (min)", "none", "numeric"), width=6),
             ],
             class_name="g-2",
         ),
@@ -253,6 +267,33 @@ def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest |
 # --- errors next to their fields ---
 
 
+def _visited(blurs: Any, index: int | None = None) -> bool:
+    """Whether a field was left at least once (its n_blur; a list of them for the target rows)."""
+    if index is not None:
+        blurs = blurs[index] if isinstance(blurs, list) and index < len(blurs) else None
+    return isinstance(blurs, int) and not isinstance(blurs, bool) and blurs > 0
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def untouched_empty(values: FormValues, blurs: Sequence[Any]) -> set[str]:
+    """The engine's names of the fields still empty and never visited: their "Enter ..." messages
+    wait until the trader has been there or pressed "Place block". `blurs`: the n_blur of the entry,
+    stop and size fields, then the lists of the target prices' and shares'."""
+    entry, stop, size, prices, shares = (*blurs, None, None, None, None, None)[:5]
+    plain = {"entry_price": (values.entry, entry), "stop_price": (values.stop, stop), "size_value": (values.size, size)}
+    names = {name for name, (value, blur) in plain.items() if _empty(value) and not _visited(blur)}
+    for i, value in enumerate(values.target_prices or []):
+        if _empty(value) and not _visited(prices, i):
+            names.add(f"targets[{i}].price")
+    for i, value in enumerate(values.target_shares or []):
+        if _empty(value) and not _visited(shares, i):
+            names.add(f"targets[{i}].share")
+    return names
+
+
 @dataclass
 class PlacedErrors:
     """The engine's errors sorted by where the form shows them."""
@@ -271,6 +312,9 @@ def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
         match = _TARGET_FIELD.match(error.field)
         if error.field in by_name:
             placed.fields.setdefault(by_name[error.field], []).append(error.message)
+        elif error.field == "targets.share":  # the shares add up wrong together: mark every one
+            placed.share = [True] * row_count
+            placed.general.append(error.message)
         elif match and int(match.group(1)) < row_count:
             i = int(match.group(1))
             placed.rows[i].append(error.message)
@@ -283,24 +327,34 @@ def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
     return placed
 
 
-def _money(value: Decimal | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+def _money(value: Decimal | None) -> str:
+    """Money, percents and R multiples with two decimals (engine.common.precision's one formatter)."""
+    return "–" if value is None else format_money(value)
+
+
+def _price(value: Decimal | None, tick: Decimal | None) -> str:
+    """A price as it will be sent: on the tick, with the market's decimals."""
+    return "–" if value is None else format_number(value, tick)
 
 
 def _amount(value: Decimal | None) -> str:
-    return "–" if value is None else format(value.normalize(), "f")
+    return "–" if value is None else format_number(value)
 
 
 def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:
     """Size, money at risk and reward:risk per target, computed by the engine."""
+    tick = shown.price_tick
     rows = [
+        ("Entry", _price(shown.entry_price, tick), "bf-preview-entry"),
+        ("Stop", _price(shown.stop_price, tick), "bf-preview-stop"),
         ("Size", f"{_amount(shown.size)} {base}", "bf-preview-size"),
         ("Cost", f"{_money(shown.cost)} {quote}", "bf-preview-cost"),
         ("At risk", f"{_money(shown.risk)} {quote} ({_money(shown.risk_pct)}%)", "bf-preview-risk"),
     ]
     for i, rr in enumerate(shown.reward_risk):
         amount = shown.amounts[i] if shown.amounts and i < len(shown.amounts) else None
-        rows.append((f"T{i + 1}", f"{_money(rr)} R · {_amount(amount)} {base}", f"bf-preview-rr-{i}"))
+        price = _price(shown.target_prices[i], tick) if i < len(shown.target_prices) else "–"
+        rows.append((f"T{i + 1}", f"{price} · {_money(rr)} R · {_amount(amount)} {base}", f"bf-preview-rr-{i}"))
     table = html.Table(
         html.Tbody(
             [

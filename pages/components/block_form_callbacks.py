@@ -10,13 +10,23 @@ one of the user's (the engine refuses anyone else's).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
-from engine.blocks.api import MAX_TARGETS, BlockPreview, BlockRejected, FieldError, preview_block, submit_block
+from engine.blocks.api import (
+    MAX_TARGETS,
+    BlockPreview,
+    BlockRejected,
+    FieldError,
+    can_short,
+    parse_account_id,
+    preview_block,
+    submit_block,
+)
 from engine.common.precision import round_price, to_decimal
 from engine.common.symbols import split_symbol
 from engine.market import api as market
@@ -76,6 +86,19 @@ def render_rows(rows: list[int] | None) -> list:
     return bf.target_rows([int(r) for r in (rows or bf.DEFAULT_ROWS)][:MAX_TARGETS])
 
 
+@CALLBACKS.callback(
+    Output(bf.ADD_TARGET, "disabled"),
+    Output(bf.ADD_TARGET, "title"),
+    Input(bf.ROWS, "data"),
+)
+@require_role(*TRADERS)
+def limit_targets(rows: list[int] | None) -> tuple[bool, str]:
+    """At the most targets a block may have, "+ target" is off and says why (it did nothing, silently)."""
+    if len(rows or bf.DEFAULT_ROWS) >= MAX_TARGETS:
+        return True, f"A block has at most {MAX_TARGETS} profit targets."
+    return False, "Add a profit target"
+
+
 def _values(args: tuple[Any, ...]) -> bf.FormValues:
     return bf.FormValues(*args)
 
@@ -110,31 +133,94 @@ def _preview_store(shown: BlockPreview, entry: WatchEntry) -> dict:
     }
 
 
+BLURS = [
+    Input(bf.ENTRY, "n_blur"),
+    Input(bf.STOP, "n_blur"),
+    Input(bf.SIZE, "n_blur"),
+    Input({"type": bf.T_PRICE, "row": ALL}, "n_blur"),
+    Input({"type": bf.T_SHARE, "row": ALL}, "n_blur"),
+]
+
+
+def _shown(shown: BlockPreview, values: bf.FormValues, blurs: tuple[Any, ...], attempted: Any) -> BlockPreview:
+    """The preview without the "Enter ..." messages of fields the trader has not been to yet."""
+    if attempted is True:
+        return shown
+    hidden = bf.untouched_empty(values, blurs)
+    return replace(shown, errors=tuple(e for e in shown.errors if e.field not in hidden))
+
+
+def _notes(shown: BlockPreview | None, rows: int) -> tuple[Any, ...]:
+    """The preview's notes (a price rounded to the tick) under their fields: entry, stop, target rows."""
+    placed = bf.place_errors(shown.notes if shown is not None else (), rows)
+    plain = [" ".join(placed.fields.get(field_id, [])) for field_id in bf.PRICE_FIELDS]
+    return (*plain, [" ".join(m) for m in placed.rows])
+
+
 @CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
+    *[Output(bf.note_id(field_id), "children") for field_id in bf.PRICE_FIELDS],
+    Output({"type": bf.T_NOTE, "row": ALL}, "children"),
     *FORM_INPUTS,
     Input(bf.SERIES, "data"),
+    *BLURS,
+    State(bf.ATTEMPTED, "data"),
 )
 @require_role(*TRADERS)
-def show_preview(*args: Any) -> tuple[Any, Any]:
-    values, series_state = _values(args[:-1]), args[-1]
+def show_preview(*args: Any) -> tuple[Any, ...]:
+    count = len(FORM_INPUTS)
+    values, series_state = _values(args[:count]), args[count]
+    blurs, attempted = args[count + 1 : count + 1 + len(BLURS)], args[-1]
+    rows = len(values.target_prices or [])
     entry = _market(series_state)
     if entry is None:
-        return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None
+        return (
+            html.Div("Pick a series to plan a block on it.", className="text-body-secondary"),
+            None,
+            *_notes(None, rows),
+        )
     problem = _account_problem(values)
     if problem is not None:
-        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None
+        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None, *_notes(None, rows)
     req = bf.to_request(values, entry.symbol, entry.exchange)
     account_id = bf.account_id(values)
     if isinstance(req, list) or account_id is None:
         shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
-        return bf.preview_panel(shown, *split_symbol(entry.symbol)), None
+        panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
+        return panel, None, *_notes(None, rows)
     try:
         shown = preview_block(current_runtime(), current_view().id, account_id, req)
     except AccountAccessError:
-        return dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small"), None
-    return bf.preview_panel(shown, *split_symbol(entry.symbol)), _preview_store(shown, entry)
+        alert = dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small")
+        return alert, None, *_notes(None, rows)
+    panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
+    return panel, _preview_store(shown, entry), *_notes(shown, rows)
+
+
+@CALLBACKS.callback(
+    Output(bf.SIDE, "options"),
+    Output(bf.SIDE, "value"),
+    Input(bf.SERIES, "data"),
+    Input(bf.ACCOUNT, "value"),
+    State(bf.SIDE, "value"),
+)
+@require_role(*TRADERS)
+def offer_sides(series_state: dict | None, account: Any, side: str | None) -> tuple[list[dict], Any]:
+    """Long only where this account cannot short the chart's market (a spot market, a paper account
+    without margin): the engine would refuse the short anyway, the form does not offer it."""
+    entry, account_id = _market(series_state), parse_account_id(account)
+    try:
+        short = (
+            entry is not None
+            and account_id is not None
+            and can_short(current_runtime(), current_view().id, account_id, entry.symbol)
+        )
+    except AccountAccessError:
+        short = False
+    if short:
+        return bf.SIDES, no_update
+    return bf.SIDES[:1], bf.SIDES[0]["value"] if side != bf.SIDES[0]["value"] else no_update
 
 
 def _rounded(y: Any, tick: str | None) -> float | None:
@@ -192,6 +278,14 @@ def _feedback(messages: list[str]) -> str:
     Output(bf.MESSAGE, "children"),
     Output(bf.PREVIEW_STORE, "data", allow_duplicate=True),
     Output(bf.VERSION, "data"),
+    # A placed block empties its prices and size (side, entry type, sizing and the account stay), so
+    # a second click cannot place the same block again without the trader entering it again.
+    Output(bf.ENTRY, "value", allow_duplicate=True),
+    Output(bf.STOP, "value", allow_duplicate=True),
+    Output({"type": bf.T_PRICE, "row": ALL}, "value", allow_duplicate=True),
+    Output({"type": bf.T_SHARE, "row": ALL}, "value", allow_duplicate=True),
+    Output(bf.SIZE, "value"),
+    Output(bf.ATTEMPTED, "data"),
     Input(bf.SUBMIT, "n_clicks"),
     *FORM_STATE,
     State(bf.SERIES, "data"),
@@ -203,7 +297,7 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     values, series_state, version = _values(args[:-2]), args[-2], args[-1]
     rows = len(values.target_prices or [])
     if not clicks:
-        return (no_update,) * (2 * len(bf.FIELDS) + 6)
+        return (no_update,) * (2 * len(bf.FIELDS) + 12)
     entry = _market(series_state)
     errors: list[FieldError] = []
     block_id = None
@@ -231,7 +325,20 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
         message = dbc.Alert(
             f"Block #{block_id} placed on {entry.symbol}.", color="success", class_name="py-1 small", id="bf-placed"
         )
-        return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, None, (version or 0) + 1)
+        cleared = ("", "", [""] * rows, [""] * len(values.target_shares or []), "")
+        return (
+            *invalid,
+            *feedback,
+            placed.price,
+            placed.share,
+            row_feedback,
+            message,
+            None,
+            (version or 0) + 1,
+            *cleared,
+            False,  # a fresh form: its empty fields wait to be visited again
+        )
     general = placed.general or ["The block was not placed: see the fields marked in red."]
     message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
-    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update)
+    kept = (no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []), no_update)
+    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept, True)

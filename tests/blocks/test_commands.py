@@ -19,6 +19,7 @@ from db.enums import (
 )
 from engine.blocks.commands import (
     BlockAccessError,
+    can_short,
     cancel_block,
     preview_block,
     submit_block,
@@ -114,6 +115,24 @@ def test_another_users_account_is_refused_without_a_trace(runtime: Runtime, feed
         get_account(s, bob, account)
     with runtime.sessions() as s:
         assert user_accounts(s, bob) == []
+
+
+def test_a_short_is_offered_only_where_the_account_can_short_the_market(runtime: Runtime, feed: PathFeed) -> None:
+    user, spot = setup(runtime, feed)
+    margin = open_paper_account(runtime.sessions, user, "margin", balance=D(1000), margin=True).id
+    assert (can_short(runtime, user, spot, "SOL/USDT"), can_short(runtime, user, margin, "SOL/USDT")) == (False, True)
+    assert can_short(runtime, user, margin, "DOGE/USDT") is False  # no such market
+    with pytest.raises(BlockRejected) as info:  # and the engine refuses one anyway, saying why
+        submit_block(runtime, user, spot, request(side=Side.SHORT, stop="105", targets=("95",)))
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        (
+            "side",
+            "SOL/USDT on demo is a spot market and cannot be shorted: choose long, or a market that allows shorting.",
+        )
+    ]
+    bob = add_user(runtime.sessions, "bob")
+    with pytest.raises(AccountAccessError):
+        can_short(runtime, bob, margin, "SOL/USDT")
 
 
 def test_a_short_on_a_margin_paper_account_is_accepted(runtime: Runtime, feed: PathFeed) -> None:

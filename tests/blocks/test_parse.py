@@ -131,6 +131,38 @@ def test_a_price_must_fit_the_bounds_of_both_databases(raw: Any, message: str) -
     assert parsed(entry_price="0.000000000000000001").entry_price == D("1e-18")
 
 
+@pytest.mark.parametrize(("raw", "number"), [("0,05", "0.05"), (" 0,05 ", "0.05"), (",5", "0.5"), ("0,500", "0.5"),
+                                             ("1234,5", "1234.5"), ("12,3456", "12.3456")])  # fmt: skip
+def test_a_lone_decimal_comma_is_read_as_the_decimal_point(raw: str, number: str) -> None:
+    """ "0,05" is 0.05 in every field that takes a number, never 005 (the comma dropped: 100x the size)."""
+    shares = ["60,5", 39.5]
+    req = parsed(size_value=raw, entry_price=raw, stop_price=raw, target_prices=[raw, raw], target_shares=shares)
+    assert req.size_value == req.entry_price == req.stop_price == D(number)
+    assert [t.price for t in req.targets] == [D(number)] * 2
+    assert [t.share for t in req.targets] == [D("0.605"), D("0.395")]
+
+
+@pytest.mark.parametrize("raw", ["1,000", "12,500", "-1,000", "999,999"])
+def test_a_comma_a_thousands_separator_could_have_written_is_refused_with_both_readings(raw: str) -> None:
+    whole, decimals = raw.split(",")
+    assert refused(size_value=raw) == [
+        FieldError(
+            "size_value",
+            f'Size "{raw}" could mean {whole}{decimals} or {whole}.{decimals}: '
+            "write it with a point for decimals and no thousands separator.",
+        )
+    ]
+    assert fields(entry_timeout_min=raw) == ["entry_timeout_s"]
+
+
+@pytest.mark.parametrize("raw", ["1,000.5", "1.000,5", "1,000,000", "1,2,3", "5,", ",", "1,5e3", "0,,5"])
+def test_other_commas_are_refused_never_dropped(raw: str) -> None:
+    message = f'Stop price "{raw}" is not a number: write it without thousands separators, with a point for decimals.'
+    assert refused(stop_price=raw) == [FieldError("stop_price", message)]
+    assert fields(target_prices=[raw, 110]) == ["targets[0].price"]
+    assert "write it without thousands separators" in refused(max_duration_min=raw)[0].message
+
+
 def test_empty_values_are_left_for_the_planner_to_name() -> None:
     req = parsed(entry_price="", stop_price=None, size_value="", entry_timeout_min="", max_duration_min=None)
     assert (req.entry_price, req.stop_price, req.size_value, req.entry_timeout_s, req.max_duration_s) == ((None,) * 5)

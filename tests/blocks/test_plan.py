@@ -268,10 +268,10 @@ def test_market_and_symbol() -> None:
 def test_shares() -> None:
     three = ("110", "120", "130")
     assert only(replace(LONG, targets=targets(*three, shares=("0.5", "0.3", "0.1")))) == FieldError(
-        "targets", "Target shares add up to 90%; they must add up to 100%."
+        "targets.share", "Target shares add up to 90%; they must add up to 100%."
     )
     assert only(replace(LONG, targets=targets(*three, shares=("0.5", None, "0.5")))) == FieldError(
-        "targets", "Give a share to every target, or to none for an equal split."
+        "targets.share", "Give a share to every target, or to none for an equal split."
     )
     assert errors(replace(LONG, targets=targets(*three, shares=("0.5", "0", "-0.1")))) == [
         FieldError("targets[1].share", "Target 2 share must be more than 0%, not 0."),
@@ -287,7 +287,7 @@ def test_size_value() -> None:
     )
     assert only(LONG, equity=D(0)) == FieldError(
         "size_value",
-        "Account equity is 0 USDT: a size in percent of equity is zero; give the size in BTC or USDT.",
+        "Account equity is 0.00 USDT: a size in percent of equity is zero; give the size in BTC or USDT.",
     )
 
 
@@ -318,7 +318,7 @@ def test_minimum_cost_is_checked_at_the_lowest_leg() -> None:
     req = replace(LONG, stop_price=D(90), targets=targets("120"), size_mode=SizeMode.BASE, size_value=D("0.1"))
     assert only(req, replace(SPOT, min_cost=D(10))) == FieldError(
         "targets[0]",
-        "Target 1 gets 0.1 BTC, worth 9 USDT at the stop 90: below this market's minimum order of 10 USDT. "
+        "Target 1 gets 0.1 BTC, worth 9.00 USDT at the stop 90: below this market's minimum order of 10.00 USDT. "
         "Use fewer targets or a bigger size.",
     )
     assert errors(req, replace(SPOT, min_cost=D(9))) == []
@@ -342,13 +342,23 @@ def test_size_below_the_minimum_is_one_message() -> None:
 
 def test_free_balance() -> None:
     assert only(LONG, free=D(1500)) == FieldError(
-        "size_value", "This block needs 2000 USDT, but only 1500 USDT is free."
+        "size_value", "This block needs 2,000.00 USDT, but only 1,500.00 USDT is free."
     )
     assert only(SHORT, SWAP, free=D(1500)) == FieldError(
-        "size_value", "This block needs 2000 USDT as collateral for the short, but only 1500 USDT is free."
+        "size_value", "This block needs 2,000.00 USDT as collateral for the short, but only 1,500.00 USDT is free."
     )
     assert errors(LONG, free=D(2000)) == []
     assert errors(LONG, free=None) == []  # no balance known: not checked
+
+
+def test_money_in_messages_is_in_cents_with_thousands_separators_erring_on_the_safe_side() -> None:
+    """Never "only 8999.0182846664 USDT is free" or "needs 33249000000000 USDT": what is needed rounds
+    up and what is free rounds down, so the message never makes the balance look sufficient."""
+    assert only(LONG, free=D("1999.9982846664")) == FieldError(
+        "size_value", "This block needs 2,000.00 USDT, but only 1,999.99 USDT is free."
+    )
+    huge = replace(LONG, size_mode=SizeMode.BASE, size_value=D("332490000000"))
+    assert "needs 33,249,000,000,000.00 USDT" in only(huge, free=D("8999.0182846664")).message
 
 
 def test_market_entry_needs_a_current_price() -> None:
@@ -382,7 +392,7 @@ def test_all_problems_are_collected() -> None:
         entry_timeout_s=0,
     )
     fields = [e.field for e in errors(req)]
-    assert fields == ["side", "stop_price", "targets[1].price", "targets", "size_value", "entry_timeout_s"]
+    assert fields == ["side", "stop_price", "targets[1].price", "targets.share", "size_value", "entry_timeout_s"]
 
 
 def test_plan_block_raises_with_every_error() -> None:
@@ -405,6 +415,19 @@ def test_preview_of_a_valid_block() -> None:
     assert p.errors == ()
 
 
+def test_preview_notes_every_price_off_the_tick_with_the_price_sent() -> None:
+    req = replace(LONG, entry_price=D("100.123"), stop_price=D("95"), targets=targets("110.005", "120", "1130.104"))
+    p = preview(req, SPOT, EQUITY)
+    assert p.notes == (
+        FieldError("entry_price", "Rounded to the tick 0.01: 100.12."),
+        FieldError("targets[0].price", "Rounded to the tick 0.01: 110.01."),
+        FieldError("targets[2].price", "Rounded to the tick 0.01: 1,130.10."),
+    )
+    assert (p.entry_price, p.target_prices[0]) == (D("100.12"), D("110.01"))
+    assert preview(LONG, SPOT, EQUITY).notes == ()
+    assert preview(req, replace(SPOT, price_tick=None), EQUITY).notes == ()
+
+
 def test_preview_shows_what_it_can_despite_errors() -> None:
     req = replace(LONG, targets=targets("110", "90", "140", shares=("0.5", "0.2", "0.2")))
     p = preview(req, SPOT, EQUITY)
@@ -412,7 +435,7 @@ def test_preview_shows_what_it_can_despite_errors() -> None:
     assert p.risk == D(100)
     assert p.reward_risk == (D(2), None, D(8))
     assert p.amounts is None
-    assert [e.field for e in p.errors] == ["targets[1].price", "targets"]
+    assert [e.field for e in p.errors] == ["targets[1].price", "targets.share"]
     empty = preview(replace(LONG, entry_price=None, stop_price=None, size_value=None), SPOT, EQUITY)
     assert (empty.size, empty.risk, empty.cost) == (None, None, None)
     assert empty.reward_risk == (None, None, None)

@@ -168,6 +168,124 @@ def test_an_invalid_block_shows_the_error_at_its_field_and_stores_nothing(
     page.context.close()
 
 
+def test_a_decimal_comma_is_read_as_the_point_and_an_ambiguous_one_refused_at_its_field(
+    new_page: NewPage, base_url: str, runtime: Runtime
+) -> None:
+    """Typed key by key, as a person does: a number input would have sent "0,05" as "005" (5 BTC)."""
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000",))
+    page.fill("#bf-size-value", "")
+    page.type("#bf-size-value", "0,005")
+    page.press("#bf-size-value", "Tab")
+    expect(page.locator("#bf-preview-size")).to_have_text("0.005 BTC", timeout=10_000)
+    expect(page.locator("#bf-preview-risk")).to_contain_text("2.50 USDT")
+    page.fill("#bf-size-value", "")
+    page.type("#bf-size-value", "1,000")
+    page.press("#bf-size-value", "Tab")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-size-value")).to_contain_class("is-invalid", timeout=10_000)
+    expect(page.locator("#bf-size-value-feedback")).to_contain_text('Size "1,000" could mean 1000 or 1.000')
+    assert blocks_in_db(runtime) == 0
+    page.context.close()
+
+
+def test_a_spot_market_on_an_account_without_margin_offers_long_only(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    expect(page.locator("#bf-side input")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#bf-side")).to_have_text("Long")
+    expect(page.locator("#bf-side input")).to_be_checked()
+    page.context.close()
+
+
+def test_a_placed_block_empties_the_form_so_a_second_click_places_nothing(
+    new_page: NewPage, base_url: str, runtime: Runtime
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
+    page.click("#bf-submit")
+    expect(page.locator("#bf-placed")).to_be_visible(timeout=15_000)
+    for field in ("#bf-entry-price", "#bf-stop-price", "#bf-size-value", target(0), target(1)):
+        expect(page.locator(field)).to_have_value("")
+    expect(page.locator("#bf-size-mode")).to_have_value("base")  # the choices stay
+    page.click("#bf-submit")  # the same click again
+    expect(page.locator("#bf-rejected")).to_be_visible(timeout=10_000)
+    expect(page.locator("#bf-stop-price-feedback")).to_contain_text("Enter the stop price.")
+    assert blocks_in_db(runtime) == 1
+    page.context.close()
+
+
+def test_at_ten_targets_the_add_button_is_off_and_says_why_and_t10_fits_its_line(
+    new_page: NewPage, base_url: str
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    for count in range(2, 11):
+        page.click("#bf-add-target")
+        expect(page.locator(".target-row")).to_have_count(count, timeout=10_000)
+    expect(page.locator("#bf-add-target")).to_be_disabled()
+    expect(page.locator("#bf-add-target")).to_have_attribute("title", "A block has at most 10 profit targets.")
+    label = page.locator(".target-row span", has_text="T10")
+    box, first = label.bounding_box(), page.locator(".target-row span", has_text="T1").first.bounding_box()
+    assert box is not None
+    assert first is not None
+    assert box["height"] == first["height"]  # one line, not "T1" over "0"
+    page.click(f"[id='{json.dumps({'row': 9, 'type': 'bf-target-remove'}, separators=(',', ':'))}']")
+    expect(page.locator("#bf-add-target")).to_be_enabled(timeout=10_000)
+    page.context.close()
+
+
+def test_shares_adding_up_to_90_percent_mark_every_share_field(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    enter(page, target(0, "share"), "50")
+    enter(page, target(1, "share"), "40")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-rejected")).to_contain_text("Target shares add up to 90%", timeout=10_000)
+    for row in (0, 1):
+        expect(page.locator(target(row, "share"))).to_contain_class("is-invalid")
+        expect(page.locator(target(row))).not_to_contain_class("is-invalid")
+    page.context.close()
+
+
+def test_enter_messages_wait_until_the_field_is_visited_or_place_is_pressed(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    page.wait_for_selector("#block-form")
+    expect(page.locator("#bf-preview-size")).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(500)
+    expect(page.locator("#bf-preview")).not_to_contain_text("Enter")  # nothing typed yet
+    page.click("#bf-stop-price")
+    page.press("#bf-stop-price", "Tab")  # visited, left empty
+    expect(page.locator("#bf-preview-errors")).to_contain_text("Enter the stop price.", timeout=10_000)
+    expect(page.locator("#bf-preview-errors")).not_to_contain_text("Enter the entry price.")
+    page.click("#bf-submit")
+    expect(page.locator("#bf-rejected")).to_be_visible(timeout=10_000)
+    enter(page, "#bf-entry-price", "35000")  # the preview after a refused place names every field
+    expect(page.locator("#bf-preview-errors")).to_contain_text("Enter the target 1 price.", timeout=10_000)
+    page.context.close()
+
+
+def test_an_off_tick_price_is_noted_at_its_field_and_previewed_as_sent(new_page: NewPage, base_url: str) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000.123", "34500", ("36000", "37000.456"))
+    expect(page.locator("#bf-entry-price-note")).to_have_text("Rounded to the tick 0.01: 35,000.12.", timeout=10_000)
+    expect(page.locator("#bf-preview-entry")).to_have_text("35,000.12")
+    expect(page.locator("#bf-stop-price-note")).to_have_text("")
+    expect(
+        page.locator(f"[id='{json.dumps({'row': 1, 'type': 'bf-target-note'}, separators=(',', ':'))}']")
+    ).to_have_text("Rounded to the tick 0.01: 37,000.46.")
+    expect(page.locator("#bf-preview-rr-1")).to_contain_text("37,000.46")
+    page.context.close()
+
+
 def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)

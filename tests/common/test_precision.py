@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from engine.common.precision import (
     RoundMode,
     divide,
+    format_money,
+    format_number,
     is_multiple_of_tick,
     quantize_to_tick,
     round_amount,
@@ -104,3 +106,27 @@ def test_round_price_nearest_is_within_half_a_tick(price: Decimal, tick: Decimal
     assert is_multiple_of_tick(rounded, tick)
     assert round_price(price, tick, RoundMode.DOWN) <= price <= round_price(price, tick, RoundMode.UP)
     assert quantize_to_tick(price, tick, ROUND_CEILING) == round_price(price, tick, RoundMode.UP)
+
+
+@pytest.mark.parametrize(
+    ("value", "step", "mode", "shown"),
+    [
+        (D("33249000000000"), None, RoundMode.NEAREST, "33,249,000,000,000"),
+        (D("8999.0182846664"), D("0.01"), RoundMode.DOWN, "8,999.01"),
+        (D("8999.0112846664"), D("0.01"), RoundMode.UP, "8,999.02"),
+        (D("100.1"), D("0.01"), RoundMode.NEAREST, "100.10"),  # the market's precision
+        (D("1E+2"), None, RoundMode.NEAREST, "100"),
+        (D("0.00050"), None, RoundMode.NEAREST, "0.0005"),
+        (D("1234.25"), D("0.5"), RoundMode.NEAREST, "1,234.5"),
+    ],
+)
+def test_numbers_for_people_have_separators_and_the_steps_decimals(
+    value: Decimal, step: Decimal | None, mode: RoundMode, shown: str
+) -> None:
+    assert format_number(value, step, mode) == shown
+
+
+def test_money_is_in_cents() -> None:
+    assert format_money(D("8999.0182846664")) == "8,999.02"
+    assert format_money(D("8999.0182846664"), RoundMode.DOWN) == "8,999.01"
+    assert format_money(D(0)) == "0.00"

@@ -4,6 +4,7 @@ field). `raw_blocks()` draws a whole form and the fields that must come back as 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,8 @@ BAD = object()
 SYMBOL = "SOL/USDT"  # a demo market, so accepted requests reach the planner
 
 # Values no field may take: wrong types, text that only looks like a number, out of the bounds.
-_JUNK = [True, False, [], [1], {}, {"a": 1}, "abc", " ", "1_000", "0x10", "1,5", "\x00", "1\x00"]
+_JUNK = [True, False, [], [1], {}, {"a": 1}, "abc", " ", "1_000", "0x10", "1,000", "1,000.5", "1.000,5",
+         "1,2,3", "5,", "\x00", "1\x00"]  # fmt: skip
 _BAD_NUMBERS = [*_JUNK, "NaN", "nan", "inf", "-inf", "Infinity", float("nan"), float("inf"), "-1", -3, 0, "0", "1e58",
                 "1e100", 1e58, 1e100, "1e16", 10**30, "1e-19", "0.0000000000000000001", "1" * 70]  # fmt: skip
 
@@ -42,6 +44,9 @@ def _written(value: Decimal) -> st.SearchStrategy[Any]:
         forms.append(int(value))
     if Decimal(str(float(value))) == value:
         forms.append(float(value))
+    comma = format(value, "f").replace(".", ",")
+    if "," in comma and not re.fullmatch(r"[1-9][0-9]{0,2},[0-9]{3}", comma):  # a lone decimal comma reads as the point
+        forms.append(comma)
     return st.sampled_from(forms)
 
 

@@ -74,6 +74,9 @@ def test_errors_are_placed_next_to_their_fields() -> None:
     assert (placed.price, placed.share) == ([False, True], [True, False])
     assert placed.rows == [["Share must be more than 0%.", "Target 1 gets too little."], ["Enter the target 2 price."]]
     assert placed.general == ["Shares add up to 90%.", "Choose one of your accounts.", "A row the form no longer has."]
+    # Shares that add up wrong mark every share field, with the message.
+    shares = bf.place_errors([FieldError("targets.share", "Target shares add up to 90%.")], 3)
+    assert (shares.share, shares.price, shares.general) == ([True] * 3, [False] * 3, ["Target shares add up to 90%."])
 
 
 def test_the_chart_shapes_name_what_they_are() -> None:
@@ -104,3 +107,21 @@ def test_the_chart_shapes_name_what_they_are() -> None:
     fills = chart_shapes.fills_update(overlays)
     assert (fills["x"], fills["y"], fills["marker"]["symbol"]) == ([1_706_745_600_000], [100.0], ["triangle-up"])
     assert datetime.fromtimestamp(fills["x"][0] / 1000, UTC).year == 2024
+
+
+def test_empty_fields_never_visited_keep_their_enter_messages_back() -> None:
+    form = values(entry="", stop=None, size=" ", target_prices=["", "110"], target_shares=[None, None])
+    assert bf.untouched_empty(form, (0, None, 0, [0, 0], [0, 0])) == {
+        "entry_price",
+        "stop_price",
+        "size_value",
+        "targets[0].price",
+        "targets[0].share",
+        "targets[1].share",
+    }
+    # Visited fields (n_blur > 0) show their messages; junk a crafted request sends counts as unvisited.
+    assert bf.untouched_empty(form, (1, 2, True, [1, 0], "x")) == {
+        "size_value",
+        "targets[0].share",
+        "targets[1].share",
+    }
