@@ -26,6 +26,8 @@ from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, log
 # Outputs of the callbacks only traders and admins may call (a name in the callback's output key).
 BLOCK_TRADER_OUTPUTS = (
     "bf-rows.data",
+    "bf-add-target.disabled",
+    "bf-side.options",
     "bf-targets.children",
     "bf-preview.children",
     "bf-entry-price.value",
