@@ -148,7 +148,8 @@ def format_number(value: Decimal, step: Decimal | None = None, mode: RoundMode =
     """`value` as people read it: thousands separators, no exponent, rounded to `step` (a market's
     tick, or CENTS for money) and shown with the step's decimals; without a step, exactly, without
     trailing zeros. The one number formatter of messages and previews (33,249,000,000,000, 8,999.01)."""
-    shown = value.normalize() if step is None else round_price(value, step, mode)
+    # normalized: a tick read from PostgreSQL's NUMERIC carries its scale (0.010000000000000000)
+    shown = value.normalize() if step is None else round_price(value, step.normalize(), mode)
     return f"{shown:,f}"
 
 

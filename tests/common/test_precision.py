@@ -130,3 +130,9 @@ def test_money_is_in_cents() -> None:
     assert format_money(D("8999.0182846664")) == "8,999.02"
     assert format_money(D("8999.0182846664"), RoundMode.DOWN) == "8,999.01"
     assert format_money(D(0)) == "0.00"
+
+
+def test_a_tick_with_trailing_zeros_shows_its_own_decimals() -> None:
+    from engine.common.precision import format_number
+
+    assert format_number(Decimal("35000.123"), Decimal("0.010000000000000000")) == "35,000.12"
