@@ -22,20 +22,28 @@ THEME_SCRIPT = f"""
 }})();
 """
 
-_PAGE = """<!DOCTYPE html>
+# The page around both cards: the theme script, the local Bootstrap, a centred card.
+_SHELL = """<!DOCTYPE html>
 <html lang="en" data-bs-theme="light">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Tradeblock</title>
+<title>{title} · Tradeblock</title>
 <link rel="icon" href="/_favicon.ico">
 <link rel="stylesheet" href="/assets/00-bootstrap.min.css">
 <script>{script}</script>
 </head>
 <body class="bg-body-tertiary">
 <main class="container d-flex align-items-center justify-content-center" style="min-height: 100vh">
-  <div class="card shadow-sm" style="width: 100%; max-width: 380px">
-    <div class="card-body p-4">
+  <div class="card shadow-sm" style="width: 100%; max-width: {width}px">
+{card}
+  </div>
+</main>
+</body>
+</html>
+"""
+
+_LOGIN_CARD = """    <div class="card-body p-4">
       <h1 class="h4 mb-1">Tradeblock</h1>
       <p class="text-body-secondary mb-4">Sign in to your trading desk</p>
       {alert}
@@ -54,12 +62,17 @@ _PAGE = """<!DOCTYPE html>
         </div>
         <button class="btn btn-primary w-100" type="submit" id="login-submit">Sign in</button>
       </form>
-    </div>
-  </div>
-</main>
-</body>
-</html>
-"""
+    </div>"""
+
+_REFUSED_CARD = """    <div class="card-body p-4" id="refused">
+      <h1 class="h4 mb-2">Not for your role</h1>
+      <p class="text-body-secondary mb-4">{message}</p>
+      <a class="btn btn-primary" href="/" id="refused-home">Back to the chart</a>
+    </div>"""
+
+
+def _page(title: str, width: int, card: str) -> str:
+    return _SHELL.format(title=title, script=THEME_SCRIPT, width=width, card=card)
 
 
 def render_login(csrf: str, next_path: str, username: str = "", error: str | None = None) -> str:
@@ -68,37 +81,11 @@ def render_login(csrf: str, next_path: str, username: str = "", error: str | Non
         if error
         else ""
     )
-    return _PAGE.format(
-        script=THEME_SCRIPT, alert=alert, csrf=escape(csrf), next=escape(next_path), username=escape(username)
-    )
-
-
-_REFUSED = """<!DOCTYPE html>
-<html lang="en" data-bs-theme="light">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Not for your role · Tradeblock</title>
-<link rel="icon" href="/_favicon.ico">
-<link rel="stylesheet" href="/assets/00-bootstrap.min.css">
-<script>{script}</script>
-</head>
-<body class="bg-body-tertiary">
-<main class="container d-flex align-items-center justify-content-center" style="min-height: 100vh">
-  <div class="card shadow-sm" style="width: 100%; max-width: 440px">
-    <div class="card-body p-4" id="refused">
-      <h1 class="h4 mb-2">Not for your role</h1>
-      <p class="text-body-secondary mb-4">{message}</p>
-      <a class="btn btn-primary" href="/" id="refused-home">Back to the chart</a>
-    </div>
-  </div>
-</main>
-</body>
-</html>
-"""
+    card = _LOGIN_CARD.format(alert=alert, csrf=escape(csrf), next=escape(next_path), username=escape(username))
+    return _page("Sign in", 380, card)
 
 
 def render_refused(username: str, role: str) -> str:
     """The page a signed-in user gets for a page their role may not open (HTTP 403)."""
     message = escape(f"This page is not open to {username} ({role}). An admin can change your role.")
-    return _REFUSED.format(script=THEME_SCRIPT, message=message)
+    return _page("Not for your role", 440, _REFUSED_CARD.format(message=message))

@@ -209,8 +209,8 @@ def block_rows(
             close_reason=t.close_reason,
             last_error=block.last_error,
             created_at=block.created_at,
-            open_amount=_open_amount(t),
-            unrealized_pnl=_unrealized(block, t, (prices or {}).get((exchange, block.symbol))),
+            open_amount=(held := _open_amount(t)),
+            unrealized_pnl=_unrealized(block, t, held, (prices or {}).get((exchange, block.symbol))),
         )
         for block, account_name, exchange in found
         for t in trades[block.id]
@@ -222,8 +222,7 @@ def _open_amount(trade: Trade) -> Decimal:
         return max(trade.entry_filled - trade.exit_filled, Decimal(0))
 
 
-def _unrealized(block: Block, trade: Trade, last: Decimal | None) -> Decimal | None:
-    held = _open_amount(trade)
+def _unrealized(block: Block, trade: Trade, held: Decimal, last: Decimal | None) -> Decimal | None:
     if last is None or trade.status is not TradeStatus.OPEN or trade.entry_average is None or held <= 0:
         return None
     return unrealized(block.side, trade.entry_average, last, held)

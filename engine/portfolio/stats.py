@@ -160,6 +160,11 @@ def by_key(items: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return out
 
 
+def in_unit(unit: str, money: Decimal, pct: Decimal | None, r: Decimal | None) -> Decimal | None:
+    """A P&L figure in the page's unit: "percent", "r", else money."""
+    return {"percent": pct, "r": r}.get(unit, money)
+
+
 @dataclass(frozen=True)
 class TradeResult:
     """One trade's realized result in the period (all its exit fills' P&L), for the statistics."""
@@ -173,7 +178,7 @@ class TradeResult:
     r: Decimal | None = None  # its P&L in R; None without a risk
 
     def value(self, unit: str) -> Decimal | None:
-        return {"percent": self.pct, "r": self.r}.get(unit, self.pnl)
+        return in_unit(unit, self.pnl, self.pct, self.r)
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,7 @@ class StatDay:
     r: Decimal | None = None
 
     def value(self, unit: str) -> Decimal | None:
-        return {"percent": self.pct, "r": self.r}.get(unit, self.pnl)
+        return in_unit(unit, self.pnl, self.pct, self.r)
 
 
 @dataclass(frozen=True)

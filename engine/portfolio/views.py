@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.enums import EXIT_ROLES
 from db.models import EquitySnapshot, Fill, User
-from engine.common.precision import quantize_to_tick, wide_context
+from engine.common.precision import CENTS, quantize_to_tick, wide_context
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
     Booking,
@@ -258,7 +258,7 @@ def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTr
 
 # What the exports round to, as the screen shows them: money to the quote's cents, % to 4 places,
 # R to 2 (prices and amounts stay exact). Decimal strings, never floats.
-CENTS, PCT_PLACES, R_PLACES = Decimal("0.01"), Decimal("0.0001"), Decimal("0.01")
+PCT_PLACES, R_PLACES = Decimal("0.0001"), Decimal("0.01")
 
 
 def _fmt(value: Decimal | None, places: Decimal | None = None) -> str:
