@@ -286,6 +286,12 @@ def _feedback(messages: list[str]) -> str:
     Output({"type": bf.T_SHARE, "row": ALL}, "value", allow_duplicate=True),
     Output(bf.SIZE, "value"),
     Output(bf.ATTEMPTED, "data"),
+    # ...and forgets which fields were visited, so the fresh form's "Enter ..." messages wait again.
+    Output(bf.ENTRY, "n_blur"),
+    Output(bf.STOP, "n_blur"),
+    Output(bf.SIZE, "n_blur"),
+    Output({"type": bf.T_PRICE, "row": ALL}, "n_blur"),
+    Output({"type": bf.T_SHARE, "row": ALL}, "n_blur"),
     Input(bf.SUBMIT, "n_clicks"),
     *FORM_STATE,
     State(bf.SERIES, "data"),
@@ -297,7 +303,7 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     values, series_state, version = _values(args[:-2]), args[-2], args[-1]
     rows = len(values.target_prices or [])
     if not clicks:
-        return (no_update,) * (2 * len(bf.FIELDS) + 12)
+        return (no_update,) * (2 * len(bf.FIELDS) + 17)
     entry = _market(series_state)
     errors: list[FieldError] = []
     block_id = None
@@ -337,8 +343,13 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
             (version or 0) + 1,
             *cleared,
             False,  # a fresh form: its empty fields wait to be visited again
+            *(0, 0, 0, [0] * rows, [0] * len(values.target_shares or [])),
         )
     general = placed.general or ["The block was not placed: see the fields marked in red."]
     message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
     kept = (no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []), no_update)
-    return (*invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept, True)
+    unvisited = (no_update, no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []))
+    return (
+        *invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept, True,
+        *unvisited,
+    )  # fmt: skip

@@ -212,6 +212,7 @@ def test_a_placed_block_empties_the_form_so_a_second_click_places_nothing(
     for field in ("#bf-entry-price", "#bf-stop-price", "#bf-size-value", target(0), target(1)):
         expect(page.locator(field)).to_have_value("")
     expect(page.locator("#bf-size-mode")).to_have_value("base")  # the choices stay
+    expect(page.locator("#bf-preview")).not_to_contain_text("Enter the")  # a fresh form waits for visits
     page.click("#bf-submit")  # the same click again
     expect(page.locator("#bf-rejected")).to_be_visible(timeout=10_000)
     expect(page.locator("#bf-stop-price-feedback")).to_contain_text("Enter the stop price.")
