@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from db.enums import Role
 from engine.runtime import Runtime
 from engine.users.api import set_active
-from tests.helpers.browser import NewPage, sign_in
+from tests.helpers.browser import NewPage, shot, sign_in
 from tests.helpers.dashboard import app_runtime, make_user
 
 pytestmark = pytest.mark.browser
@@ -28,8 +28,11 @@ def desk(fresh_database: Runtime) -> dict[str, int]:
     return {"admin": admin.id, "trader": trader.id, "leaver": other.id}
 
 
-def test_a_trader_typing_an_admin_address_gets_a_page_that_says_why(new_page: NewPage, base_url: str) -> None:
-    page = new_page()
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_a_trader_typing_an_admin_address_gets_a_page_that_says_why(
+    new_page: NewPage, base_url: str, dark: bool
+) -> None:
+    page = new_page(dark=dark)
     sign_in(page, base_url, "trader")
     answer = page.goto(base_url + "/admin/users")
     assert answer is not None
@@ -37,6 +40,7 @@ def test_a_trader_typing_an_admin_address_gets_a_page_that_says_why(new_page: Ne
     expect(page.locator("#refused")).to_contain_text("Not for your role")
     expect(page.locator("#refused")).to_contain_text("trader (trader)")
     assert "{" not in page.locator("body").inner_text()  # no JSON on the screen
+    shot(page, f"refused-{'dark' if dark else 'light'}")
     page.click("#refused-home")
     page.wait_for_selector("#nav-username", timeout=15_000)
 
