@@ -85,6 +85,8 @@ class User(Base):
     # a session remembers the version it was opened under and is refused once it differs.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The last signed-in request, at most once a minute (web.sessions), for the admins' activity figures.
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Market(Base):
@@ -312,6 +314,18 @@ class Block(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The trader's journal of the idea: a setup name and notes (tags in block_tags).
+    setup: Mapped[str | None] = mapped_column(String(64), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class BlockTag(Base):
+    """A journal tag on a block ("breakout", "news", "fomo"): statistics are read per tag."""
+
+    __tablename__ = "block_tags"
+
+    block_id: Mapped[int] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
 class Trade(Base):
