@@ -14,6 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from engine.common.precision import format_number
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import open_positions
 from pages.components import calendar as calc
@@ -139,9 +140,9 @@ def show_positions(_anchor: Any) -> Any:
                 html.Td(f"#{p.block_id}"),
                 html.Td(p.symbol),
                 html.Td(p.side.value),
-                html.Td(f"{p.amount.normalize():f}"),
-                html.Td(f"{p.entry_average.normalize():f}"),
-                html.Td(f"{p.last_price.normalize():f}" if p.last_price is not None else "—"),
+                html.Td(format_number(p.amount, p.ticks.amount)),
+                html.Td(format_number(p.entry_average, p.ticks.price)),
+                html.Td(format_number(p.last_price, p.ticks.price) if p.last_price is not None else "—"),
                 html.Td(calc.fmt_money(p.unrealized_pnl)),
             ]
         )

@@ -156,3 +156,17 @@ def format_number(value: Decimal, step: Decimal | None = None, mode: RoundMode =
 def format_money(value: Decimal, mode: RoundMode = RoundMode.NEAREST) -> str:
     """Quote money in cents with thousands separators: 8999.0182846664 -> 8,999.02."""
     return format_number(value, CENTS, mode)
+
+
+# Currencies held as cash: their balances read in cents. Any other coin reads to the satoshi.
+CASH_CURRENCIES = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "EUR", "GBP", "JPY", "CHF"})
+COIN_STEP = Decimal("0.00000001")
+
+
+def format_balance(value: Decimal, currency: str) -> str:
+    """A balance as people read it, with its currency: cash in cents (8,033.14 USDT), a coin to
+    eight decimals without trailing zeros (0.0123 BTC), so a small coin balance never reads 0.00."""
+    if currency.upper() in CASH_CURRENCIES:
+        return f"{format_money(value)} {currency}"
+    shown = round_price(value, COIN_STEP, RoundMode.NEAREST).normalize()
+    return f"{shown:,f} {currency}"

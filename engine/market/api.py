@@ -34,7 +34,7 @@ from engine.market.jobs import (
     unfinished_backfills,
     watch,
 )
-from engine.market.markets import get_market, list_markets, sync_markets
+from engine.market.markets import Ticks, get_market, list_markets, sync_markets, ticks
 from engine.market.reads import ChartCandles, read_candles
 from engine.market.rollups import ingest_candles, refresh_rollups
 from engine.market.watchlist import NotWatchedError, WatchEntry, WatchError, remove_watch, user_watchlist
@@ -48,6 +48,7 @@ __all__ = [
     "NotWatchedError",
     "Progress",
     "RepairResult",
+    "Ticks",
     "WatchEntry",
     "WatchError",
     "Window",
@@ -79,6 +80,7 @@ __all__ = [
     "start_backfill",
     "stored_window",
     "sync_markets",
+    "ticks",
     "timeframes",
     "unfinished_backfills",
     "user_watchlist",

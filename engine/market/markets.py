@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import fields
+from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +47,29 @@ def sync_markets(sessions: sessionmaker[Session], source: MarketDataSource) -> i
     if existing:
         log.info("%s: %d markets no longer listed, marked inactive", source.id, len(existing))
     return len(markets)
+
+
+class Ticks(NamedTuple):
+    """A market's precision, for showing its prices and amounts (None: the market publishes none)."""
+
+    price: Decimal | None = None
+    amount: Decimal | None = None
+
+
+def ticks(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Ticks]:
+    """The ticks of each (exchange, symbol) in one query; a pair with no stored market gets Ticks()."""
+    wanted = set(pairs)
+    out = dict.fromkeys(wanted, Ticks())
+    if wanted:
+        rows = session.execute(
+            select(Market.exchange, Market.symbol, Market.price_tick, Market.amount_tick).where(
+                Market.exchange.in_({e for e, _ in wanted}), Market.symbol.in_({s for _, s in wanted})
+            )
+        )
+        for exchange, symbol, price, amount in rows:
+            if (exchange, symbol) in wanted:
+                out[exchange, symbol] = Ticks(price, amount)
+    return out
 
 
 def get_market(session: Session, exchange: str, symbol: str) -> MarketInfo | None:

@@ -30,6 +30,7 @@ from db.models import AccountBalance, Block, EquitySnapshot, ExchangeAccount, Tr
 from engine.common.pnl import unrealized
 from engine.common.precision import to_decimal, wide_context
 from engine.exchanges.api import source, venue_for
+from engine.market.api import Ticks, ticks
 from engine.portfolio.bookings import day_of
 from engine.runtime import Runtime
 
@@ -95,6 +96,7 @@ class Position:
     entry_average: Decimal
     last_price: Decimal | None
     unrealized_pnl: Decimal | None
+    ticks: Ticks  # the market's precision, to show prices and amounts in
 
 
 def _positions(s: Session, account_ids: list[int]) -> list[tuple[int, int, int, str, Side, Decimal, Decimal]]:
@@ -137,6 +139,7 @@ def open_positions(runtime: Runtime, user_id: int) -> list[Position]:
             a.id: a.exchange for a in s.scalars(select(ExchangeAccount).where(ExchangeAccount.user_id == user_id))
         }
         rows = _positions(s, sorted(accounts))
+        precision = ticks(s, {(accounts[r[0]], r[3]) for r in rows})
     prices: dict[tuple[str, str], Decimal | None] = {}
     out = []
     for account_id, block_id, trade_id, symbol, side, amount, avg in rows:
@@ -145,7 +148,7 @@ def open_positions(runtime: Runtime, user_id: int) -> list[Position]:
             prices[key] = _last_price(runtime, *key)
         last = prices[key]
         pnl = unrealized(side, avg, last, amount) if last is not None else None
-        out.append(Position(account_id, block_id, trade_id, symbol, side, amount, avg, last, pnl))
+        out.append(Position(account_id, block_id, trade_id, symbol, side, amount, avg, last, pnl, precision[key]))
     return out
 
 

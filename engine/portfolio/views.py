@@ -18,8 +18,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from db.enums import EXIT_ROLES
-from db.models import EquitySnapshot, Fill, User
+from db.models import Block, EquitySnapshot, ExchangeAccount, Fill, User
 from engine.common.precision import CENTS, quantize_to_tick, wide_context
+from engine.market.api import Ticks, ticks
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
     Booking,
@@ -234,6 +235,7 @@ class ExitFill:
 class DayTrade:
     booking: Booking
     exits: tuple[ExitFill, ...]
+    ticks: Ticks  # the market's precision, to show prices and amounts in
 
 
 def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTrade]:
@@ -247,10 +249,18 @@ def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTr
             .where(Fill.trade_id.in_(ids), Fill.role.in_(EXIT_ROLES), Fill.ts >= start, Fill.ts < end)
             .order_by(Fill.ts, Fill.id)
         ).all()
+        exchange = dict(
+            s.execute(
+                select(Block.id, ExchangeAccount.exchange)
+                .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+                .where(Block.id.in_({b.block_id for b in rows}))
+            ).all()
+        )
+        precision = ticks(s, {(exchange[b.block_id], b.symbol) for b in rows})
     by_trade: dict[int, list[ExitFill]] = {}
     for trade_id, ts, price, amount, pnl in fills:
         by_trade.setdefault(trade_id, []).append(ExitFill(ts, price, amount, as_decimal(pnl)))
-    return [DayTrade(b, tuple(by_trade.get(b.trade_id, ()))) for b in rows]
+    return [DayTrade(b, tuple(by_trade.get(b.trade_id, ())), precision[exchange[b.block_id], b.symbol]) for b in rows]
 
 
 # --- exports ---

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.enums import LIVE_BLOCKS, AccountKind, Role
 from db.models import Block, ExchangeAccount, PaperAccount, PaperBalance, User
+from engine.common.precision import format_balance
 from engine.common.secrets import SecretBox, SecretError, box_for
 from engine.exchanges.api import ExchangeError, VenueError, VenueNotReadyError, live_venue
 from engine.runtime import Runtime
@@ -139,8 +140,7 @@ def _paper_details(session: Session, account: ExchangeAccount) -> str:
     if paper is None:
         return ""
     balances = session.scalars(select(PaperBalance).where(PaperBalance.account_id == paper.id)).all()
-    # normalize(): PostgreSQL's NUMERIC hands back 18 decimal places, SQLite's text what was stored.
-    funds = ", ".join(f"{(b.free + b.used).normalize():,f} {b.currency}" for b in balances if b.free + b.used)
+    funds = ", ".join(format_balance(b.free + b.used, b.currency) for b in balances if b.free + b.used)
     return f"{funds or 'no funds'}{' · margin' if paper.margin else ''}"
 
 

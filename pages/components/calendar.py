@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
+from engine.common.precision import format_number
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
 from pages.components.layout import plotly_template
@@ -227,15 +228,16 @@ def day_table(day: date, trades: Sequence[DayTrade]) -> html.Div:
     rows = []
     for t in trades:
         b = t.booking
-        exits = ", ".join(f"{e.amount.normalize():f} @ {e.price.normalize():f}" for e in t.exits)
+        amount, price = t.ticks.amount, t.ticks.price
+        exits = ", ".join(f"{format_number(e.amount, amount)} @ {format_number(e.price, price)}" for e in t.exits)
         rows.append(
             html.Tr(
                 [
                     html.Td(f"#{b.block_id}"),
                     html.Td(b.symbol),
                     html.Td(b.side.value),
-                    html.Td(f"{b.amount.normalize():f}"),
-                    html.Td(f"{b.entry_average.normalize():f}" if b.entry_average is not None else "—"),
+                    html.Td(format_number(b.amount, amount)),
+                    html.Td(format_number(b.entry_average, price) if b.entry_average is not None else "—"),
                     html.Td(exits or "—"),
                     html.Td(fmt_money(b.pnl), className=_tone(b.pnl).strip()),
                     html.Td(fmt_value(b.r, "r")),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from engine.common.precision import (
     RoundMode,
     divide,
+    format_balance,
     format_money,
     format_number,
     is_multiple_of_tick,
@@ -136,3 +137,17 @@ def test_a_tick_with_trailing_zeros_shows_its_own_decimals() -> None:
     from engine.common.precision import format_number
 
     assert format_number(Decimal("35000.123"), Decimal("0.010000000000000000")) == "35,000.12"
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [
+        ("8033.1367680664", "USDT", "8,033.14 USDT"),  # seen on Settings as 8,033.1367680664 USDT
+        ("12500.5", "usd", "12,500.50 usd"),
+        ("0.012300000000000000", "BTC", "0.0123 BTC"),  # PostgreSQL's scale dropped, not read as 0.00
+        ("0.000000004", "BTC", "0 BTC"),
+        ("1234.567891234", "SOL", "1,234.56789123 SOL"),
+    ],
+)
+def test_balances_read_in_cents_for_cash_and_to_the_satoshi_for_coins(value: str, currency: str, shown: str) -> None:
+    assert format_balance(Decimal(value), currency) == shown

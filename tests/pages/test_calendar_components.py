@@ -8,10 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from db.enums import Side
+from engine.market.api import Ticks
 from engine.portfolio import calendar as cal
-from engine.portfolio.api import CurvePoint
+from engine.portfolio.api import Booking, CurvePoint, DayTrade
 from engine.portfolio.bookings import DayTotal
 from engine.portfolio.stats import StatDay, TradeResult, summarize
+from engine.portfolio.views import ExitFill
 from pages.components import calendar as calc
 
 D = Decimal
@@ -120,3 +123,16 @@ def test_the_statistics_panel_follows_the_unit_switch() -> None:
     assert "+20.00" not in shown["percent"]
     for unit in ("percent", "r"):
         assert "2.00" in shown[unit]  # fees are money in every unit
+
+
+def test_a_days_trades_show_prices_and_amounts_in_the_markets_precision() -> None:
+    booking = Booking(date(2024, 6, 3), 7, 3, "BTC/USDT", Side.LONG, Decimal("10.123456789"), Decimal("0.1"),
+                      1, Decimal(20), Decimal("41234.5678912345"), Decimal(41300), Decimal("0.0123456"))  # fmt: skip
+    exits = (ExitFill(0, Decimal("41300.0049"), Decimal("0.0123456"), Decimal("10.123456789")),)
+    shown = " ".join(
+        texts(calc.day_table(date(2024, 6, 3), [DayTrade(booking, exits, Ticks(Decimal("0.01"), Decimal("0.0001")))]))
+    )
+    assert "41,234.57" in shown  # the entry average at the price tick, not 41234.5678912345
+    assert "0.0123 @ 41,300.00" in shown
+    assert "10.12" in shown
+    assert "10.123" not in shown

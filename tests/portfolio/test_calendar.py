@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db.enums import Side
-from db.models import AccountBalance, EquitySnapshot, Fill, User
+from db.models import AccountBalance, EquitySnapshot, Fill, Market, User
 from engine.blocks.commands import submit_block
 from engine.portfolio import calendar as cal
 from engine.portfolio import views as pv
@@ -221,6 +221,11 @@ def test_day_trades_list_the_days_exits(runtime: Runtime) -> None:
     rows = pv.day_trades(runtime, uid, "UTC", date(2024, 6, 3))
     assert [(r.booking.trade_id, r.booking.pnl, len(r.exits)) for r in rows] == [(tid, D(10), 1)]
     assert rows[0].exits[0].price == D(110)
+    assert rows[0].ticks == (None, None)  # no stored market: shown exactly
+    with runtime.sessions.begin() as s:
+        s.add(Market(exchange="demo", symbol="BTC/USDT", base="BTC", quote="USDT", type="spot", active=True,
+                     price_tick=D("0.1"), amount_tick=D("0.001")))  # fmt: skip
+    assert pv.day_trades(runtime, uid, "UTC", date(2024, 6, 3))[0].ticks == (D("0.1"), D("0.001"))
     other, _ = user(runtime, "mallory")
     assert pv.day_trades(runtime, other, "UTC", date(2024, 6, 3)) == []
 
@@ -285,6 +290,10 @@ def test_open_positions_show_unrealized_pnl_and_snapshots_value_the_coin(runtime
     positions = open_positions(runtime, uid)
     assert [(p.side, p.amount, p.entry_average, p.last_price) for p in positions] == [(Side.LONG, D(1), D(100), D(103))]
     assert positions[0].unrealized_pnl == D(3)
+    with runtime.sessions() as s:
+        market = s.scalar(select(Market).where(Market.symbol == positions[0].symbol))
+    assert market is not None
+    assert positions[0].ticks == (market.price_tick, market.amount_tick)  # shown in the market's precision
     sync_balances(runtime)
     snapshot_equity(runtime, datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
     with runtime.sessions() as s:

@@ -55,7 +55,7 @@ def binance_recorded(routes: list[tuple[str, str | None, Any]], seen: list[Any])
 def test_a_paper_account_is_opened_with_decimal_funds_and_listed(runtime: Runtime, users: dict) -> None:
     made = acc.open_paper(runtime, users["alice"], " Paper 1 ", "demo", "usdt", "12,500.50", margin=True)
     assert (made.name, made.kind, made.exchange, made.live_enabled) == ("Paper 1", AccountKind.PAPER, "demo", False)
-    assert made.details == "12,500.5 USDT · margin"
+    assert made.details == "12,500.50 USDT · margin"
     with runtime.sessions() as session:
         paper = session.scalar(select(PaperAccount).where(PaperAccount.owner_user_id == users["alice"]))
         assert paper is not None
