@@ -119,7 +119,6 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Interval(id="blocks-poll", interval=REFRESH_MS),
-            dcc.Store(id="blocks-table-version", data=0),
             dcc.Store(id="blocks-grid-theme"),
             html.Div(
                 [
@@ -176,10 +175,13 @@ _LIVE = {"open": True, "closed": False, "all": None}
     Output(GRID, "rowData"),
     Input("blocks-poll", "n_intervals"),
     Input(FILTER, "value"),
-    Input("blocks-table-version", "data"),
 )
 @require_role(*TRADERS)
-def refresh(_tick: int | None, which: str | None, _version: int | None) -> list[dict]:
+def refresh(_tick: int | None, which: str | None) -> list[dict]:
+    return _rows(which)
+
+
+def _rows(which: str | None) -> list[dict]:
     rows = blocks.table_rows(current_runtime(), current_view().id, _LIVE.get(which or "open", True))
     return [_row(r) for r in rows]
 
@@ -195,18 +197,18 @@ def _selected_block(selected: list[dict] | None) -> int | None:
     Output(MODAL, "is_open"),
     Output("cancel-question", "children"),
     Output(MESSAGE, "children"),
-    Output("blocks-table-version", "data"),
+    Output(GRID, "rowData", allow_duplicate=True),
     Input(CANCEL, "n_clicks"),
     Input(KEEP, "n_clicks"),
     Input(CLOSE, "n_clicks"),
     Input(BACK, "n_clicks"),
     State(GRID, "selectedRows"),
-    State("blocks-table-version", "data"),
+    State(FILTER, "value"),
     prevent_initial_call=True,
 )
 @require_role(*TRADERS)
 def cancel_flow(
-    _open: int | None, _keep: int | None, _close: int | None, _back: int | None, selected: list | None, version: Any
+    _open: int | None, _keep: int | None, _close: int | None, _back: int | None, selected: list | None, which: Any
 ) -> tuple[Any, ...]:
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0]["value"]:
@@ -232,4 +234,5 @@ def cancel_flow(
         return False, no_update, alert, no_update
     text, color = cancel_message(outcome, close)
     alert = dbc.Alert(text, color=color, class_name="py-2", id="blocks-alert")
-    return False, no_update, alert, (version or 0) + 1
+    # The table comes back with the answer: a second round trip left the block listed as open.
+    return False, no_update, alert, _rows(which)

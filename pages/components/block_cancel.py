@@ -16,6 +16,8 @@ def cancel_message(outcome: CancelOutcome, close: bool) -> tuple[str, str]:
         return f"{n} canceled: none of its entries had filled.", "success"
     if outcome.after is BlockStatus.CLOSED:
         return f"{n} canceled: its open positions were closed at market.", "success"
+    if not outcome.open_trades:
+        return f"{n}: cancel sent; the block ends as soon as the exchange confirms it.", "warning"
     held = f"{outcome.open_trades} open position{'s' if outcome.open_trades != 1 else ''}"
     if close:
         return f"{n}: closing its {held} at market; the block ends when the exits fill.", "warning"

@@ -19,6 +19,7 @@ A, P, CA, CL = BlockStatus.ACTIVE, BlockStatus.PENDING, BlockStatus.CANCELED, Bl
         (CancelOutcome(2, A, A, 1), False, "its 1 open position keep", "info"),
         (CancelOutcome(2, A, A, 2), False, "stays active until they exit", "info"),
         (CancelOutcome(2, A, A, 2), True, "closing its 2 open positions at market", "warning"),
+        (CancelOutcome(2, P, P, 0), False, "cancel sent; the block ends as soon as the exchange confirms", "warning"),
         (CancelOutcome(2, CL, CL, 0), True, "Block #2 is already closed: nothing to cancel.", "info"),
     ],
 )
