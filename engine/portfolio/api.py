@@ -4,7 +4,7 @@ timezone, month/week/year grids, statistics, the equity curve, exports, the admi
 and their desk overview (activity, blocks, volume and P&L per user, the desk's P&L over time)."""
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
-from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity
+from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity, zone
 from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
 from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
 from engine.portfolio.stats import Stats
@@ -57,4 +57,5 @@ __all__ = [
     "start_equity",
     "strong",
     "sync_balances",
+    "zone",
 ]
