@@ -7,8 +7,9 @@ Which roles may open a page is read from the page's own `dash.register_page(...,
 layout, to any other role. A page registered without roles is refused to everyone (fail closed).
 
 The user is loaded from the database on every request, so a disabled user is signed out and a
-role change applies at once; nothing the browser sends about its user is ever trusted. A session
-also records the user's session version it was opened with; a password change or an admin's
+role change applies at once; nothing the browser sends about its user is ever trusted. Loading it
+also stamps when the user was last seen (at most once a minute, for the admins). A session also
+records the user's session version it was opened with; a password change or an admin's
 "end sessions" bumps the version, and every session holding an older one is refused.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from db.enums import Role
 from engine.health import health
 from engine.runtime import Runtime
-from engine.users.api import UserView, check_login, load_user
+from engine.users.api import UserView, check_login, load_user, seen_is_stale, touch_last_seen
 from web.login_page import render_login, render_refused
 from web.security import CSRF_FIELD, AttemptLimiter, csrf_token, csrf_valid, safe_next
 from web.sessions import new_session_id
@@ -138,6 +139,10 @@ def _load_user(user_id: str) -> WebUser | None:
         return None  # disabled: treated as signed out from this request on
     if session.get(VERSION_KEY) != view.session_version:
         return None  # ended by a password change or an admin: signed out from this request on
+    # Activity for the admins' overview: the row just loaded says whether it is a minute old, so
+    # most requests write nothing.
+    if seen_is_stale(view.last_seen_at, datetime.now(UTC)):
+        touch_last_seen(current_runtime(), view.id)
     return WebUser(view)
 
 

@@ -1,10 +1,12 @@
 """The portfolio package's public surface: balances and equity snapshots (engine jobs), open
 positions, and what the calendar pages show: realized P&L booked per trading day in the user's
-timezone, month/week/year grids, statistics, the equity curve, exports, the admins' overview."""
+timezone, month/week/year grids, statistics, the equity curve, exports, the admins' month overview,
+and their desk overview (activity, blocks, volume and P&L per user, the desk's P&L over time)."""
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
-from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity
+from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity, zone
 from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
 from engine.portfolio.stats import Stats
 from engine.portfolio.views import (
     VIEWS,
@@ -28,11 +30,14 @@ __all__ = [
     "CurvePoint",
     "DayCell",
     "DayTrade",
+    "DeskOverview",
     "Month",
     "Period",
     "PortfolioReport",
     "Position",
     "Stats",
+    "TotalDay",
+    "UserFigures",
     "UserMonth",
     "Week",
     "build_year",
@@ -41,6 +46,7 @@ __all__ = [
     "day_of",
     "day_totals",
     "day_trades",
+    "desk_overview",
     "export",
     "month_days",
     "open_positions",
@@ -51,4 +57,5 @@ __all__ = [
     "start_equity",
     "strong",
     "sync_balances",
+    "zone",
 ]

@@ -1,7 +1,8 @@
 """The users package's public surface: users and sign-in, roles and themes, the settings page
 (timezone, password, exchange accounts with encrypted credentials), the keys of those credentials
-(status, rotation: the command line's, over every account), and the accounts a user trades with.
-Every other call takes the signed-in user's id and touches only that user's rows."""
+(status, rotation: the command line's, over every account), the accounts a user trades with, and
+when each user was last seen (the web app stamps it at most once a minute). Every other call takes
+the signed-in user's id and touches only that user's rows."""
 
 from engine.users.accounts import (
     AccountAccessError,
@@ -13,6 +14,7 @@ from engine.users.accounts import (
     open_paper_account,
     user_accounts,
 )
+from engine.users.activity import SEEN_EVERY, as_utc, seen_is_stale, touch_last_seen
 from engine.users.directory import (
     UserView,
     add_user,
@@ -48,6 +50,7 @@ from engine.users.web_sessions import end_sessions
 __all__ = [
     "MIN_PASSWORD",
     "NAME_MAX",
+    "SEEN_EVERY",
     "AccountAccessError",
     "AccountChoice",
     "AccountView",
@@ -61,6 +64,7 @@ __all__ = [
     "account_choices",
     "add_live",
     "add_user",
+    "as_utc",
     "change_password",
     "check_connection",
     "check_login",
@@ -80,11 +84,13 @@ __all__ = [
     "paper_exchanges",
     "remove_account",
     "rotate_credentials",
+    "seen_is_stale",
     "set_active",
     "set_live_enabled",
     "set_role",
     "set_theme",
     "set_timezone",
     "timezones",
+    "touch_last_seen",
     "user_accounts",
 ]

@@ -9,6 +9,7 @@ or disabled, and nobody disables themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from db.enums import Role
 from db.models import User
 from engine.runtime import Runtime
+from engine.users.activity import as_utc
 from engine.users.passwords import UserError, check_password, create_user, hash_password
 
 THEMES = ("light", "dark")
@@ -35,11 +37,20 @@ class UserView:
     # Bumped by a password change or an admin's "end sessions": a web session opened with an
     # older number is refused (engine.users.web_sessions).
     session_version: int = 0
+    # The last signed-in request (engine.users.activity: at most once a minute), UTC; None: never.
+    last_seen_at: datetime | None = None
 
 
 def _view(user: User) -> UserView:
     return UserView(
-        user.id, user.username, Role(user.role), user.is_active, user.theme, user.timezone, user.session_version or 0
+        user.id,
+        user.username,
+        Role(user.role),
+        user.is_active,
+        user.theme,
+        user.timezone,
+        user.session_version or 0,
+        as_utc(user.last_seen_at),
     )
 
 

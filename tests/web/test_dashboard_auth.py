@@ -16,7 +16,7 @@ from db.enums import Role
 from engine.config import Settings
 from engine.market import chart as charts
 from engine.runtime import Runtime
-from engine.users.directory import set_active, set_role
+from engine.users.directory import load_user, set_active, set_role
 from engine.users.passwords import UserError
 from pages.components.figures import FIRST_LOAD_CANDLES
 from tests.helpers.dashboard import (
@@ -34,7 +34,9 @@ from tests.web.test_block_auth import BLOCK_TRADER_OUTPUTS
 
 # The P&L overview's callbacks (pages/admin_calendar.py).
 CALENDAR_ADMIN_OUTPUTS = ("adm-cal-anchor", "adm-cal-overview", "adm-cal-body", "adm-cal-day-detail")
-ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS)
+# The desk overview's callback (pages/admin_overview.py).
+OVERVIEW_ADMIN_OUTPUTS = ("ov-summary",)
+ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERVIEW_ADMIN_OUTPUTS)
 # Traders' and admins' only: the settings page's account callbacks (tests/test_settings_auth.py),
 # and the trade-block form and the blocks page (tests/test_block_auth.py).
 TRADER_OUTPUTS = ("accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS)
@@ -330,3 +332,28 @@ def test_a_trader_is_refused_the_pnl_overview_page_and_callbacks(app: Dash, user
     for key, body in callback_bodies(app):
         if any(name in key for name in CALENDAR_ADMIN_OUTPUTS):
             assert client.post("/_dash-update-component", json=body).status_code == 403, key
+
+
+def test_a_trader_is_refused_the_desk_overview_page_and_callback(app: Dash, users: dict) -> None:
+    client = signed_in(app, "trader")
+    page = client.get("/admin/overview")
+    assert page.status_code == 403
+    assert page.mimetype == "text/html"  # the refusal page, not raw JSON
+    keys = [key for key, _ in callback_bodies(app) if any(name in key for name in OVERVIEW_ADMIN_OUTPUTS)]
+    assert keys
+    for key, body in callback_bodies(app):
+        if key in keys:
+            assert client.post("/_dash-update-component", json=body).status_code == 403, key
+    assert signed_in(app, "admin").get("/admin/overview").status_code == 200
+
+
+def test_a_signed_in_request_stamps_last_seen_once_a_minute(app: Dash, users: dict) -> None:
+    runtime = app_runtime(app)
+    assert load_user(runtime, users["analyst"]).last_seen_at is None  # type: ignore[union-attr]
+    client = signed_in(app, "analyst")
+    assert client.get("/").status_code == 200
+    first = load_user(runtime, users["analyst"]).last_seen_at  # type: ignore[union-attr]
+    assert first is not None
+    assert client.get("/").status_code == 200
+    assert load_user(runtime, users["analyst"]).last_seen_at == first  # type: ignore[union-attr]
+    assert load_user(runtime, users["trader"]).last_seen_at is None  # type: ignore[union-attr]

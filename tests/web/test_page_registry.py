@@ -123,7 +123,15 @@ def test_the_navbar_links_exactly_the_pages_a_role_may_open(clients: dict[Role, 
 
 def test_the_navbar_follows_the_declared_order(clients: dict[Role, FlaskClient]) -> None:
     ids = list(nav_links(clients[Role.ADMIN]))
-    assert ids == ["nav-chart", "nav-calendar", "nav-blocks", "nav-admin-users", "nav-admin-calendar", "nav-settings"]
+    assert ids == [
+        "nav-chart",
+        "nav-calendar",
+        "nav-blocks",
+        "nav-admin-users",
+        "nav-admin-overview",
+        "nav-admin-calendar",
+        "nav-settings",
+    ]
 
 
 @pytest.fixture
