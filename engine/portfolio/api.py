@@ -6,6 +6,7 @@ overview, and statistics grouped by symbol, setup or tag."""
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity
 from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.exports import Table, csv_text
 from engine.portfolio.groups import GroupBy, GroupStats, group_stats
 from engine.portfolio.stats import Stats
 from engine.portfolio.views import (
@@ -18,6 +19,7 @@ from engine.portfolio.views import (
     calendar_page,
     day_trades,
     export,
+    export_table,
     overview,
     period_stats,
     shift,
@@ -37,15 +39,18 @@ __all__ = [
     "PortfolioReport",
     "Position",
     "Stats",
+    "Table",
     "UserMonth",
     "Week",
     "build_year",
     "calendar_page",
     "colour",
+    "csv_text",
     "day_of",
     "day_totals",
     "day_trades",
     "export",
+    "export_table",
     "group_stats",
     "month_days",
     "open_positions",
