@@ -20,6 +20,7 @@ from engine.portfolio import api as portfolio
 from engine.reports import api as reports
 from engine.reports.document import money, ratio, share
 from engine.runtime import Runtime
+from tests.helpers.browser import screenshots_dir
 from tests.reports.conftest import YEAR
 
 TODAY = date(YEAR + 1, 1, 10)
@@ -68,6 +69,21 @@ def test_the_year_report_has_its_pages_and_the_calendars_numbers(runtime: Runtim
         for g in portfolio.group_stats(runtime, trader, date(YEAR, 1, 1), date(YEAR, 12, 31), tz, by):
             assert f"{g.key} {g.trades} {g.wins} / {g.losses} {share(g.win_rate)} {money(g.pnl)}" in tables
     assert tables.index("breakout") < tables.index("(no setup)") < tables.index("pullback")  # by P&L
+    save_pages(pdf, "report-page")
+
+
+def save_pages(pdf: bytes, stem: str) -> None:
+    """The PDF's pages as STEM-1.png, STEM-2.png... when screenshots are asked for."""
+    folder = screenshots_dir()
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        for i in range(len(doc)):
+            doc[i].render(scale=1.5).to_pil().save(folder / f"{stem}-{i + 1}.png")
+    finally:
+        doc.close()
 
 
 def test_a_month_report_and_a_period_without_trades(runtime: Runtime, trader: int, newcomer: int) -> None:
