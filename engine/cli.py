@@ -1,11 +1,11 @@
 """The command line: `python -m engine COMMAND` (database, users, markets, watchlist, backfill,
-gaps, export, secrets). Long commands show a progress bar."""
+gaps, export, report, secrets). Long commands show a progress bar."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -19,6 +19,7 @@ from engine.common.timeframes import levels_above, tf_ms
 from engine.config import load_settings
 from engine.exchanges import api as exchanges
 from engine.market import api as market
+from engine.reports import api as reports
 from engine.runtime import Runtime, build_runtime, configure_logging
 from engine.users import api as users
 from engine.users.api import UserError, create_user
@@ -224,22 +225,73 @@ def gaps_repair(exchange: str | None, symbol: str | None) -> None:
         click.echo(f"  {result.gaps} gaps: {result.filled} candles filled, {result.holes_recorded} holes recorded")
 
 
+def _period(year: int, month: int | None) -> tuple[str, date]:
+    """The calendar view and anchor of --year [--month]."""
+    return ("month", date(year, month, 1)) if month else ("year", date(year, 1, 1))
+
+
 @cli.command()
-@click.argument("exchange")
-@click.argument("symbol")
-@click.argument("timeframe")
+@click.argument("exchange", required=False)
+@click.argument("symbol", required=False)
+@click.argument("timeframe", required=False)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--since", help="YYYY-MM-DD")
 @click.option("--until", help="YYYY-MM-DD (exclusive)")
-def export(exchange: str, symbol: str, timeframe: str, out_path: Path, since: str | None, until: str | None) -> None:
-    """Export a stored series (or any pyramid level of it) to .csv or .parquet."""
+@click.option("--user", "username", help="Export this user's trades or daily P&L instead of a series.")
+@click.option("--year", type=int, help="With --user: the year (the month with --month).")
+@click.option("--month", type=click.IntRange(1, 12))
+@click.option("--kind", type=click.Choice(reports.KINDS), default="trades", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(reports.FORMATS), help="With --user; default: from --out.")
+def export(
+    exchange: str | None,
+    symbol: str | None,
+    timeframe: str | None,
+    out_path: Path,
+    since: str | None,
+    until: str | None,
+    username: str | None,
+    year: int | None,
+    month: int | None,
+    kind: str,
+    fmt: str | None,
+) -> None:
+    """Export a stored series (EXCHANGE SYMBOL TIMEFRAME, any pyramid level) to .csv or .parquet, or
+    with --user a user's closed trades or daily P&L (--kind) of --year [--month] to CSV or xlsx."""
     runtime = runtime_from_env()
+    if username:
+        if year is None:
+            raise click.ClickException("--user needs --year")
+        user = find_user(runtime, username)
+        view, anchor = _period(year, month)
+        fmt = fmt or ("xlsx" if out_path.suffix.lower() == ".xlsx" else "csv")
+        _, content = reports.export_file(runtime, user.id, user.timezone, view, anchor, kind, fmt)
+        out_path.write_bytes(content)
+        click.echo(f"{username}'s {kind} written to {out_path} ({fmt})")
+        return
+    if not (exchange and symbol and timeframe):
+        raise click.ClickException("give EXCHANGE SYMBOL TIMEFRAME, or --user")
     if out_path.suffix.lower() not in market.EXPORT_FORMATS:
         raise click.ClickException(f"export to {' or '.join(market.EXPORT_FORMATS)}, not {out_path.name!r}")
     base = _base_series_for(runtime, exchange, symbol, timeframe)
     with runtime.sessions() as session:
         rows = market.export_series(session.connection(), base, timeframe, out_path, parse_day(since), parse_day(until))
     click.echo(f"{rows} candles written to {out_path}")
+
+
+@cli.command()
+@click.option("--user", "username", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--month", type=click.IntRange(1, 12), help="A month's report instead of the year's.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def report(username: str, year: int, month: int | None, out_path: Path) -> None:
+    """A user's account report of a year or a month as PDF."""
+    runtime = runtime_from_env()
+    user = find_user(runtime, username)
+    view, anchor = _period(year, month)
+    with progress_bar(f"report {username} {year}{f'-{month:02d}' if month else ''}", unit="step") as update:
+        _, pdf = reports.report_file(runtime, user.id, view, anchor, progress=update)
+    out_path.write_bytes(pdf)
+    click.echo(f"report written to {out_path} ({len(pdf):,} bytes)")
 
 
 def _base_series_for(runtime: Runtime, exchange: str, symbol: str, timeframe: str) -> Series:

@@ -1,6 +1,7 @@
 """P&L calendar (every signed-in user, their own figures only): a month, week or year of realized
 P&L in money, % of the day's starting equity or R; a day's trades on click; statistics, the equity
-curve with drawdown, open positions, and CSV exports.
+curve with drawdown, open positions, the trades and daily P&L as CSV or xlsx, and the view's
+account report as PDF.
 
 Every callback reads the user from the server session (web.auth.current_view); the browser only
 keeps which period is shown. Figures come from engine.portfolio.api.
@@ -17,8 +18,17 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from engine.common.precision import format_number
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import open_positions
+from engine.reports import api as reports
 from pages.components import calendar as calc
-from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
+from pages.components.calendar_page import (
+    REPORT_RUNNING,
+    controls,
+    download_buttons,
+    parse_day,
+    render,
+    step_anchor,
+    today_for,
+)
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, current_runtime, current_view, require_role
 
@@ -34,6 +44,8 @@ def layout(**_query: Any) -> html.Div:
         [
             dcc.Store(id="cal-anchor"),
             dcc.Download(id="cal-download"),
+            dcc.Download(id="cal-download-xlsx"),
+            dcc.Download(id="cal-download-report"),
             controls("cal"),
             dcc.Loading(html.Div(id="cal-body"), type="dot", delay_show=300),
             dbc.Card(dbc.CardBody(html.Div(id="cal-day-detail", className="small")), class_name="my-3"),
@@ -43,29 +55,7 @@ def layout(**_query: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(html.H2("Open positions", className="h6 mb-0"), width="auto"),
-                    dbc.Col(
-                        [
-                            dbc.Button(
-                                "Trades CSV",
-                                id="cal-export-trades",
-                                size="sm",
-                                color="secondary",
-                                outline=True,
-                                n_clicks=0,
-                                class_name="me-2",
-                            ),
-                            dbc.Button(
-                                "Daily P&L CSV",
-                                id="cal-export-daily",
-                                size="sm",
-                                color="secondary",
-                                outline=True,
-                                n_clicks=0,
-                            ),
-                        ],
-                        width="auto",
-                        class_name="ms-auto",
-                    ),
+                    dbc.Col(download_buttons(), width="auto", class_name="ms-auto"),
                 ],
                 class_name="align-items-center mt-2 mb-1",
             ),
@@ -169,3 +159,41 @@ def export_csv(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
     name, text = portfolio.export(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today, kind,
                                   today)  # fmt: skip
     return dcc.send_string(text, name)
+
+
+@callback(
+    Output("cal-download-xlsx", "data"),
+    Input("cal-export-trades-xlsx", "n_clicks"),
+    Input("cal-export-daily-xlsx", "n_clicks"),
+    State("cal-anchor", "data"),
+    State("cal-view", "value"),
+    prevent_initial_call=True,
+)
+@require_role(*READERS)
+def export_xlsx(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update
+    kind = "trades" if ctx.triggered_id == "cal-export-trades-xlsx" else "daily"
+    me = current_view()
+    today = today_for(me.timezone)
+    name, content = reports.export_file(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today,
+                                        kind, "xlsx", today)  # fmt: skip
+    return dcc.send_bytes(content, name, type=reports.XLSX_TYPE)
+
+
+@callback(
+    Output("cal-download-report", "data"),
+    Input("cal-report", "n_clicks"),
+    State("cal-anchor", "data"),
+    State("cal-view", "value"),
+    prevent_initial_call=True,
+    running=REPORT_RUNNING,  # the button is disabled with a spinner while the PDF renders
+)
+@require_role(*READERS)
+def report_pdf(clicks: int, anchor: Any, view: Any) -> Any:
+    if not clicks:
+        return no_update
+    me = current_view()  # the signed-in user's own report, whatever the browser sends
+    today = today_for(me.timezone)
+    name, pdf = reports.report_file(current_runtime(), me.id, str(view), parse_day(anchor) or today, today)
+    return dcc.send_bytes(pdf, name, type=reports.PDF_TYPE)

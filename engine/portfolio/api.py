@@ -1,11 +1,14 @@
 """The portfolio package's public surface: balances and equity snapshots (engine jobs), open
 positions, and what the calendar pages show: realized P&L booked per trading day in the user's
-timezone, month/week/year grids, statistics, the equity curve, exports, the admins' month overview,
-and their desk overview (activity, blocks, volume and P&L per user, the desk's P&L over time)."""
+timezone, month/week/year grids, statistics, the equity curve, exports, statistics grouped by symbol,
+setup or tag, the admins' month overview, and their desk overview (activity, blocks, volume and
+P&L per user, the desk's P&L over time)."""
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity, zone
 from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.exports import Table, csv_text
+from engine.portfolio.groups import GroupBy, GroupStats, group_stats
 from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
 from engine.portfolio.stats import Stats
 from engine.portfolio.views import (
@@ -18,6 +21,7 @@ from engine.portfolio.views import (
     calendar_page,
     day_trades,
     export,
+    export_table,
     overview,
     period_stats,
     shift,
@@ -31,11 +35,14 @@ __all__ = [
     "DayCell",
     "DayTrade",
     "DeskOverview",
+    "GroupBy",
+    "GroupStats",
     "Month",
     "Period",
     "PortfolioReport",
     "Position",
     "Stats",
+    "Table",
     "TotalDay",
     "UserFigures",
     "UserMonth",
@@ -43,11 +50,14 @@ __all__ = [
     "build_year",
     "calendar_page",
     "colour",
+    "csv_text",
     "day_of",
     "day_totals",
     "day_trades",
     "desk_overview",
     "export",
+    "export_table",
+    "group_stats",
     "month_days",
     "open_positions",
     "overview",

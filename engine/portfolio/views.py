@@ -7,19 +7,17 @@ signed-in user, so nobody reads another user's figures except through the admin 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from db.enums import EXIT_ROLES
 from db.models import Block, EquitySnapshot, ExchangeAccount, Fill, User
-from engine.common.precision import CENTS, quantize_to_tick, wide_context
+from engine.common.precision import wide_context
 from engine.market.api import Ticks, ticks
 from engine.portfolio import calendar as cal
 from engine.portfolio.bookings import (
@@ -32,6 +30,7 @@ from engine.portfolio.bookings import (
     start_equity,
     zone,
 )
+from engine.portfolio.exports import Table, csv_text, daily_table, trades_table
 from engine.portfolio.stats import StatDay, Stats, TradeResult, summarize
 from engine.runtime import Runtime
 
@@ -263,55 +262,6 @@ def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTr
     return [DayTrade(b, tuple(by_trade.get(b.trade_id, ())), precision[exchange[b.block_id], b.symbol]) for b in rows]
 
 
-# --- exports ---
-
-
-# What the exports round to, as the screen shows them: money to the quote's cents, % to 4 places,
-# R to 2 (prices and amounts stay exact). Decimal strings, never floats.
-PCT_PLACES, R_PLACES = Decimal("0.0001"), Decimal("0.01")
-
-
-def _fmt(value: Decimal | None, places: Decimal | None = None) -> str:
-    """A CSV field: exact, or rounded half up to `places`; empty for None."""
-    if value is None:
-        return ""
-    if places is not None:
-        value = quantize_to_tick(value, places, ROUND_HALF_UP)
-    return format(value.normalize() if value == value.to_integral() and places is None else value, "f")
-
-
-def trades_csv(period: Period) -> str:
-    """One row per trade and day it exited on: the trades the calendar counts (a day's entry fills
-    without an exit are not a closed trade, so they are not rows)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["day", "trade_id", "block_id", "symbol", "side", "amount", "entry_average", "exit_average",
-                     "exit_fills", "pnl", "fees", "r"])  # fmt: skip
-    for b in period.bookings:
-        if not b.exits:
-            continue
-        writer.writerow([b.day.isoformat(), b.trade_id, b.block_id, b.symbol, b.side.value, _fmt(b.amount),
-                         _fmt(b.entry_average), _fmt(b.exit_average), b.exits, _fmt(b.pnl, CENTS),
-                         _fmt(b.fees, CENTS), _fmt(b.r, R_PLACES)])  # fmt: skip
-    return out.getvalue()
-
-
-def daily_csv(period: Period, today: date | None = None) -> str:
-    """One row per day of the period up to `today` (days not yet lived have no P&L to list)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["day", "pnl", "pct_of_start_equity", "r", "trades", "fees", "start_equity"])
-    last = min(period.last, today) if today is not None else period.last
-    for d in _days(period.first, last):
-        t = period.totals.get(d)
-        equity = period.equity.get(d)
-        pnl = t.pnl if t else ZERO
-        writer.writerow([d.isoformat(), _fmt(pnl, CENTS), _fmt(cal.percent(pnl, equity) if t else None, PCT_PLACES),
-                         _fmt(t.r if t else None, R_PLACES), t.trades if t else 0, _fmt(t.fees if t else ZERO, CENTS),
-                         _fmt(equity, CENTS)])  # fmt: skip
-    return out.getvalue()
-
-
 # --- the admins' overview ---
 
 
@@ -419,12 +369,20 @@ def calendar_page(
     )
 
 
+def export_table(
+    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, today: date | None = None
+) -> tuple[str, Table]:
+    """(file name without its extension, table) of the view's trades ("trades") or daily P&L
+    ("daily", up to `today`, the user's today: the calendar's own days)."""
+    first, last = view_range(anchor, view if view in VIEWS else "month")
+    period = load_period(runtime, user_id, tz, first, last)
+    table = trades_table(period) if kind == "trades" else daily_table(period, today)
+    return f"tradeblock-{table.kind}-{first.isoformat()}-{last.isoformat()}", table
+
+
 def export(
     runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, today: date | None = None
 ) -> tuple[str, str]:
-    """(file name, CSV text) of the view's trades ("trades") or daily P&L ("daily", up to `today`,
-    the user's today: the calendar's own days)."""
-    first, last = view_range(anchor, view if view in VIEWS else "month")
-    period = load_period(runtime, user_id, tz, first, last)
-    text = trades_csv(period) if kind == "trades" else daily_csv(period, today)
-    return f"tradeblock-{kind}-{first.isoformat()}-{last.isoformat()}.csv", text
+    """(file name, CSV text) of export_table."""
+    stem, table = export_table(runtime, user_id, tz, view, anchor, kind, today)
+    return f"{stem}.csv", csv_text(table)

@@ -16,6 +16,7 @@ from db.enums import Side
 from db.models import AccountBalance, EquitySnapshot, Fill, Market, User
 from engine.blocks.commands import submit_block
 from engine.portfolio import calendar as cal
+from engine.portfolio import exports
 from engine.portfolio import views as pv
 from engine.portfolio.balances import open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import day_boundaries, day_of, day_start_ms, offset_segments
@@ -198,8 +199,8 @@ def test_year_view_week_view_and_r_mode(runtime: Runtime) -> None:
     assert (result.trades, result.net_pnl, result.win_rate) == (2, D(0), D("0.5"))
     in_r = pv.period_stats(period, date(2024, 1, 1), date(2024, 12, 31), unit="r")  # the page's R switch
     assert (in_r.unit, in_r.largest_win, in_r.largest_loss, in_r.trades) == ("r", D(2), D(-2), 2)
-    assert pv.trades_csv(period).splitlines()[1].startswith("2024-03-04,")
-    assert "2024-07-10,-10.00" in pv.daily_csv(period)
+    assert exports.csv_text(exports.trades_table(period)).splitlines()[1].startswith("2024-03-04,")
+    assert "2024-07-10,-10.00" in exports.csv_text(exports.daily_table(period))
 
 
 def test_overview_has_every_user_in_their_own_timezone(runtime: Runtime) -> None:

@@ -1,0 +1,60 @@
+"""The calendar page's report and xlsx downloads at the HTTP level: refused to anonymous requests,
+and a signed-in user gets their own report whatever the browser sends (the user is the session's)."""
+
+from __future__ import annotations
+
+import base64
+
+import pypdfium2
+import pytest
+from dash import Dash
+
+from db.enums import Role
+from engine.config import Settings
+from engine.runtime import Runtime
+from tests.helpers.dashboard import build_app, call, login, make_user
+from tests.helpers.portfolio import add_account
+from tests.reports.conftest import seed_year
+
+
+@pytest.fixture(scope="module")
+def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
+    return build_app(test_settings)
+
+
+def ask_report(client, anchor: str = "2025-06-01"):  # type: ignore[no-untyped-def]
+    return call(
+        client,
+        "cal-download-report.data",
+        [{"id": "cal-report", "property": "n_clicks", "value": 1}],
+        [
+            {"id": "cal-anchor", "property": "data", "value": anchor},
+            {"id": "cal-view", "property": "value", "value": "year"},
+        ],
+        outputs={"id": "cal-download-report", "property": "data"},
+    )
+
+
+def test_only_the_signed_in_user_gets_their_own_report(app: Dash, runtime: Runtime) -> None:
+    owner = make_user(runtime, "owner", Role.TRADER)
+    make_user(runtime, "other", Role.TRADER)
+    seed_year(runtime, owner.id, add_account(runtime.sessions, owner.id), 2025, per_day=1, step=10)
+
+    anonymous = app.server.test_client()
+    assert ask_report(anonymous).status_code == 401
+
+    texts = {}
+    for name in ("owner", "other"):
+        client = app.server.test_client()
+        assert login(client, name).status_code == 302
+        response = ask_report(client)
+        assert response.status_code == 200
+        data = response.get_json()["response"]["cal-download-report"]["data"]
+        assert data["filename"] == "tradeblock-report-2025-01-01-2025-12-31.pdf"
+        doc = pypdfium2.PdfDocument(base64.b64decode(data["content"]))
+        texts[name] = " ".join(doc[0].get_textpage().get_text_range().split())
+        doc.close()
+    assert "Trader owner" in texts["owner"]
+    assert "NET P&L" in texts["owner"]
+    assert "Trader other" in texts["other"]
+    assert "No trade closed between" in texts["other"]  # not the owner's figures
