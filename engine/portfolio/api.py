@@ -4,7 +4,8 @@ timezone, month/week/year grids, statistics, the equity curve, exports, the admi
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity
-from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, percent, strong
+from engine.portfolio.day_equity import equity_at_day_start
 from engine.portfolio.stats import Stats
 from engine.portfolio.views import (
     VIEWS,
@@ -41,10 +42,12 @@ __all__ = [
     "day_of",
     "day_totals",
     "day_trades",
+    "equity_at_day_start",
     "export",
     "month_days",
     "open_positions",
     "overview",
+    "percent",
     "period_stats",
     "shift",
     "snapshot_equity",
