@@ -91,6 +91,7 @@ class JournalPage:
     setups: list[str] = field(default_factory=list)  # the user's, for the filter's options
     tags: list[str] = field(default_factory=list)
     symbols: list[str] = field(default_factory=list)
+    since: date | None = None  # the local day of the user's first entry: where "all time" starts
 
     @property
     def pages(self) -> int:
@@ -276,10 +277,14 @@ def trade_page(
         rows = _page_rows(s, user_id, flt, tz, page, per_page)
         tags = _tags_of(s, sorted({r.block_id for r in rows}))
         setups, all_tags, symbols = _choices(s, user_id)
+        first_entry = s.scalar(
+            select(func.min(Trade.opened_at)).join(Block, Block.id == Trade.block_id).where(Block.user_id == user_id)
+        )
     days = {_local_day(r.closed_at, tz) for r in rows if r.status is TradeStatus.CLOSED and r.closed_at is not None}
     equity = portfolio.equity_at_day_start(runtime, user_id, tz, days)
     built = build_rows(rows, tags, equity, dict(runtime.trading.last_prices), tz)
-    return JournalPage(built, total, page, per_page, setups, all_tags, symbols)
+    since = _local_day(first_entry, tz) if first_entry is not None else None
+    return JournalPage(built, total, page, per_page, setups, all_tags, symbols, since)
 
 
 @dataclass(frozen=True)
