@@ -134,6 +134,7 @@ def layout(**_query: Any) -> html.Div:
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                     "animateRows": False,
+                    "suppressColumnVirtualisation": True,  # every column rendered: 18 of them, 50 rows
                 },
                 defaultColDef={"sortable": False, "resizable": True},
                 style={"height": "46vh"},
