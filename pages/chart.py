@@ -19,7 +19,14 @@ from engine.common.timeframes import tf_ms
 from engine.market import api as market
 from engine.market.api import ChartCandles, WatchEntry
 from engine.users.api import account_choices
-from pages.components import block_form, block_form_callbacks, chart_shapes, chart_shapes_callbacks, figures
+from pages.components import (
+    block_form,
+    block_form_callbacks,
+    chart_focus,
+    chart_shapes,
+    chart_shapes_callbacks,
+    figures,
+)
 from pages.components import watchlist as wl
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
@@ -46,7 +53,22 @@ PROGRESS_EVERY_MS = 700
 MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
 
 
-def layout(**_query: Any) -> html.Div:
+def _focus(query: dict[str, Any]) -> dict | None:
+    """The series and moment a link asks for (pages/components/chart_focus.py), on the user's
+    watchlist (added like the Add button does); None for a plain visit or a link that does not parse."""
+    focus = chart_focus.parse_focus(query)
+    if focus is None:
+        return None
+    try:
+        entry, _new = market.add_series(
+            current_runtime(), current_view().id, focus.exchange, focus.symbol, focus.timeframe
+        )
+    except (market.WatchError, ValueError):
+        return None
+    return {"series_id": entry.series_id, "at": focus.at, "block": focus.block}
+
+
+def layout(**query: Any) -> html.Div:
     exchanges = market.exchanges(current_runtime())
     trader = has_role(*TRADERS)  # analysts get no form (and its callbacks refuse them)
     form = block_form.form(account_choices(current_runtime(), current_view().id)) if trader else None
@@ -84,6 +106,7 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="chart-prefs", storage_type="local"),  # {"series_id": ...}: survives reloads
+            dcc.Store(id=chart_focus.STORE, data=_focus(query)),  # a link's series, moment and block
             dcc.Store(id="series-state"),  # the series drawn and its backfill status
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
             dcc.Store(id="watch-version", data=0),
@@ -126,6 +149,17 @@ def layout(**_query: Any) -> html.Div:
             ),
         ]
     )
+
+
+@callback(
+    Output("chart-prefs", "data", allow_duplicate=True),
+    Input(chart_focus.STORE, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+@require_role(*READERS)
+def open_focus(focus: dict | None) -> Any:
+    """A link's series becomes the one shown (and stays the preference, as a click in the watchlist)."""
+    return {"series_id": focus["series_id"]} if focus and focus.get("series_id") else no_update
 
 
 @callback(
@@ -274,9 +308,12 @@ def _view(entry: WatchEntry, candles: ChartCandles) -> dict:
     Input("series-state", "data"),
     State(THEME_SWITCH, "value"),
     State("chart-view", "data"),
+    State(chart_focus.STORE, "data"),
 )
 @require_role(*READERS)
-def draw_chart(prefs: dict | None, state: dict | None, dark: bool | None, view: dict | None) -> tuple[Any, ...]:
+def draw_chart(
+    prefs: dict | None, state: dict | None, dark: bool | None, view: dict | None, focus: dict | None = None
+) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
     if ctx.triggered_id == "series-state":
         if state is None or (view and view.get("series_id") == state["series_id"]):
@@ -297,9 +334,13 @@ def draw_chart(prefs: dict | None, state: dict | None, dark: bool | None, view: 
     recent = market.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES)
     if recent is None:
         return figures.empty_figure(f"No candles stored for {wl.label(entry)} yet.", dark), None, ""
-    candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
     title = f"{entry.symbol} {entry.timeframe}"
-    x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
+    if focus and focus.get("series_id") == series_id and isinstance(focus.get("at"), int):
+        (start, end), x_range = chart_focus.window(focus["at"], tf_ms(entry.timeframe))
+        candles = market.chart_candles(runtime, user.id, series_id, start, end)
+    else:
+        candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
+        x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
     figure = figures.candle_figure(candles, title, dark, uirevision=str(series_id), x_range=x_range)
     return figure, _view(entry, candles), _status(entry, candles)
 

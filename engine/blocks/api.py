@@ -21,6 +21,7 @@ from engine.blocks.queries import (
     ChartOverlays,
     OverlayFill,
     OverlayLine,
+    block_overlays,
     overlays,
     table_rows,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
+    "block_overlays",
     "can_short",
     "cancel_block",
     "fee_parts",

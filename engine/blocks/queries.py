@@ -100,6 +100,16 @@ def _block_lines(block: Block, trades: list[Trade]) -> list[OverlayLine]:
     return lines
 
 
+def _fills(session: Session, block_ids: list[int]) -> list[OverlayFill]:
+    rows = session.execute(
+        select(Order.block_id, Fill.role, Order.side, Fill.price, Fill.amount, Fill.ts)
+        .join(Order, Order.id == Fill.order_id)
+        .where(Order.block_id.in_(block_ids))
+        .order_by(Fill.ts, Fill.id)
+    )
+    return [OverlayFill(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
 def chart_overlays(session: Session, user_id: int, exchange: str, symbol: str) -> ChartOverlays:
     """Lines (entry, stops, targets) and fills of the user's live blocks on one market."""
     blocks = list(
@@ -122,14 +132,23 @@ def chart_overlays(session: Session, user_id: int, exchange: str, symbol: str) -
     for trade in session.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
         trades[trade.block_id].append(trade)
     lines = [line for b in blocks for line in _block_lines(b, trades[b.id])]
-    rows = session.execute(
-        select(Order.block_id, Fill.role, Order.side, Fill.price, Fill.amount, Fill.ts)
-        .join(Order, Order.id == Fill.order_id)
-        .where(Order.block_id.in_(ids))
-        .order_by(Fill.ts, Fill.id)
-    )
-    fills = [OverlayFill(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
-    return ChartOverlays(lines, fills)
+    return ChartOverlays(lines, _fills(session, ids))
+
+
+def one_block_overlays(session: Session, user_id: int, block_id: int) -> tuple[str, str, ChartOverlays]:
+    """(exchange, symbol, overlays) of one of the user's blocks whatever its status (the journal's
+    link to the chart): its entry, targets and its stop as planned (a closed block has no live
+    stop left), and every fill. BlockAccessError unless the block is the user's."""
+    block = owned_block(session, user_id, block_id)
+    exchange = session.scalar(select(ExchangeAccount.exchange).where(ExchangeAccount.id == block.account_id))
+    trades = list(session.scalars(select(Trade).where(Trade.block_id == block.id).order_by(Trade.index)))
+    lines = _block_lines(block, trades)
+    if not any(line.role == "stop" for line in lines):
+        lines.insert(
+            1,
+            OverlayLine(block.id, "stop", None, block.stop_price, f"#{block.id} stop {_fmt(block.stop_price)}", False),
+        )
+    return str(exchange), block.symbol, ChartOverlays(lines, _fills(session, [block.id]))
 
 
 @dataclass(frozen=True)
@@ -233,6 +252,11 @@ def overlays(runtime: Runtime, user_id: int, series_id: int | None) -> ChartOver
     entry = market.watched(runtime, user_id, series_id)
     with runtime.sessions() as session:
         return chart_overlays(session, user_id, entry.exchange, entry.symbol)
+
+
+def block_overlays(runtime: Runtime, user_id: int, block_id: int) -> tuple[str, str, ChartOverlays]:
+    with runtime.sessions() as session:
+        return one_block_overlays(session, user_id, block_id)
 
 
 def table_rows(runtime: Runtime, user_id: int, live: bool | None) -> list[BlockTradeRow]:

@@ -6,7 +6,8 @@ P&L per user, the desk's P&L over time)."""
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity, zone
-from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, strong
+from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, percent, strong
+from engine.portfolio.day_equity import equity_at_day_start
 from engine.portfolio.exports import Table, csv_text
 from engine.portfolio.groups import GroupBy, GroupStats, group_stats
 from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
@@ -55,12 +56,14 @@ __all__ = [
     "day_totals",
     "day_trades",
     "desk_overview",
+    "equity_at_day_start",
     "export",
     "export_table",
     "group_stats",
     "month_days",
     "open_positions",
     "overview",
+    "percent",
     "period_stats",
     "shift",
     "snapshot_equity",

@@ -19,7 +19,7 @@ from dash import Input, Output, State, ctx, no_update
 from engine.blocks import api as blocks
 from engine.market import api as market
 from engine.market.api import DrawingError
-from pages.components import block_form, chart_shapes
+from pages.components import block_form, chart_focus, chart_shapes
 from pages.components.deferred import Deferred
 from web.auth import READERS, current_runtime, current_view, require_role
 
@@ -44,11 +44,17 @@ def _series(view: dict | None) -> int | None:
     Input(DRAWINGS, "data"),
     Input(block_form.VERSION, "data"),
     State(NAMES, "data"),
+    State(chart_focus.STORE, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
 def draw_overlays(
-    view: dict | None, preview: dict | None, drawings: dict | None, _version: int | None, sent: dict | None
+    view: dict | None,
+    preview: dict | None,
+    drawings: dict | None,
+    _version: int | None,
+    sent: dict | None,
+    focus: dict | None = None,
 ) -> tuple[Any, Any]:
     """Send the shapes again whenever they differ from what the figure holds (a live tick every
     few seconds sends nothing unless a block moved)."""
@@ -59,6 +65,7 @@ def draw_overlays(
         overlays = blocks.overlays(current_runtime(), current_view().id, series_id)
     except market.NotWatchedError:
         return no_update, no_update
+    overlays = _with_focused_block(overlays, focus, series_id)
     if (preview or {}).get("series_id") != series_id:
         preview = None
     stored = (drawings or {}).get("shapes") if (drawings or {}).get("series_id") == series_id else []
@@ -70,6 +77,22 @@ def draw_overlays(
     if sent and sent.get("key") == key:
         return no_update, no_update
     return chart_shapes.shapes_patch(shapes, overlays), {"key": key, "names": names}
+
+
+def _with_focused_block(overlays: blocks.ChartOverlays, focus: dict | None, series_id: int) -> blocks.ChartOverlays:
+    """A link's block (closed ones too) over its own series; nothing for another user's block."""
+    block_id = (focus or {}).get("block")
+    if (focus or {}).get("series_id") != series_id or not isinstance(block_id, int):
+        return overlays
+    runtime, user = current_runtime(), current_view()
+    try:
+        exchange, symbol, focused = blocks.block_overlays(runtime, user.id, block_id)
+    except blocks.BlockAccessError:
+        return overlays
+    entry = market.watched(runtime, user.id, series_id)
+    if (entry.exchange, entry.symbol) != (exchange, symbol):
+        return overlays
+    return chart_focus.merged(overlays, focused)
 
 
 def _edited(relayout: dict, names: list[str], stored: list[dict]) -> list[dict] | None:

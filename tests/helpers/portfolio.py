@@ -67,7 +67,9 @@ def add_trade(
         s.flush()
         trade = Trade(block_id=block.id, index=0, amount=amt, target_price=e * 2, stop_price=block.stop_price,
                       status=TradeStatus.CLOSED if exits else TradeStatus.OPEN, entry_filled=amt, entry_average=e,
-                      exit_filled=sum(parts, D(0)), close_reason=CloseReason.TARGET if exits else None)  # fmt: skip
+                      exit_filled=sum(parts, D(0)), close_reason=CloseReason.TARGET if exits else None,
+                      opened_at=_at(entry_ts), closed_at=_at(exits[-1][0]) if exits else None,
+                      realized_pnl=D(0), fees=D(0))  # fmt: skip
         s.add(trade)
         s.flush()
         buy, sell = ("buy", "sell") if side is Side.LONG else ("sell", "buy")
@@ -82,7 +84,15 @@ def add_trade(
             order = _order(s, block.id, trade.id, OrderRole.TP, sell, part, f"tb{block.id}-0-tp-{i + 1}")
             s.add(Fill(order_id=order, trade_id=trade.id, exchange_trade_id=f"x{block.id}-{i}", role=OrderRole.TP,
                        price=p, amount=part, fee=D(exit_fee), realized_pnl=pnl, ts=ts))  # fmt: skip
+            trade.realized_pnl += pnl  # the trade's own figures agree with its fills (the journal lists them)
+            trade.fees += D(exit_fee)
+        trade.fees += D(entry_fee)
+        trade.exit_average = sum((D(p) for _, p in exits), D(0)) / len(exits) if exits else None  # equal parts
         return trade.id
+
+
+def _at(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC)
 
 
 def _order(s: Session, block_id: int, trade_id: int, role: OrderRole, side: str, amount: Decimal, cid: str) -> int:

@@ -31,6 +31,7 @@ from tests.helpers.dashboard import (
     watch_backfilled,
 )
 from tests.web.test_block_auth import BLOCK_TRADER_OUTPUTS
+from tests.web.test_journal_auth import JOURNAL_TRADER_OUTPUTS
 
 # The P&L overview's callbacks (pages/admin_calendar.py).
 CALENDAR_ADMIN_OUTPUTS = ("adm-cal-anchor", "adm-cal-overview", "adm-cal-body", "adm-cal-day-detail")
@@ -38,8 +39,8 @@ CALENDAR_ADMIN_OUTPUTS = ("adm-cal-anchor", "adm-cal-overview", "adm-cal-body", 
 OVERVIEW_ADMIN_OUTPUTS = ("ov-summary",)
 ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERVIEW_ADMIN_OUTPUTS)
 # Traders' and admins' only: the settings page's account callbacks (tests/test_settings_auth.py),
-# and the trade-block form and the blocks page (tests/test_block_auth.py).
-TRADER_OUTPUTS = ("accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS)
+# the trade-block form and the blocks page (tests/test_block_auth.py), the journal (tests/test_journal_auth.py).
+TRADER_OUTPUTS = ("accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS)
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +162,7 @@ def draw(client: FlaskClient, series_id: int, via: str = "chart-prefs") -> dict:
         "state": [
             {"id": "theme-switch", "property": "value", "value": False},
             {"id": "chart-view", "property": "data", "value": None},
+            {"id": "chart-focus", "property": "data", "value": None},
         ],
         "changedPropIds": [f"{via}.data"],
     }

@@ -119,6 +119,7 @@ def test_the_navbar_links_exactly_the_pages_a_role_may_open(clients: dict[Role, 
     assert "nav-settings" in links
     assert ("nav-admin-users" in links) is (role is Role.ADMIN)
     assert ("nav-blocks" in links) is (role in (Role.ADMIN, Role.TRADER))
+    assert ("nav-journal" in links) is (role in (Role.ADMIN, Role.TRADER))
 
 
 def test_the_navbar_follows_the_declared_order(clients: dict[Role, FlaskClient]) -> None:
@@ -127,6 +128,7 @@ def test_the_navbar_follows_the_declared_order(clients: dict[Role, FlaskClient])
         "nav-chart",
         "nav-calendar",
         "nav-blocks",
+        "nav-journal",
         "nav-admin-users",
         "nav-admin-overview",
         "nav-admin-calendar",

@@ -1,0 +1,1 @@
+"""The trading journal: a user's trades open and closed, their journal fields and statistics."""
