@@ -232,7 +232,7 @@ def gaps_repair(exchange: str | None, symbol: str | None) -> None:
 @click.option("--since", help="YYYY-MM-DD")
 @click.option("--until", help="YYYY-MM-DD (exclusive)")
 def export(exchange: str, symbol: str, timeframe: str, out_path: Path, since: str | None, until: str | None) -> None:
-    """Export a stored series (or any pyramid level of it) to .csv or .parquet."""
+    """Export a stored series (or any pyramid level of it) to .csv, .parquet or .xlsx."""
     runtime = runtime_from_env()
     if out_path.suffix.lower() not in market.EXPORT_FORMATS:
         raise click.ClickException(f"export to {' or '.join(market.EXPORT_FORMATS)}, not {out_path.name!r}")
@@ -286,3 +286,23 @@ def secrets_rotate(batch_size: int) -> None:
         report = users.rotate_credentials(runtime, batch_size=batch_size, progress=update)
     click.echo(f"{report.rotated} credentials re-encrypted, {report.current} already under the first key")
     _print_key_status(report.status)
+
+
+@cli.command("data")
+def data_command() -> None:
+    """What the store holds: per series its own level's first/last candle, rows, missing candles,
+    exchange holes, backfill state and latest data job (from the summary, no candle is counted)."""
+    runtime = runtime_from_env()
+    for entry in market.data_inventory(runtime):
+        own = entry.own
+        name = f"{entry.exchange} {entry.symbol} {entry.timeframe}"
+        if own is None:
+            click.echo(f"{name}: no candles (backfill {entry.backfill_status})")
+            continue
+        first = datetime.fromtimestamp(own.first_ts / 1000, UTC).isoformat(timespec="minutes")
+        last = datetime.fromtimestamp(own.last_ts / 1000, UTC).isoformat(timespec="minutes")
+        job = f", last job {entry.job.kind} {entry.job.status}" if entry.job else ""
+        click.echo(
+            f"{name}: {first} .. {last}, {own.rows:,} candles, {own.missing:,} missing, {entry.holes:,} holes, "
+            f"{len(entry.levels)} levels, backfill {entry.backfill_status}{job}"
+        )
