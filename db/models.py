@@ -183,6 +183,39 @@ class DataHole(Base):
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class CandleLevel(Base):
+    """What one pyramid level of a series holds: first and last candle and the row count, kept by
+    engine.market.inventory on every write (ingest, rollup, repair), so the data page never counts
+    candles. Missing candles follow from them: (last - first) / step + 1 - rows."""
+
+    __tablename__ = "candle_levels"
+
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True)
+    tf_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    first_ts: Mapped[int] = mapped_column(BigInteger)
+    last_ts: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class DataJob(Base):
+    """A repair or backfill started from the data page, with its progress: written by the job as
+    it runs (whichever process runs it), read by the page's poll."""
+
+    __tablename__ = "data_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # repair, backfill
+    status: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # --- paper exchange ---
 # State of the simulated venue (engine/exchanges/paper.py): accounts, balances, orders, fills and how
 # far each account has replayed each symbol's price feed. Sides and statuses are ccxt's strings.

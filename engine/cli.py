@@ -255,7 +255,7 @@ def export(
     kind: str,
     fmt: str | None,
 ) -> None:
-    """Export a stored series (EXCHANGE SYMBOL TIMEFRAME, any pyramid level) to .csv or .parquet, or
+    """Export a stored series (EXCHANGE SYMBOL TIMEFRAME, any pyramid level) to .csv, .parquet or .xlsx, or
     with --user a user's closed trades or daily P&L (--kind) of --year [--month] to CSV or xlsx."""
     runtime = runtime_from_env()
     if username:
@@ -338,3 +338,23 @@ def secrets_rotate(batch_size: int) -> None:
         report = users.rotate_credentials(runtime, batch_size=batch_size, progress=update)
     click.echo(f"{report.rotated} credentials re-encrypted, {report.current} already under the first key")
     _print_key_status(report.status)
+
+
+@cli.command("data")
+def data_command() -> None:
+    """What the store holds: per series its own level's first/last candle, rows, missing candles,
+    exchange holes, backfill state and latest data job (from the summary, no candle is counted)."""
+    runtime = runtime_from_env()
+    for entry in market.data_inventory(runtime):
+        own = entry.own
+        name = f"{entry.exchange} {entry.symbol} {entry.timeframe}"
+        if own is None:
+            click.echo(f"{name}: no candles (backfill {entry.backfill_status})")
+            continue
+        first = datetime.fromtimestamp(own.first_ts / 1000, UTC).isoformat(timespec="minutes")
+        last = datetime.fromtimestamp(own.last_ts / 1000, UTC).isoformat(timespec="minutes")
+        job = f", last job {entry.job.kind} {entry.job.status}" if entry.job else ""
+        click.echo(
+            f"{name}: {first} .. {last}, {own.rows:,} candles, {own.missing:,} missing, {entry.holes:,} holes, "
+            f"{len(entry.levels)} levels, backfill {entry.backfill_status}{job}"
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +153,13 @@ def _secret_key(env: dict[str, str], instance_dir: Path, problems: list[str]) ->
     return key
 
 
+def database_url_from(env: Mapping[str, str]) -> str:
+    """DATABASE_URL, or the default SQLite file of the instance folder: what the app opens (a
+    notebook reading candles needs this and nothing else of the settings)."""
+    instance_dir = Path(env.get("TRADEBLOCK_INSTANCE_DIR", "").strip() or ROOT / "instance").resolve()
+    return normalize_database_url(env.get("DATABASE_URL", "").strip() or f"sqlite:///{instance_dir / 'tradeblock.db'}")
+
+
 def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Settings:
     """Read and validate the settings; raise ConfigError listing every bad value."""
     if env is None:
@@ -160,9 +168,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: bool = True) -> Set
         env = dict(os.environ)
     problems: list[str] = []
     instance_dir = Path(env.get("TRADEBLOCK_INSTANCE_DIR", "").strip() or ROOT / "instance").resolve()
-    database_url = normalize_database_url(
-        env.get("DATABASE_URL", "").strip() or f"sqlite:///{instance_dir / 'tradeblock.db'}"
-    )
+    database_url = database_url_from(env)
     if not database_url.startswith(("sqlite", "postgresql")):
         problems.append(
             f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {database_url.split(':')[0]}://..."

@@ -34,6 +34,8 @@ def test_watch_backfill_gaps_and_export(run, tmp_path) -> None:
     assert "1440 candles stored" in out
     assert "ETH/USDT" in run("watchlist", "--user", "ann")
     assert "0 gaps" in run("gaps", "report")
+    assert "demo ETH/USDT 1m: " in (listed := run("data"))
+    assert "1,440 candles, 0 missing, 0 holes, 10 levels, backfill done" in listed
 
     since = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%d")
     out = run("backfill", "demo", "ETH/USDT", "1m", "--since", since)
@@ -62,4 +64,4 @@ def test_cli_refuses_bad_input_clearly(run) -> None:
     assert "no market 'NOPE/USDT'" in result.output
     result = runner.invoke(cli, ["export", "demo", "BTC/USDT", "1m", "--out", "x.txt"])
     assert result.exit_code != 0
-    assert "export to .csv or .parquet, not 'x.txt'" in result.output
+    assert "export to .csv or .parquet or .xlsx, not 'x.txt'" in result.output

@@ -1,5 +1,6 @@
 """The market package's public surface: markets, watchlists, candles (fetch, backfill, gaps,
-export), chart reads within a point budget, and drawings. Pages, the CLI, benches and the other
+export), chart reads within a point budget, drawings, and the data inventory (what the store holds,
+the data page's jobs and downloads, `candles_frame` for notebooks). Pages, the CLI, benches and the other
 packages import this module only."""
 
 from engine.market.candles import FetchResult, Progress, RepairResult, get_or_create_series
@@ -21,9 +22,13 @@ from engine.market.chart import (
     watched,
     watchlist,
 )
+from engine.market.data import DOWNLOAD_MAX_ROWS, Download, data_detail, data_inventory, download
+from engine.market.data_jobs import DataJobError, start_data_job
 from engine.market.drawings import DrawingError
-from engine.market.export import EXPORT_FORMATS, export_series
+from engine.market.export import EXPORT_FORMATS, XLSX_MAX_ROWS, ExportTooLargeError, export_series
+from engine.market.frame import base_series, candles_frame
 from engine.market.gaps import Gap, find_gaps
+from engine.market.inventory import JobView, LevelInventory, SeriesDetail, SeriesInventory, inventory, rebuild_levels
 from engine.market.jobs import (
     backfill_from,
     backfill_recent,
@@ -40,14 +45,23 @@ from engine.market.rollups import ingest_candles, refresh_rollups
 from engine.market.watchlist import NotWatchedError, WatchEntry, WatchError, remove_watch, user_watchlist
 
 __all__ = [
+    "DOWNLOAD_MAX_ROWS",
     "EXPORT_FORMATS",
+    "XLSX_MAX_ROWS",
     "ChartCandles",
+    "DataJobError",
+    "Download",
     "DrawingError",
+    "ExportTooLargeError",
     "FetchResult",
     "Gap",
+    "JobView",
+    "LevelInventory",
     "NotWatchedError",
     "Progress",
     "RepairResult",
+    "SeriesDetail",
+    "SeriesInventory",
     "Ticks",
     "WatchEntry",
     "WatchError",
@@ -55,8 +69,13 @@ __all__ = [
     "add_series",
     "backfill_from",
     "backfill_recent",
+    "base_series",
+    "candles_frame",
     "candles_since",
     "chart_candles",
+    "data_detail",
+    "data_inventory",
+    "download",
     "drawings",
     "ensure_markets",
     "exchanges",
@@ -66,10 +85,12 @@ __all__ = [
     "get_market",
     "get_or_create_series",
     "ingest_candles",
+    "inventory",
     "keep_drawings",
     "list_markets",
     "pick_series",
     "read_candles",
+    "rebuild_levels",
     "recent_window",
     "refresh_rollups",
     "remove_series",
@@ -78,6 +99,7 @@ __all__ = [
     "repair_all",
     "search_symbols",
     "start_backfill",
+    "start_data_job",
     "stored_window",
     "sync_markets",
     "ticks",

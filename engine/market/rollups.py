@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from db.bulk import VALUE_COLUMNS, upsert_candles
 from engine.common.timeframes import bucket_offset, levels_above, tf_ms
+from engine.market.inventory import track_level
 
 # Grouped source rows of one series level in [lo, hi), by bucket; open and close are looked up by
 # each bucket's first and last ts. Correlated subqueries rather than joins: they are always index
@@ -67,18 +68,19 @@ def refresh_rollups(conn: Connection, series_id: int, timeframe: str, start_ts: 
     source = timeframe
     for level in levels_above(timeframe):
         lo, hi = bucket_bounds(start_ts, end_ts, level)
-        conn.execute(
-            text(_REFRESH_SQL),
-            {
-                "sid": series_id,
-                "src": tf_ms(source),
-                "dst": tf_ms(level),
-                "step": tf_ms(level),
-                "off": bucket_offset(level),
-                "lo": lo,
-                "hi": hi,
-            },
-        )
+        with track_level(conn, series_id, tf_ms(level), lo, hi):
+            conn.execute(
+                text(_REFRESH_SQL),
+                {
+                    "sid": series_id,
+                    "src": tf_ms(source),
+                    "dst": tf_ms(level),
+                    "step": tf_ms(level),
+                    "off": bucket_offset(level),
+                    "lo": lo,
+                    "hi": hi,
+                },
+            )
         source = level
 
 
@@ -86,14 +88,17 @@ def ingest_candles(conn: Connection, series_id: int, timeframe: str, rows: Seque
     """Store clean rows at the series' own level and refresh the pyramid over their time range.
 
     Returns how many rows were inserted or changed; when none were, the rollups are left alone.
+    Every level's summary (engine.market.inventory) is kept on the way.
     """
     if len(rows) == 0:
         return 0
-    changed = upsert_candles(conn, series_id, tf_ms(timeframe), rows)
+    if isinstance(rows, np.ndarray):
+        first, last = int(rows[:, 0].min()), int(rows[:, 0].max())
+    else:
+        first, last = int(min(r[0] for r in rows)), int(max(r[0] for r in rows))
+    end = last + tf_ms(timeframe)
+    with track_level(conn, series_id, tf_ms(timeframe), first, end):
+        changed = upsert_candles(conn, series_id, tf_ms(timeframe), rows)
     if changed:
-        if isinstance(rows, np.ndarray):
-            first, last = int(rows[:, 0].min()), int(rows[:, 0].max())
-        else:
-            first, last = int(min(r[0] for r in rows)), int(max(r[0] for r in rows))
-        refresh_rollups(conn, series_id, timeframe, first, last + tf_ms(timeframe))
+        refresh_rollups(conn, series_id, timeframe, first, end)
     return changed

@@ -1,0 +1,116 @@
+"""Repairs and backfills started from the data page: recorded in `data_jobs` and run in the
+background the way the chart page's backfill runs (the engine's scheduler when this process runs
+one, else a daemon thread), never in the request. The job writes its progress on its row as it
+goes, so whichever process serves the page's poll reads it.
+
+Who may start one is the caller's check (the page allows traders and admins); this module checks
+the series exists and that no job of it is already running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import DataJob, Series
+from engine.common.timeframes import tf_ms
+from engine.market import jobs
+from engine.market.candles import Progress
+from engine.runtime import Runtime
+
+log = logging.getLogger(__name__)
+KINDS = ("repair", "backfill")
+# A job still "running" after this long died with its process (a restart): it no longer blocks.
+STALE_AFTER = timedelta(hours=1)
+_PROGRESS_EVERY_S = 0.25  # at most this often a progress write (one small transaction)
+
+
+class DataJobError(ValueError):
+    """A job that cannot start: unknown series or kind, or one already running."""
+
+
+def start_data_job(runtime: Runtime, user_id: int, series_id: int, kind: str, start_ms: int | None = None) -> int:
+    """Record a `kind` job ("repair", or "backfill" from `start_ms`) and start it in the
+    background; returns the job's id."""
+    if kind not in KINDS:
+        raise DataJobError(f"unknown job {kind!r}: repair or backfill")
+    if kind == "backfill" and start_ms is None:
+        raise DataJobError("a backfill needs the day to start from")
+    with runtime.sessions.begin() as session:
+        series = session.get(Series, series_id)
+        if series is None:
+            raise DataJobError(f"no stored series #{series_id}")
+        if _running(session, series_id) or runtime.series_lock(series_id).locked():
+            raise DataJobError(f"{series.exchange} {series.symbol} {series.timeframe} is busy: wait for its job")
+        job = DataJob(series_id=series_id, kind=kind, status="running", done=0, total=0, user_id=user_id)
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    name = f"data-{kind}-{series_id}"
+    if not runtime.submit(name, run_data_job, runtime, job_id, start_ms):
+        thread = threading.Thread(target=run_data_job, args=(runtime, job_id, start_ms), name=name, daemon=True)
+        thread.start()
+    return job_id
+
+
+def _running(session: Session, series_id: int) -> bool:
+    fresh = datetime.now(UTC) - STALE_AFTER
+    found = session.scalar(
+        select(DataJob.id).where(
+            DataJob.series_id == series_id, DataJob.status == "running", DataJob.started_at > fresh
+        )
+    )
+    return found is not None
+
+
+def run_data_job(runtime: Runtime, job_id: int, start_ms: int | None) -> None:
+    """Run a recorded job to its end, writing progress and the outcome on its row."""
+    with runtime.sessions() as session:
+        job = session.get(DataJob, job_id)
+        series = session.get(Series, job.series_id) if job is not None else None
+    if job is None or series is None:
+        return
+    progress = _progress_writer(runtime, job_id)
+    try:
+        if job.kind == "repair":
+            repaired = jobs.repair(runtime, series, progress)
+            message = f"{repaired.gaps:,} gaps: {repaired.filled:,} candles filled, {repaired.holes_recorded:,} holes"
+        else:
+            assert start_ms is not None
+            fetched = jobs.backfill_from(runtime, series, start_ms - start_ms % tf_ms(series.timeframe), progress)
+            message = f"{fetched.stored:,} candles stored"
+    except Exception as exc:  # recorded for the page: the job failed, the engine goes on
+        log.error("data job %d (%s of series %d) failed: %s", job_id, job.kind, series.id, exc)
+        _finish(runtime, job_id, "failed", str(exc)[:2000])
+        return
+    _finish(runtime, job_id, "done", message)
+
+
+def _progress_writer(runtime: Runtime, job_id: int) -> Progress:
+    last = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < _PROGRESS_EVERY_S and done < total:
+            return
+        last[0] = now
+        with runtime.sessions.begin() as session:
+            job = session.get(DataJob, job_id)
+            if job is not None:
+                job.done, job.total = done, max(done, total)
+
+    return report
+
+
+def _finish(runtime: Runtime, job_id: int, status: str, message: str) -> None:
+    with runtime.sessions.begin() as session:
+        job = session.get(DataJob, job_id)
+        if job is not None:
+            job.status, job.message, job.finished_at = status, message, datetime.now(UTC)
+            if status == "done":
+                job.done = job.total = max(job.done, job.total, 1)
