@@ -91,7 +91,7 @@ def _form() -> dbc.Card:
                     _field(
                         "tags",
                         "Tags (comma separated)",
-                        dbc.Input(id="jr-tags-input", size="sm", placeholder="breakout, news", disabled=True),
+                        dbc.Input(id="jr-tags-input", size="sm", placeholder="e.g. breakout, news", disabled=True),
                     ),
                     _field("notes", "Notes", dbc.Textarea(id="jr-notes-input", rows=4, size="sm", disabled=True)),
                     html.Div(
