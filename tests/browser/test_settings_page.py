@@ -57,9 +57,9 @@ def test_a_trader_opens_a_paper_account_and_sees_it_listed(new_page: NewPage, ba
     page.fill("#paper-name", "Paper desk")
     page.fill("#paper-balance", "2500")
     page.click("#paper-open")
-    expect(page.locator("#accounts-alert")).to_have_text("Opened paper account Paper desk (2,500 USDT).")
+    expect(page.locator("#accounts-alert")).to_have_text("Opened paper account Paper desk (2,500.00 USDT).")
     expect(page.locator("#accounts")).to_contain_text("Paper desk")
-    expect(page.locator("#accounts")).to_contain_text("2,500 USDT")
+    expect(page.locator("#accounts")).to_contain_text("2,500.00 USDT")
     expect(page.locator("#paper-name")).to_have_value("")
     page.context.close()
 
