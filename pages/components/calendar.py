@@ -21,7 +21,7 @@ from dash import html
 from engine.common.precision import format_number
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
-from pages.components.layout import plotly_template
+from pages.components.layout import empty_panel, panel_layout
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MODE_LABELS = {"money": "Money", "percent": "%", "r": "R"}
@@ -334,20 +334,9 @@ def equity_figure(curve: Sequence[CurvePoint], dark: bool | None) -> go.Figure:
     """Equity at each day's end; the drawdown (the fall below the running peak) shaded red between
     the peak and the curve. Without data: an empty state that says so, not a bare axis."""
     fig = go.Figure()
-    layout: dict = {
-        "template": plotly_template(dark),
-        "margin": {"l": 60, "r": 20, "t": 10, "b": 30},
-        "height": 260,
-        "showlegend": False,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "hovermode": "x",
-    }
+    layout = panel_layout(dark, hovermode="x")
     if not curve:
-        hidden = {"visible": False}
-        note = {"text": "No equity data for this period", "showarrow": False, "xref": "paper", "yref": "paper"}
-        fig.update_layout(**layout, xaxis=hidden, yaxis=hidden, annotations=[note | {"x": 0.5, "y": 0.5}])
-        return fig
+        return empty_panel(fig, layout, "No equity data for this period")
     xs = [p.day.isoformat() for p in curve]
     peak = [float(p.equity - p.drawdown) for p in curve]
     mode = "lines+markers" if len(curve) == 1 else "lines"  # one day is a point, not an invisible line

@@ -19,7 +19,7 @@ from engine.journal.api import OUTCOMES, STATUSES, JournalTrade, ProfitPoint, Tr
 from pages.components.calendar import fmt_money, fmt_value
 from pages.components.calendar_page import parse_day
 from pages.components.chart_focus import chart_href, timeframe_for
-from pages.components.layout import plotly_template
+from pages.components.layout import empty_panel, panel_layout
 
 SIDES = {s.value: s for s in Side}
 
@@ -155,19 +155,9 @@ def profit_figure(points: Sequence[ProfitPoint], dark: bool | None) -> go.Figure
     """The running sum of the filtered closed trades' P&L, one step per trade; an empty state
     that says so when there are none."""
     fig = go.Figure()
-    layout: dict[str, Any] = {
-        "template": plotly_template(dark),
-        "margin": {"l": 60, "r": 20, "t": 10, "b": 30},
-        "height": 260,
-        "showlegend": False,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-    }
+    layout = panel_layout(dark)
     if not points:
-        hidden = {"visible": False}
-        note = {"text": "No closed trades match these filters", "showarrow": False, "xref": "paper", "yref": "paper"}
-        fig.update_layout(**layout, xaxis=hidden, yaxis=hidden, annotations=[note | {"x": 0.5, "y": 0.5}])
-        return fig
+        return empty_panel(fig, layout, "No closed trades match these filters")
     fig.add_trace(
         go.Scatter(
             x=[p.at.isoformat() for p in points],

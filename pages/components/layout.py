@@ -13,6 +13,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
 from db.enums import Role
@@ -92,6 +93,27 @@ def shell(user: UserView | None, csrf: str) -> html.Div:
 
 def plotly_template(dark: bool | None) -> str:
     return "plotly_dark" if dark else "plotly_white"
+
+
+def panel_layout(dark: bool | None, **extra: Any) -> dict[str, Any]:
+    """The layout of a small chart panel under a page's figures (calendar equity, journal profit)."""
+    return {
+        "template": plotly_template(dark),
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 30},
+        "height": 260,
+        "showlegend": False,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        **extra,
+    }
+
+
+def empty_panel(fig: go.Figure, layout: dict[str, Any], text: str) -> go.Figure:
+    """A panel without data: hidden axes and a sentence saying why, not a bare axis."""
+    hidden = {"visible": False}
+    note = {"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+    fig.update_layout(**layout, xaxis=hidden, yaxis=hidden, annotations=[note])
+    return fig
 
 
 def register_shell_callbacks(app: Dash) -> None:
