@@ -15,7 +15,6 @@ from tqdm import tqdm
 from db import migrate
 from db.enums import Role
 from db.models import Series, User
-from engine.common.timeframes import levels_above, tf_ms
 from engine.config import load_settings
 from engine.exchanges import api as exchanges
 from engine.market import api as market
@@ -295,15 +294,14 @@ def report(username: str, year: int, month: int | None, out_path: Path) -> None:
 
 
 def _base_series_for(runtime: Runtime, exchange: str, symbol: str, timeframe: str) -> Series:
-    """The stored series holding `timeframe`: itself, or the finest series whose pyramid has it."""
-    candidates = [
-        s
-        for s in _series_selection(runtime, exchange, symbol)
-        if timeframe in (s.timeframe, *levels_above(s.timeframe))
-    ]
-    if not candidates:
+    try:
+        with runtime.sessions() as session:
+            found = market.base_series(session, exchange, symbol, timeframe)
+    except ValueError as exc:  # an unknown timeframe
+        raise click.ClickException(str(exc)) from exc
+    if found is None:
         raise click.ClickException(f"no stored series of {exchange} {symbol} can give {timeframe} candles")
-    return min(candidates, key=lambda s: tf_ms(s.timeframe))
+    return found
 
 
 @cli.group()
