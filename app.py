@@ -25,12 +25,13 @@ log = logging.getLogger("tradeblock")
 
 
 class TradeblockDash(Dash):
-    """Dash with the signed-in user's theme on <html>, so a page never flashes the wrong one."""
+    """Dash with the signed-in user's theme on <html>, so a page never flashes the wrong one:
+    Bootstrap reads `data-bs-theme`, AG Grid's built-in theme `data-ag-theme-mode`."""
 
     def interpolate_index(self, **kwargs: Any) -> str:
         index = super().interpolate_index(**kwargs)
         theme = "dark" if current_user.is_authenticated and current_user.view.theme == "dark" else "light"
-        return index.replace("<html>", f'<html lang="en" data-bs-theme="{theme}">', 1)
+        return index.replace("<html>", f'<html lang="en" data-bs-theme="{theme}" data-ag-theme-mode="{theme}">', 1)
 
 
 def secure_cookies_setting(env: dict[str, str] | None = None) -> bool:

@@ -21,7 +21,6 @@ from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from pages.components.block_cancel import cancel_message
 from pages.components.calendar import fmt_money
-from pages.components.layout import THEME_SWITCH
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -119,7 +118,6 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Interval(id="blocks-poll", interval=REFRESH_MS),
-            dcc.Store(id="blocks-grid-theme"),
             html.Div(
                 [
                     html.H1("Blocks", className="h4 mb-0"),
@@ -156,17 +154,6 @@ def layout(**_query: Any) -> html.Div:
         ]
     )
 
-
-# AG Grid's built-in theme follows data-ag-theme-mode on <html>; the app's theme is on data-bs-theme.
-dash.clientside_callback(
-    """function (dark) {
-        var mode = dark ? "dark" : "light";
-        document.documentElement.setAttribute("data-ag-theme-mode", mode);
-        return mode;
-    }""",
-    Output("blocks-grid-theme", "data"),
-    Input(THEME_SWITCH, "value"),
-)
 
 _LIVE = {"open": True, "closed": False, "all": None}
 

@@ -117,7 +117,6 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id=PAGE, data=0),
             dcc.Store(id=VERSION, data=0),
             dcc.Store(id="jr-block"),  # the selected trade's block id (checked again on the server)
-            dcc.Store(id="jr-grid-theme"),
             html.Div(
                 [
                     html.H1("Journal", className="h4 mb-0"),
@@ -167,17 +166,6 @@ def layout(**_query: Any) -> html.Div:
             ),
         ]
     )
-
-
-dash.clientside_callback(
-    """function (dark) {
-        var mode = dark ? "dark" : "light";
-        document.documentElement.setAttribute("data-ag-theme-mode", mode);
-        return mode;
-    }""",
-    Output("jr-grid-theme", "data"),
-    Input(THEME_SWITCH, "value"),
-)
 
 
 def _options(values: list[str]) -> list[dict[str, str]]:

@@ -122,6 +122,7 @@ def register_shell_callbacks(app: Dash) -> None:
         f"""function (dark) {{
             var theme = dark ? "dark" : "light";
             document.documentElement.setAttribute("data-bs-theme", theme);
+            document.documentElement.setAttribute("data-ag-theme-mode", theme);  // the AG Grids follow
             try {{ window.localStorage.setItem("{THEME_KEY}", theme); }} catch (e) {{}}
             return theme;
         }}""",

@@ -145,6 +145,8 @@ def test_the_journal_in_the_dark_theme(new_page: NewPage, base_url: str, desk: d
         expect(page.locator("#jr-setup-input")).to_have_value("Breakout")
         expect(page.locator("#jr-notes-input")).to_have_value("Chased it.")
         shot(page, "journal-dark")
+        page.click("#theme-switch")  # the shell's theme switch turns the grid too
+        wait_for_js(page, "document.documentElement.getAttribute('data-ag-theme-mode') === 'light'")
     finally:
         set_theme(fresh_database, desk["trader"], "light")
 
