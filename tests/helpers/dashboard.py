@@ -3,6 +3,7 @@ clock, users, signing in through the real form, and well-formed requests for eve
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -104,6 +105,25 @@ def _argument(spec: dict) -> Any:
     if isinstance(ident, dict) and any(v == ["ALL"] for v in ident.values()):
         return [{"id": _concrete(ident), "property": spec["property"], "value": 1}]
     return {"id": _concrete(ident), "property": spec["property"], "value": None}
+
+
+def signed_in(app: Dash, username: str) -> FlaskClient:
+    """A test client of `app` signed in as `username` (with the shared test password)."""
+    client = app.server.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def body_of(app: Dash, output: str) -> dict:
+    """A fresh copy of the well-formed request of the callback whose output key holds `output`."""
+    return copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
+
+
+def post(client: FlaskClient, body: dict) -> dict:
+    """Send a callback request that must be answered 200; its response's outputs."""
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_json()["response"]
 
 
 def callback_bodies(app: Dash) -> Iterator[tuple[str, dict]]:

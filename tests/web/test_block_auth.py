@@ -4,7 +4,6 @@ read or cancel with another trader's account or block."""
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 
 import pytest
@@ -21,7 +20,17 @@ from engine.exchanges.demo import DemoExchange
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
-from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, route, watch_backfilled
+from tests.helpers.dashboard import (
+    app_runtime,
+    body_of,
+    build_app,
+    callback_bodies,
+    make_user,
+    post,
+    route,
+    signed_in,
+    watch_backfilled,
+)
 
 # Outputs of the callbacks only traders and admins may call (a name in the callback's output key).
 BLOCK_TRADER_OUTPUTS = (
@@ -63,24 +72,8 @@ def desk(runtime: Runtime, app: Dash) -> dict[str, int]:
     return ids
 
 
-def signed_in(app: Dash, username: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert login(client, username).status_code == 302
-    return client
-
-
 def is_trader_callback(key: str) -> bool:
     return any(name in key for name in BLOCK_TRADER_OUTPUTS)
-
-
-def body_of(app: Dash, output: str) -> dict:
-    return copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
-
-
-def post(client: FlaskClient, body: dict) -> dict:
-    response = client.post("/_dash-update-component", json=body)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]
 
 
 def block_count(runtime: Runtime) -> int:

@@ -17,7 +17,7 @@ from db.enums import Role
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users.directory import check_login
-from tests.helpers.dashboard import PASSWORD, build_app, csrf_from, login, make_user
+from tests.helpers.dashboard import PASSWORD, build_app, csrf_from, login, make_user, signed_in
 from tests.web.test_sessions import NEW_PASSWORD, change_password, layout_callback
 from web.security import AttemptLimiter
 
@@ -42,12 +42,6 @@ def fresh_limits(app: Dash) -> None:
 def users(runtime: Runtime, app: Dash) -> dict[str, int]:
     made = {"tess": Role.TRADER, "ana": Role.ANALYST}
     return {name: make_user(runtime, name, role).id for name, role in made.items()}
-
-
-def signed_in(app: Dash, username: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 def test_forty_parallel_wrong_passwords_get_at_most_five_password_checks(

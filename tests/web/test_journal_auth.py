@@ -4,11 +4,8 @@ journal fields (block ids come from the browser and are checked on the server)."
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from dash import Dash
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from db.enums import Role
@@ -16,7 +13,16 @@ from db.models import Block, BlockTag
 from engine.config import Settings
 from engine.journal.api import save_journal
 from engine.runtime import Runtime
-from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, route
+from tests.helpers.dashboard import (
+    app_runtime,
+    body_of,
+    build_app,
+    callback_bodies,
+    make_user,
+    post,
+    route,
+    signed_in,
+)
 from tests.helpers.portfolio import add_account, add_trade, ms
 
 # Outputs of the journal's callbacks (a name in the callback's output key): traders' and admins' only.
@@ -43,22 +49,6 @@ def desk(runtime: Runtime, app: Dash) -> dict[str, int]:
             ids[f"{name}_block"] = int(s.scalar(select(Block.id).where(Block.user_id == ids[name])) or 0)
     save_journal(runtime, ids["rival"], ids["rival_block"], "Secret setup", "private notes", "mine")
     return ids
-
-
-def signed_in(app: Dash, username: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert login(client, username).status_code == 302
-    return client
-
-
-def body_of(app: Dash, output: str) -> dict:
-    return copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
-
-
-def post(client: FlaskClient, body: dict) -> dict:
-    response = client.post("/_dash-update-component", json=body)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.get_json()["response"]
 
 
 def test_analysts_are_refused_the_page_and_every_journal_callback(app: Dash, desk: dict) -> None:

@@ -20,7 +20,7 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users import settings as acc
 from engine.users.directory import check_login
-from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, login, make_user
+from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, make_user, signed_in
 
 SECRET = "the-api-secret-nobody-sees-0042"
 KEY = "the-api-key-0123-LAST"
@@ -38,12 +38,6 @@ def users(runtime: Runtime, app: Dash) -> dict[str, int]:
 
 
 ROLES = {"alice": "trader", "bob": "trader", "ana": "analyst"}
-
-
-def signed_in(app: Dash, username: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 def key_of(app: Dash, output: str) -> str:
