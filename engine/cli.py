@@ -15,6 +15,7 @@ from tqdm import tqdm
 from db import migrate
 from db.enums import Role
 from db.models import Series, User
+from engine.common.precision import plural
 from engine.config import load_settings
 from engine.exchanges import api as exchanges
 from engine.market import api as market
@@ -311,7 +312,7 @@ def secrets() -> None:
 
 def _print_key_status(status: users.KeyStatus) -> None:
     for label, count in zip(status.labels, status.readable, strict=True):
-        click.echo(f"{label}: reads {count} credential{'' if count == 1 else 's'}")
+        click.echo(f"{label}: reads {plural(count, 'credential')}")
     if status.unreadable:
         ids = ", ".join(str(i) for i in status.unreadable)
         click.echo(f"no key reads a credential of account(s) {ids}: enter those credentials again")

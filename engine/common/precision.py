@@ -170,3 +170,9 @@ def format_balance(value: Decimal, currency: str) -> str:
         return f"{format_money(value)} {currency}"
     shown = round_price(value, COIN_STEP, RoundMode.NEAREST).normalize()
     return f"{shown:,f} {currency}"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 trade", "2 trades", "1,200 trades" ("1 series", "3 series" with `many`): the one place
+    counts meet their nouns."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"

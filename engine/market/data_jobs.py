@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import DataJob, Series
+from engine.common.precision import plural
 from engine.common.timeframes import tf_ms
 from engine.market import jobs
 from engine.market.candles import Progress
@@ -79,11 +80,12 @@ def run_data_job(runtime: Runtime, job_id: int, start_ms: int | None) -> None:
     try:
         if job.kind == "repair":
             repaired = jobs.repair(runtime, series, progress)
-            message = f"{repaired.gaps:,} gaps: {repaired.filled:,} candles filled, {repaired.holes_recorded:,} holes"
+            filled, holes = plural(repaired.filled, "candle"), plural(repaired.holes_recorded, "hole")
+            message = f"{plural(repaired.gaps, 'gap')}: {filled} filled, {holes} recorded"
         else:
             assert start_ms is not None
             fetched = jobs.backfill_from(runtime, series, start_ms - start_ms % tf_ms(series.timeframe), progress)
-            message = f"{fetched.stored:,} candles stored"
+            message = f"{plural(fetched.stored, 'candle')} stored"
     except Exception as exc:  # recorded for the page: the job failed, the engine goes on
         log.error("data job %d (%s of series %d) failed: %s", job_id, job.kind, series.id, exc)
         _finish(runtime, job_id, "failed", str(exc)[:2000])

@@ -12,7 +12,7 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from engine.common.precision import CENTS, format_money
+from engine.common.precision import CENTS, format_money, plural
 from engine.portfolio import api as portfolio
 from engine.reports import grids, svg
 from engine.reports.content import ReportData
@@ -112,7 +112,7 @@ def charts(curve: Sequence[portfolio.CurvePoint]) -> str:
 
 
 def month_block(month: portfolio.Month, big: bool) -> str:
-    trades = f"{month.trades} trade{'' if month.trades == 1 else 's'}"
+    trades = plural(month.trades, "trade")
     total = f'<span class="{tone(month.pnl)}">{money(month.pnl)}</span> · {trades}' if month.trades else "no trades"
     drawing = grids.grid_svg(month.weeks, money, WIDE if big else MINI, big)
     return (

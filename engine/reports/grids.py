@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from engine.common.precision import plural
 from engine.portfolio import api as portfolio
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -49,7 +50,7 @@ def grid_svg(
                 out.append(f'<text x="{middle:.1f}" y="{top + h * 0.62:.1f}" font-size="{size[1]}" fill="{ink}" '
                            f'text-anchor="middle">{money(cell.pnl)}</text>')  # fmt: skip
             if big and cell.trades:
-                count = f"{cell.trades} trade{'' if cell.trades == 1 else 's'}"
+                count = plural(cell.trades, "trade")
                 out.append(f'<text x="{middle:.1f}" y="{top + h - 5:.1f}" font-size="7" fill="{ink}" '
                            f'text-anchor="middle">{count}</text>')  # fmt: skip
         if big and week.trades:

@@ -18,7 +18,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from engine.common.precision import format_number
+from engine.common.precision import format_number, plural
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
 from pages.components.layout import empty_panel, panel_layout
@@ -62,11 +62,6 @@ def fmt_ratio(value: Decimal | float | None, digits: int = 2, pct: bool = False)
         scaled = Decimal(str(value)) * 100
         return f"{scaled:.{places_for(scaled, 1)}f}%"
     return f"{float(value):.{digits}f}"
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 trade", "2 trades", "0 trades": the one place counts meet their nouns."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _tint(level: float) -> dict[str, str]:

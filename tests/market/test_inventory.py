@@ -125,7 +125,7 @@ def test_a_repair_started_as_a_data_job_runs_in_the_background_and_the_summary_f
         time.sleep(0.05)
     assert job.job_id == job_id
     assert job.status == "done", job.message
-    assert job.message == "1 gaps: 60 candles filled, 0 holes"
+    assert job.message == "1 gap: 60 candles filled, 0 holes recorded"
     assert summary(runtime, sid) == counted(runtime, sid)
     assert next(s for s in market.data_inventory(runtime) if s.series_id == sid).own.missing == 0  # type: ignore[union-attr]
     with pytest.raises(market.DataJobError, match="needs the day"):

@@ -31,6 +31,7 @@ from tests.helpers.dashboard import (
     watch_backfilled,
 )
 from tests.web.test_block_auth import BLOCK_TRADER_OUTPUTS
+from tests.web.test_data_auth import DATA_TRADER_OUTPUTS
 from tests.web.test_journal_auth import JOURNAL_TRADER_OUTPUTS
 
 # The P&L overview's callbacks (pages/admin_calendar.py).
@@ -40,7 +41,9 @@ OVERVIEW_ADMIN_OUTPUTS = ("ov-summary",)
 ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERVIEW_ADMIN_OUTPUTS)
 # Traders' and admins' only: the settings page's account callbacks (tests/test_settings_auth.py),
 # the trade-block form and the blocks page (tests/test_block_auth.py), the journal (tests/test_journal_auth.py).
-TRADER_OUTPUTS = ("accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS)
+TRADER_OUTPUTS = (
+    "accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS, *DATA_TRADER_OUTPUTS
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,7 @@ def test_the_navbar_links_exactly_the_pages_a_role_may_open(clients: dict[Role, 
     assert links == expected_links(role)
     assert "nav-chart" in links
     assert "nav-settings" in links
+    assert "nav-data" in links  # every role reads the store
     assert ("nav-admin-users" in links) is (role is Role.ADMIN)
     assert ("nav-blocks" in links) is (role in (Role.ADMIN, Role.TRADER))
     assert ("nav-journal" in links) is (role in (Role.ADMIN, Role.TRADER))
@@ -130,6 +131,7 @@ def test_the_navbar_follows_the_declared_order(clients: dict[Role, FlaskClient])
         "nav-blocks",
         "nav-journal",
         "nav-admin-users",
+        "nav-data",
         "nav-admin-overview",
         "nav-admin-calendar",
         "nav-settings",
