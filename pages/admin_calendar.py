@@ -1,5 +1,5 @@
 """P&L overview (admins only): every user's month side by side with totals, and any one user's
-calendar, statistics and day trades.
+calendar, statistics and day trades, with that user's exports and account report.
 
 Admins only at three levels, as pages/admin_users.py: the Flask guard refuses /admin/* to others,
 this layout renders nothing for them, and every callback is wrapped in `require_role(ADMIN)`. The
@@ -17,6 +17,14 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from engine.portfolio import api as portfolio
 from engine.users.api import UserView, list_users, load_user
 from pages.components import calendar as calc
+from pages.components.calendar_downloads import (
+    EXPORTS,
+    download_buttons,
+    export_file,
+    report_file,
+    report_running,
+    targets,
+)
 from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
 from pages.components.layout import THEME_SWITCH
 from web.auth import ADMINS, current_runtime, current_view, has_role, require_role
@@ -51,12 +59,14 @@ def layout(**_query: Any) -> html.Div:
                 ),
                 width="auto",
             ),
+            dbc.Col(download_buttons("adm-cal"), width="auto", class_name="ms-auto"),
         ],
         class_name="g-2 align-items-center mb-2",
     )
     return html.Div(
         [
             dcc.Store(id="adm-cal-anchor"),
+            *targets("adm-cal"),
             controls("adm-cal"),
             html.H2("All users", className="h6"),
             dcc.Loading(html.Div(id="adm-cal-overview"), type="dot", delay_show=300),
@@ -142,3 +152,39 @@ def admin_day(_clicks: list[int], user_id: Any) -> Any:
     if user is None or day is None:
         return no_update
     return calc.day_table(day, portfolio.day_trades(current_runtime(), user.id, user.timezone, day))
+
+
+@callback(
+    Output("adm-cal-download", "data"),
+    Output("adm-cal-download-xlsx", "data"),
+    *(Input(f"adm-cal-{suffix}", "n_clicks") for suffix, *_ in EXPORTS),
+    State("adm-cal-user", "value"),
+    State("adm-cal-anchor", "data"),
+    State("adm-cal-view", "value"),
+    prevent_initial_call=True,
+)
+@require_role(*ADMINS)
+def admin_export(*args: Any) -> tuple[Any, Any]:
+    user_id, anchor, view = args[-3:]
+    user = _chosen(user_id)
+    if user is None or not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update, no_update
+    sent = export_file(user, ctx.triggered_id, "adm-cal", anchor, view)
+    return (no_update, sent) if str(ctx.triggered_id).endswith("-xlsx") else (sent, no_update)
+
+
+@callback(
+    Output("adm-cal-download-report", "data"),
+    Input("adm-cal-report", "n_clicks"),
+    State("adm-cal-user", "value"),
+    State("adm-cal-anchor", "data"),
+    State("adm-cal-view", "value"),
+    prevent_initial_call=True,
+    running=report_running("adm-cal"),
+)
+@require_role(*ADMINS)
+def admin_report(clicks: int, user_id: Any, anchor: Any, view: Any) -> Any:
+    user = _chosen(user_id)
+    if not clicks or user is None:
+        return no_update
+    return report_file(user, anchor, view)

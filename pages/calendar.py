@@ -18,17 +18,16 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from engine.common.precision import format_number
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import open_positions
-from engine.reports import api as reports
 from pages.components import calendar as calc
-from pages.components.calendar_page import (
-    REPORT_RUNNING,
-    controls,
+from pages.components.calendar_downloads import (
+    EXPORTS,
     download_buttons,
-    parse_day,
-    render,
-    step_anchor,
-    today_for,
+    export_file,
+    report_file,
+    report_running,
+    targets,
 )
+from pages.components.calendar_page import controls, parse_day, render, step_anchor, today_for
 from pages.components.layout import THEME_SWITCH
 from web.auth import READERS, current_runtime, current_view, require_role
 
@@ -43,9 +42,7 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="cal-anchor"),
-            dcc.Download(id="cal-download"),
-            dcc.Download(id="cal-download-xlsx"),
-            dcc.Download(id="cal-download-report"),
+            *targets("cal"),
             controls("cal"),
             dcc.Loading(html.Div(id="cal-body"), type="dot", delay_show=300),
             dbc.Card(dbc.CardBody(html.Div(id="cal-day-detail", className="small")), class_name="my-3"),
@@ -55,7 +52,7 @@ def layout(**_query: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(html.H2("Open positions", className="h6 mb-0"), width="auto"),
-                    dbc.Col(download_buttons(), width="auto", class_name="ms-auto"),
+                    dbc.Col(download_buttons("cal"), width="auto", class_name="ms-auto"),
                 ],
                 class_name="align-items-center mt-2 mb-1",
             ),
@@ -143,42 +140,21 @@ def show_positions(_anchor: Any) -> Any:
 
 @callback(
     Output("cal-download", "data"),
-    Input("cal-export-trades", "n_clicks"),
-    Input("cal-export-daily", "n_clicks"),
-    State("cal-anchor", "data"),
-    State("cal-view", "value"),
-    prevent_initial_call=True,
-)
-@require_role(*READERS)
-def export_csv(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update
-    kind = "trades" if ctx.triggered_id == "cal-export-trades" else "daily"
-    me = current_view()
-    today = today_for(me.timezone)
-    name, text = portfolio.export(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today, kind,
-                                  today)  # fmt: skip
-    return dcc.send_string(text, name)
-
-
-@callback(
     Output("cal-download-xlsx", "data"),
-    Input("cal-export-trades-xlsx", "n_clicks"),
-    Input("cal-export-daily-xlsx", "n_clicks"),
+    *(Input(f"cal-{suffix}", "n_clicks") for suffix, *_ in EXPORTS),
     State("cal-anchor", "data"),
     State("cal-view", "value"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def export_xlsx(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
+def export(*args: Any) -> tuple[Any, Any]:
     if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update
-    kind = "trades" if ctx.triggered_id == "cal-export-trades-xlsx" else "daily"
-    me = current_view()
-    today = today_for(me.timezone)
-    name, content = reports.export_file(current_runtime(), me.id, me.timezone, str(view), parse_day(anchor) or today,
-                                        kind, "xlsx", today)  # fmt: skip
-    return dcc.send_bytes(content, name, type=reports.XLSX_TYPE)
+        return no_update, no_update
+    anchor, view = args[-2:]
+    # The signed-in user's own figures, whatever the browser sends.
+    sent = export_file(current_view(), ctx.triggered_id, "cal", anchor, view)
+    xlsx = str(ctx.triggered_id).endswith("-xlsx")
+    return (no_update, sent) if xlsx else (sent, no_update)
 
 
 @callback(
@@ -187,13 +163,10 @@ def export_xlsx(_trades: int, _daily: int, anchor: Any, view: Any) -> Any:
     State("cal-anchor", "data"),
     State("cal-view", "value"),
     prevent_initial_call=True,
-    running=REPORT_RUNNING,  # the button is disabled with a spinner while the PDF renders
+    running=report_running("cal"),  # the button is disabled with a spinner while the PDF renders
 )
 @require_role(*READERS)
 def report_pdf(clicks: int, anchor: Any, view: Any) -> Any:
     if not clicks:
         return no_update
-    me = current_view()  # the signed-in user's own report, whatever the browser sends
-    today = today_for(me.timezone)
-    name, pdf = reports.report_file(current_runtime(), me.id, str(view), parse_day(anchor) or today, today)
-    return dcc.send_bytes(pdf, name, type=reports.PDF_TYPE)
+    return report_file(current_view(), anchor, view)  # the signed-in user's own report

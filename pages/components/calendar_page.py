@@ -1,6 +1,6 @@
 """The parts the calendar page and the admins' P&L overview share: the view, unit and navigation
-controls, moving the shown period, and rendering one view of engine.portfolio.api.CalendarPage; and
-the calendar page's download buttons (CSV, xlsx, the PDF report)."""
+controls, moving the shown period, and rendering one view of engine.portfolio.api.CalendarPage (the
+download buttons are pages/components/calendar_downloads)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Output, html
+from dash import html
 
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import day_of
@@ -96,37 +96,3 @@ def render(page: portfolio.CalendarPage, mode: str, day_type: str) -> html.Div:
         return html.Div(calc.week_grid(page.week, mode, day_type))
     months = page.months or []
     return html.Div([calc.year_total(months, mode), calc.year_grid(months, mode, day_type)])
-
-
-def _download(label: str, ident: str, **extra: Any) -> dbc.Button:
-    return dbc.Button(label, id=ident, size="sm", color="secondary", outline=True, n_clicks=0, class_name="me-2",
-                      **extra)  # fmt: skip
-
-
-# While the report renders (a second or two): its button disabled, its spinner shown.
-REPORT_RUNNING = [
-    (Output("cal-report", "disabled"), True, False),
-    (Output("cal-report-spinner", "className"), "spinner-border spinner-border-sm ms-1", "d-none"),
-]
-
-
-def download_buttons() -> html.Div:
-    """The view's trades and daily P&L as CSV or xlsx, and its account report as PDF."""
-    report = dbc.Button(
-        ["Report (PDF)", html.Span(id="cal-report-spinner", className="d-none", role="status")],
-        id="cal-report",
-        size="sm",
-        color="primary",
-        n_clicks=0,
-    )
-    return html.Div(
-        [
-            _download("Trades CSV", "cal-export-trades"),
-            _download("Trades xlsx", "cal-export-trades-xlsx"),
-            _download("Daily P&L CSV", "cal-export-daily"),
-            _download("Daily P&L xlsx", "cal-export-daily-xlsx"),
-            report,
-        ],
-        className="d-flex flex-wrap gap-1",
-        id="cal-downloads",
-    )

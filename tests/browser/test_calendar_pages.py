@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import pypdfium2
 import pytest
 from dash import Dash
 from playwright.sync_api import Page, expect
@@ -184,6 +186,12 @@ def test_the_admin_overview_shows_every_users_month_and_any_users_calendar(
     shot(page, "admin-calendar-light")
     box(page, seeded_month().replace(day=24), "adm-cal-day").click()
     expect(page.locator("#cal-day-trades tbody tr")).to_have_count(2, timeout=10_000)
+    with page.expect_download(timeout=30_000) as pdf:  # the chosen user's report
+        page.click("#adm-cal-report")
+    assert pdf.value.suggested_filename.startswith("tradeblock-report-")
+    doc = pypdfium2.PdfDocument(Path(pdf.value.path()).read_bytes())
+    assert "Trader tina" in doc[0].get_textpage().get_text_range()
+    doc.close()
     page.context.close()
 
     set_theme(runtime, desk["admin"], "dark")

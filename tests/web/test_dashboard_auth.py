@@ -35,7 +35,13 @@ from tests.web.test_data_auth import DATA_TRADER_OUTPUTS
 from tests.web.test_journal_auth import JOURNAL_TRADER_OUTPUTS
 
 # The P&L overview's callbacks (pages/admin_calendar.py).
-CALENDAR_ADMIN_OUTPUTS = ("adm-cal-anchor", "adm-cal-overview", "adm-cal-body", "adm-cal-day-detail")
+CALENDAR_ADMIN_OUTPUTS = (
+    "adm-cal-anchor",
+    "adm-cal-overview",
+    "adm-cal-body",
+    "adm-cal-day-detail",
+    "adm-cal-download",
+)
 # The desk overview's callback (pages/admin_overview.py).
 OVERVIEW_ADMIN_OUTPUTS = ("ov-summary",)
 ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERVIEW_ADMIN_OUTPUTS)

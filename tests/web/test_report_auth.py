@@ -58,3 +58,40 @@ def test_only_the_signed_in_user_gets_their_own_report(app: Dash, runtime: Runti
     assert "NET P&L" in texts["owner"]
     assert "Trader other" in texts["other"]
     assert "No trade closed between" in texts["other"]  # not the owner's figures
+
+
+def test_an_admin_downloads_the_chosen_users_report_and_trades_and_a_trader_cannot(app: Dash, runtime: Runtime) -> None:
+    owner = make_user(runtime, "owner", Role.TRADER)
+    make_user(runtime, "boss", Role.ADMIN)
+    seed_year(runtime, owner.id, add_account(runtime.sessions, owner.id), 2025, per_day=1, step=10)
+    state = [
+        {"id": "adm-cal-user", "property": "value", "value": str(owner.id)},
+        {"id": "adm-cal-anchor", "property": "data", "value": "2025-06-01"},
+        {"id": "adm-cal-view", "property": "value", "value": "year"},
+    ]
+    report = ("adm-cal-download-report.data", [{"id": "adm-cal-report", "property": "n_clicks", "value": 1}])
+    clients = {}
+    for name in ("boss", "owner"):
+        clients[name] = app.server.test_client()
+        assert login(clients[name], name).status_code == 302
+    refused = call(clients["owner"], *report, state, outputs={"id": "adm-cal-download-report", "property": "data"})
+    assert refused.status_code == 403  # the owner is a trader: the admin page's callbacks are not theirs
+
+    response = call(clients["boss"], *report, state, outputs={"id": "adm-cal-download-report", "property": "data"})
+    assert response.status_code == 200
+    doc = pypdfium2.PdfDocument(
+        base64.b64decode(response.get_json()["response"]["adm-cal-download-report"]["data"]["content"])
+    )
+    text = " ".join(doc[0].get_textpage().get_text_range().split())
+    doc.close()
+    assert "Trader owner" in text  # the chosen user's report, not the admin's
+
+    buttons = [{"id": f"adm-cal-{suffix}", "property": "n_clicks", "value": 0} for suffix in
+               ("export-trades", "export-trades-xlsx", "export-daily", "export-daily-xlsx")]  # fmt: skip
+    buttons[0]["value"] = 1
+    outputs = [{"id": "adm-cal-download", "property": "data"}, {"id": "adm-cal-download-xlsx", "property": "data"}]
+    trades = call(clients["boss"], "..adm-cal-download.data...adm-cal-download-xlsx.data..", buttons, state, outputs)
+    assert trades.status_code == 200
+    sent = trades.get_json()["response"]["adm-cal-download"]["data"]
+    assert sent["filename"].endswith(".csv")
+    assert sent["content"].count("\n") == 38  # the header and the 37 trades seeded for the owner (every 10th day)
