@@ -1,6 +1,6 @@
 """Journal (traders and admins): the signed-in user's trades open and closed (dash-ag-grid, paged on
 the server), filtered by status, symbol, side, setup, tag, outcome and dates; the cumulative profit
-of the filtered closed trades; statistics by setup and by tag; and, for the selected trade, its
+of the filtered closed trades; statistics by symbol, setup and tag; and, for the selected trade, its
 block's journal (setup, tags, notes) in a small form and a link to the chart at that time.
 
 Every callback reads the user from the server session; the block id of the form comes from the
@@ -160,6 +160,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             dbc.Row(
                 [
+                    dbc.Col([html.H2("By symbol", className="h6 mt-3"), html.Div(id="jr-by-symbol")], lg=6),
                     dbc.Col([html.H2("By setup", className="h6 mt-3"), html.Div(id="jr-by-setup")], lg=6),
                     dbc.Col([html.H2("By tag", className="h6 mt-3"), html.Div(id="jr-by-tag")], lg=6),
                 ]
@@ -186,6 +187,7 @@ def _stats_range(flt: TradeFilter, since: date | None, tz: str) -> tuple[date, d
     Output("jr-setup", "options"),
     Output("jr-tag", "options"),
     Output("jr-profit", "figure"),
+    Output("jr-by-symbol", "children"),
     Output("jr-by-setup", "children"),
     Output("jr-by-tag", "children"),
     Output("jr-prev", "disabled"),
@@ -219,8 +221,10 @@ def render(
     rows = [jc.grid_row(t, now, user.timezone) for t in found.rows]
     points = journal.cumulative_profit(runtime, user.id, user.timezone, flt)
     span = _stats_range(flt, found.since, user.timezone)
-    by_setup = portfolio.group_stats(runtime, user.id, *span, user.timezone, "setup") if span else []
-    by_tag = portfolio.group_stats(runtime, user.id, *span, user.timezone, "tag") if span else []
+    by = {
+        key: portfolio.group_stats(runtime, user.id, *span, user.timezone, key) if span else []
+        for key in ("symbol", "setup", "tag")
+    }
     return (
         rows,
         jc.summary(found.total, found.page, found.pages),
@@ -229,8 +233,9 @@ def render(
         _options(found.setups),
         _options(found.tags),
         jc.profit_figure(points, dark),
-        stats_table(by_setup, "Setup", "jr-setup-stats"),
-        stats_table(by_tag, "Tag", "jr-tag-stats"),
+        stats_table(by["symbol"], "Symbol", "jr-symbol-stats"),
+        stats_table(by["setup"], "Setup", "jr-setup-stats"),
+        stats_table(by["tag"], "Tag", "jr-tag-stats"),
         found.page == 0,
         found.page >= found.pages - 1,
     )

@@ -1,4 +1,4 @@
-"""The journal's statistics tables, one row per setup or tag (engine.portfolio.api.group_stats):
+"""The journal's statistics tables, one row per symbol, setup or tag (engine.portfolio.api.group_stats):
 trades, wins and losses, win rate, net P&L and fees to cents, profit factor, expectancy, average R."""
 
 from __future__ import annotations

@@ -83,6 +83,8 @@ def test_the_journal_lists_filters_and_edits_the_traders_trades(new_page: NewPag
     expect(win.locator(".ag-cell[col-id='duration']")).to_have_text("30m")
     expect(page.locator("#jr-setup-stats")).to_contain_text("Breakout")
     expect(page.locator("#jr-tag-stats")).to_contain_text("fomo")
+    expect(page.locator("#jr-symbol-stats tbody tr")).to_have_count(2)  # BTC (a win, a loss) and ETH
+    expect(page.locator("#jr-symbol-stats tbody tr").first).to_contain_text("BTC/USDT")
     expect(page.locator("#jr-profit .js-plotly-plot")).to_be_visible()
     shot(page, "journal-light")
 
