@@ -4,8 +4,7 @@ PDF keeps them as vectors).
 
 Coordinates are floats (geometry); every label is a Decimal tick formatted with
 engine.common.precision.format_number at the tick step, so axes read "10,050" or "-0.25", never
-float noise. Like the calendar page's chart, the value axis spans at least MIN_SPAN_SHARE of the
-equity, so a dip of 0.28 on 10,000 looks as small as it is.
+float noise. The value axes span as engine.common.axes says, as on the calendar page's chart.
 """
 
 from __future__ import annotations
@@ -15,10 +14,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
 
+from engine.common.axes import drawdown_floor, equity_span
 from engine.common.precision import format_number
 
-MIN_SPAN_SHARE = Decimal("0.02")
-MIN_SPAN = Decimal(1)
 NICE = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LEFT, RIGHT, TOP, BOTTOM = 64.0, 12.0, 10.0, 22.0  # plot margins (px) for the axis labels
@@ -37,12 +35,12 @@ def nice_step(span: Decimal, ticks: int = 4) -> Decimal:
 
 
 def value_range(values: Sequence[Decimal], level: Decimal, floor_zero: bool = False) -> tuple[Decimal, Decimal]:
-    """(low, high) of the value axis: the values' range, widened to at least MIN_SPAN_SHARE of
-    `level` (the equity) and MIN_SPAN, around the values' middle (or down from 0 for a drawdown)."""
+    """(low, high) of the value axis: the values' equity span around their middle, or for a
+    drawdown 0 at the top and its floor below (engine.common.axes)."""
     low, high = min(values), max(values)
-    span = max(high - low, abs(level) * MIN_SPAN_SHARE, MIN_SPAN)
-    if floor_zero:  # a drawdown: 0 at the top, the deepest fall (or the minimum span) below
-        return min(low, -span), Decimal(0)
+    if floor_zero:
+        return drawdown_floor(min(low, Decimal(0)), level), Decimal(0)
+    span = equity_span(low, high, level)
     middle = (low + high) / 2
     return middle - span / 2, middle + span / 2
 

@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
+from engine.common.axes import equity_span
 from engine.common.precision import format_number, plural
 from engine.portfolio import api as portfolio
 from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
@@ -304,22 +305,17 @@ def _breakdown(title: str, values: dict[str, Decimal], ident: str, unit: str) ->
     return html.Div([html.Div(title, className="small fw-semibold"), dbc.Table(body, size="sm", id=ident)])
 
 
-# The y-axis spans at least this share of the equity (and at least one unit of money): plotly's
-# autorange would stretch a 0.28 dip on 10 000 over the whole height and shade it as a crash.
-MIN_SPAN_SHARE = Decimal("0.02")
-MIN_SPAN = Decimal(1)
-
-
 def equity_axes(curve: Sequence[CurvePoint]) -> tuple[list[str], list[float], str]:
     """(x range, y range, y tick format) of a non-empty curve: a single day gets a day either side
-    (not milliseconds around midnight); the y range is at least MIN_SPAN_SHARE of the equity, so a
-    dip looks as big as it is, and the ticks carry as many decimals as that span needs."""
+    (not milliseconds around midnight); the y range is engine.common.axes's equity span (plotly's
+    autorange would shade a 0.28 dip on 10,000 as a crash), with ticks carrying as many decimals as
+    that span needs."""
     first, last = curve[0].day, curve[-1].day
     if first == last:
         first, last = first - timedelta(days=1), last + timedelta(days=1)
     levels = [p.equity for p in curve] + [p.equity - p.drawdown for p in curve]
     low, high = min(levels), max(levels)
-    span = max(high - low, MIN_SPAN_SHARE * max(abs(low), abs(high)), MIN_SPAN)
+    span = equity_span(low, high, max(abs(low), abs(high)))
     pad = (span - (high - low)) / 2 + span / 20
     decimals = max(0, -math.floor(math.log10(float(span) / 10)))  # about five ticks, each a distinct label
     return [first.isoformat(), last.isoformat()], [float(low - pad), float(high + pad)], f",.{decimals}f"
