@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from db.enums import TradeStatus
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
+from engine.common.precision import format_number
 from pages.components.block_cancel import cancel_message
 from pages.components.calendar import fmt_money
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
@@ -51,8 +52,9 @@ COLUMNS: list[dict[str, Any]] = [
 ]
 
 
-def _text(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
+def _text(value: Decimal | None, tick: Decimal | None) -> str:
+    """A price or amount at the market's tick (an average of fills carries more digits)."""
+    return "" if value is None else format_number(value, tick)
 
 
 def _row(r: BlockTradeRow) -> dict[str, Any]:
@@ -65,10 +67,10 @@ def _row(r: BlockTradeRow) -> dict[str, Any]:
         "block_status": r.block_status.value,
         "trade": f"T{r.trade_index + 1}",
         "trade_status": r.trade_status.value + (f" ({r.close_reason.value})" if r.close_reason else ""),
-        "amount": _text(r.amount),
-        "entry": _text(entry) or "market",
-        "stop": _text(r.stop_price),
-        "target": _text(r.target_price),
+        "amount": _text(r.amount, r.amount_tick),
+        "entry": _text(entry, r.price_tick) or "market",
+        "stop": _text(r.stop_price, r.price_tick),
+        "target": _text(r.target_price, r.price_tick),
         "entry_order": r.entry_order.value if r.entry_order else "",
         "tp_order": _target_order(r),
         "sl_order": r.sl_order.value if r.sl_order else "",

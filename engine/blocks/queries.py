@@ -178,6 +178,8 @@ class BlockTradeRow:
     created_at: datetime
     open_amount: Decimal = Decimal(0)  # entered and not yet exited
     unrealized_pnl: Decimal | None = None  # of the open amount at the last price the engine saw
+    price_tick: Decimal | None = None  # the market's, for showing prices and amounts
+    amount_tick: Decimal | None = None
 
 
 def block_rows(
@@ -189,7 +191,8 @@ def block_rows(
 ) -> list[BlockTradeRow]:
     """The user's blocks as one row per trade, newest block first; `live` True keeps pending and
     active blocks, False closed and canceled ones, None all. Open trades carry their unrealized
-    P&L at `prices` ((exchange, symbol) -> last price) when known. Three queries whatever the count."""
+    P&L at `prices` ((exchange, symbol) -> last price) when known, and every row its market's ticks.
+    Four queries whatever the count."""
     query = select(Block, ExchangeAccount.name, ExchangeAccount.exchange)
     query = query.join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
     query = query.where(Block.user_id == user_id)
@@ -205,6 +208,7 @@ def block_rows(
     newest: dict[tuple[int, OrderRole], OrderStatus] = {}
     for order in session.scalars(select(Order).where(Order.block_id.in_(ids)).order_by(Order.id)):
         newest[(order.trade_id, order.role)] = order.status  # later ids replace earlier ones
+    shown = market.ticks(session, {(exchange, block.symbol) for block, _name, exchange in found})
     return [
         BlockTradeRow(
             block_id=block.id,
@@ -230,6 +234,8 @@ def block_rows(
             created_at=block.created_at,
             open_amount=(held := _open_amount(t)),
             unrealized_pnl=_unrealized(block, t, held, (prices or {}).get((exchange, block.symbol))),
+            price_tick=shown[exchange, block.symbol].price,
+            amount_tick=shown[exchange, block.symbol].amount,
         )
         for block, account_name, exchange in found
         for t in trades[block.id]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.enums import AccountKind, BlockStatus, EntryType, OrderRole, OrderStatus, SizeMode, TradeStatus
-from db.models import Drawing, ExchangeAccount, PaperBalance
+from db.models import Drawing, ExchangeAccount, Market, PaperBalance
 from engine.blocks.commands import cancel_block, preview_block, submit_block
 from engine.blocks.plan import BlockRejected
 from engine.blocks.queries import block_rows, chart_overlays
@@ -131,6 +131,10 @@ def test_the_blocks_table_has_a_row_per_trade_with_its_orders_and_filters_open_a
     assert {r.block_id for r in block_rows_of(runtime, user, live=True)} == {second}
     assert block_rows_of(runtime, add_user(runtime.sessions, "mallory")) == []
     assert rows[0].account == "paper-alice"
+    with runtime.sessions() as s:  # each row carries its market's ticks, for showing its prices
+        market = s.scalars(select(Market).where(Market.exchange == "demo", Market.symbol == "SOL/USDT")).one()
+    assert market.price_tick is not None
+    assert {(r.price_tick, r.amount_tick) for r in rows} == {(market.price_tick, market.amount_tick)}
 
 
 LINE = {"type": "line", "x0": "2024-02-01 00:00", "x1": "2024-02-01 01:00", "y0": 100, "y1": 110.5}
