@@ -143,3 +143,13 @@ CandleLevel  # unused class (db/models.py)
 filename  # unused variable (engine/market/data.py)
 finished_at  # unused variable (engine/market/inventory.py, data_jobs.py)
 gaps_total  # unused variable (engine/market/inventory.py)
+
+# --- the REST API (web/api): Flask routes reached by URL, pydantic fields and config read by name ---
+asset  # unused function (web/api/docs.py)
+get_block  # unused function (web/api/routes.py)
+create_block  # unused function (web/api/routes.py)
+list_positions  # unused function (web/api/routes.py)
+list_series  # unused function (web/api/routes.py)
+model_config  # unused variable (web/api/schemas.py)
+entry_timeout_min  # unused variable (web/api/schemas.py)
+max_duration_min  # unused variable (web/api/schemas.py)
