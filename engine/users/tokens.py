@@ -31,6 +31,7 @@ TOKEN_NAME_MAX = 64
 MAX_TOKENS = 20  # live tokens per user: enough for every script, bounded against a runaway loop
 USED_EVERY = timedelta(seconds=60)
 _PREFIX_LEN = 8
+_HEX = frozenset("0123456789abcdef")
 # Compared against when the prefix matches no row, so a miss costs what a hit costs.
 _DUMMY_HASH = hashlib.sha256(b"no such token").hexdigest()
 
@@ -124,6 +125,8 @@ def _split(token: str) -> str | None:
     """The prefix of a well-formed token, else None."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "tb" or len(parts[1]) != _PREFIX_LEN or not parts[2]:
+        return None
+    if any(ch not in _HEX for ch in parts[1]):  # never a NUL or the like in a query (PostgreSQL refuses one)
         return None
     return parts[1]
 

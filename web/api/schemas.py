@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from db.enums import (
     AccountKind,
@@ -27,11 +27,14 @@ from db.enums import (
     SizeMode,
     TradeStatus,
 )
+from engine.users.api import as_utc
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 MAX_MS = 253_402_300_799_999  # 9999-12-31, the last instant a datetime holds
 # A number as a client sends it: JSON number or its text (parse_block reads either exactly).
 NumberIn = str | int | float
+# A moment in UTC with its offset (SQLite hands stored datetimes back without one).
+Utc = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class _Out(BaseModel):
@@ -134,8 +137,8 @@ class BlockOut(_Out):
     risk: Decimal
     status: BlockStatus
     last_error: str | None
-    created_at: datetime
-    closed_at: datetime | None
+    created_at: Utc
+    closed_at: Utc | None
     trades: list[TradeOut]
 
 

@@ -156,3 +156,11 @@ def test_cross_site_checks_spare_bearer_calls_and_still_guard_the_pages(app: Das
     assert placed.status_code == 201, placed.get_json()
     assert login(client, "trader").status_code == 302
     assert client.post("/_dash-update-component", json={"output": "x.y"}, headers=evil).status_code == 403
+
+
+def test_an_unknown_api_path_is_a_json_404_not_a_page(app: Dash) -> None:
+    client = app.server.test_client()
+    for path in ("/api/v1/blocks/-3", "/api/v1/nothing", "/api/v2/me"):
+        response = client.get(path)
+        assert (response.status_code, response.mimetype) == (404, "application/json"), path
+        assert response.get_json()["error"].startswith("No such API path")
