@@ -18,6 +18,7 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from tests.helpers.api import LIMIT_BLOCK, api, make_desk
 from tests.helpers.dashboard import build_app
+from tests.helpers.portfolio import add_trade, ms
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,18 @@ def test_calendar_and_statistics_of_a_period(client: FlaskClient, desk: dict) ->
     bad = api(client, "GET", "/calendar?view=decade", desk["analyst_read"])
     assert bad.status_code == 422
     assert "view" in bad.get_json()["fields"]
+
+
+def test_calendar_and_statistics_carry_the_booked_trades(client: FlaskClient, desk: dict, runtime: Runtime) -> None:
+    account = desk["analyst_account"]
+    add_trade(runtime.sessions, desk["analyst"], account, ms("2024-02-05 10:00"), [(ms("2024-02-05 12:00"), "110")])
+    add_trade(runtime.sessions, desk["analyst"], account, ms("2024-02-07 10:00"), [(ms("2024-02-08 09:00"), "95")])
+    month = api(client, "GET", "/calendar?date=2024-02-01", desk["analyst_read"]).get_json()
+    booked = {d["day"]: (Decimal(d["pnl"]), d["trades"]) for d in month["days"] if d["trades"]}
+    assert booked == {"2024-02-05": (10, 1), "2024-02-08": (-5, 1)}
+    assert (Decimal(month["pnl"]), month["trades"]) == (5, 2)
+    stats = api(client, "GET", "/stats?date=2024-02-01", desk["analyst_read"]).get_json()
+    assert (stats["trades"], Decimal(stats["net_pnl"]), Decimal(stats["win_rate"])) == (2, 5, Decimal("0.5"))
+    assert {k: Decimal(v) for k, v in stats["by_symbol"].items()} == {"BTC/USDT": 5}
+    in_r = api(client, "GET", "/stats?date=2024-02-01&unit=r", desk["analyst_read"]).get_json()
+    assert Decimal(in_r["net_pnl"]) == Decimal("0.5")  # +1 R and -0.5 R (risk 10 each)

@@ -7,6 +7,7 @@ under a minute on a shared machine."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from tests.helpers.api import LIMIT_BLOCK, make_desk
 from tests.helpers.dashboard import build_app
+from tests.helpers.portfolio import add_trade
 
 EXAMPLES = 60
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -60,6 +62,11 @@ def test_the_document_is_openapi_3_with_bearer_security(app: Dash) -> None:
 @pytest.mark.timeout(180)
 def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(app: Dash, runtime: Runtime) -> None:
     desk = make_desk(runtime, app)
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    for days_ago in range(1, 60, 3):  # closed trades of this month and the last: statistics with figures
+        entry = now - days_ago * 86_400_000
+        price = "112" if days_ago % 2 else "96"
+        add_trade(runtime.sessions, desk["trader"], desk["trader_account"], entry, [(entry + 3_600_000, price)])
     statuses: Counter[int] = Counter()
     headers = {"Authorization": f"Bearer {desk['trader_trade']}"}
     for operation in operations(app):
