@@ -103,9 +103,7 @@ def preview_block(json: sc.BlockIn) -> Any:
 
 
 @bp.post("/blocks")
-@spec.validate(
-    json=sc.BlockIn, resp=Resp(HTTP_201=sc.BlockDetailOut, **NOT_FOUND), tags=["blocks"], validation_error_status=422
-)
+@spec.validate(json=sc.BlockIn, resp=Resp(HTTP_201=sc.BlockDetailOut, **NOT_FOUND), tags=["blocks"])
 @allow("trade", TRADERS)
 def create_block(json: sc.BlockIn) -> Any:
     """Place a block: checked like the chart's form; a refused block writes nothing (422)."""

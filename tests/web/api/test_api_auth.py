@@ -164,3 +164,14 @@ def test_an_unknown_api_path_is_a_json_404_not_a_page(app: Dash) -> None:
         response = client.get(path)
         assert (response.status_code, response.mimetype) == (404, "application/json"), path
         assert response.get_json()["error"].startswith("No such API path")
+
+
+def test_api_calls_open_no_session_and_the_docs_need_no_sign_in(app: Dash, desk: dict) -> None:
+    client = app.server.test_client()
+    answer = api(client, "GET", "/accounts", desk["trader_read"])
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert client.get("/api/docs").status_code == 200
+    assert client.get("/api/docs/openapi.json").get_json()["info"]["title"] == "Tradeblock API"
+    assert client.get("/api/docs/swagger_bundle.js").status_code == 200
+    assert client.get("/api/docs/../../app.py").status_code == 404
