@@ -16,6 +16,7 @@ from flask_login import current_user
 from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime, configure_logging
 from pages.components.layout import register_shell_callbacks, shell
+from web.api import init_api
 from web.auth import init_auth
 from web.hardening import init_hardening, init_origin_check
 from web.security import csrf_token
@@ -75,6 +76,7 @@ def create_app(
     init_sessions(app.server, settings.instance_dir, redis_url or redis_url_setting())
     init_origin_check(app.server)
     init_auth(app.server, secure)
+    init_api(app.server)
     init_hardening(app, secure)
     app.layout = _layout
     register_shell_callbacks(app)

@@ -39,6 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Everything else needs a signed-in, enabled user.
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/assets/00-bootstrap.min.css", "/_favicon.ico"})
+# The REST API and its docs authorize by Bearer token only (web.api.access), never by this session.
+API_PATHS = "/api/"
 # The pages router's callback: its request names the page to render (client-side navigation).
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_INPUT = "_pages_location"
@@ -153,7 +155,7 @@ def restamp_session(version: int) -> None:
 
 def _guard() -> Response | None:
     path = request.path
-    if path in PUBLIC_PATHS:
+    if path in PUBLIC_PATHS or path.startswith(API_PATHS):
         return None
     if not current_user.is_authenticated:
         session.pop("_user_id", None)

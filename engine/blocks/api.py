@@ -1,10 +1,20 @@
 """The blocks package's public surface: submit, preview and cancel a trade block; the blocks as
-the pages show them (list, table rows, chart overlays); the sync tick and start-up recovery the
+the pages show them (list, table rows, chart overlays) and as records for the REST API (list,
+one with its orders and fills); the sync tick and start-up recovery the
 engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (the only venue
 calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
 
 from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
 from engine.blocks.commands import CancelOutcome, can_short, cancel_block, preview_block, submit_block
+from engine.blocks.detail import (
+    BlockDetail,
+    BlockSummary,
+    FillRecord,
+    OrderRecord,
+    TradeRecord,
+    block_detail,
+    list_blocks,
+)
 from engine.blocks.parse import parse_account_id, parse_block
 from engine.blocks.plan import (
     MAX_TARGETS,
@@ -32,22 +42,29 @@ __all__ = [
     "MAX_TARGETS",
     "MAX_VALUE",
     "BlockAccessError",
+    "BlockDetail",
     "BlockPreview",
     "BlockRejected",
     "BlockRequest",
+    "BlockSummary",
     "BlockTradeRow",
     "CancelOutcome",
     "ChartOverlays",
     "FeeParts",
     "FieldError",
+    "FillRecord",
+    "OrderRecord",
     "OverlayFill",
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
+    "TradeRecord",
+    "block_detail",
     "block_overlays",
     "can_short",
     "cancel_block",
     "fee_parts",
+    "list_blocks",
     "overlays",
     "parse_account_id",
     "parse_block",

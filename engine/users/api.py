@@ -1,7 +1,8 @@
 """The users package's public surface: users and sign-in, roles and themes, the settings page
 (timezone, password, exchange accounts with encrypted credentials), the keys of those credentials
 (status, rotation: the command line's, over every account), the accounts a user trades with, and
-when each user was last seen (the web app stamps it at most once a minute). Every other call takes
+when each user was last seen (the web app stamps it at most once a minute), and the REST
+API's tokens (create, list, revoke, authenticate). Every other call takes
 the signed-in user's id and touches only that user's rows."""
 
 from engine.users.accounts import (
@@ -45,29 +46,45 @@ from engine.users.settings import (
     set_timezone,
     timezones,
 )
+from engine.users.tokens import (
+    SCOPES,
+    NewToken,
+    TokenUser,
+    TokenView,
+    authenticate,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from engine.users.web_sessions import end_sessions
 
 __all__ = [
     "MIN_PASSWORD",
     "NAME_MAX",
+    "SCOPES",
     "SEEN_EVERY",
     "AccountAccessError",
     "AccountChoice",
     "AccountView",
     "ConnectionResult",
     "KeyStatus",
+    "NewToken",
     "PasswordError",
     "RotationReport",
     "SettingsError",
+    "TokenUser",
+    "TokenView",
     "UserError",
     "UserView",
     "account_choices",
     "add_live",
     "add_user",
     "as_utc",
+    "authenticate",
     "change_password",
     "check_connection",
     "check_login",
+    "create_token",
     "create_user",
     "end_sessions",
     "ensure_default_paper_account",
@@ -76,6 +93,7 @@ __all__ = [
     "is_margin",
     "key_status",
     "list_accounts",
+    "list_tokens",
     "list_users",
     "live_exchanges",
     "load_user",
@@ -83,6 +101,7 @@ __all__ = [
     "open_paper_account",
     "paper_exchanges",
     "remove_account",
+    "revoke_token",
     "rotate_credentials",
     "seen_is_stale",
     "set_active",
