@@ -199,14 +199,14 @@ class CandleLevel(Base):
 
 
 class DataJob(Base):
-    """A repair or backfill started from the data page, with its progress: written by the job as
-    it runs (whichever process runs it), read by the page's poll."""
+    """A repair, backfill or file import started from the data page, with its progress: written
+    by the job as it runs (whichever process runs it), read by the page's poll."""
 
     __tablename__ = "data_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # repair, backfill
+    kind: Mapped[str] = mapped_column(String(16))  # repair, backfill, import
     status: Mapped[str] = mapped_column(String(16))  # running, done, failed
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)

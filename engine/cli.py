@@ -339,6 +339,24 @@ def secrets_rotate(batch_size: int) -> None:
     _print_key_status(report.status)
 
 
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--exchange", required=True, help="The exchange the candles are of (any name: demo, binance, mydata).")
+@click.option("--symbol", required=True)
+@click.option("--timeframe", required=True, help="The file's timeframe (1m, 1h, ...): off-grid rows are rejected.")
+def import_command(file: Path, exchange: str, symbol: str, timeframe: str) -> None:
+    """Candles from a CSV or Parquet file into the store, cleaned like an exchange's, with their pyramid."""
+    runtime = runtime_from_env()
+    try:
+        rows = market.read_candle_file(file, file.suffix)
+        series_id = market.import_series(runtime, exchange, symbol, timeframe)
+    except ValueError as exc:  # CandleFileError, an unknown timeframe
+        raise click.ClickException(str(exc)) from exc
+    with progress_bar(f"import {file.name}", unit="row") as update:
+        result = market.import_candles(runtime, series_id, rows, update)
+    click.echo(f"{exchange} {symbol.upper()} {timeframe}: {result.summary()}")
+
+
 @cli.command("data")
 def data_command() -> None:
     """What the store holds: per series its own level's first/last candle, rows, missing candles,

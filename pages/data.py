@@ -2,7 +2,7 @@
 symbol, levels, first and last candle, rows, missing candles, exchange holes, backfill, latest
 job), and for the selected series its levels, gaps and holes, a download of a range as CSV,
 Parquet or xlsx, and (traders and admins) gap repair and backfill as background jobs whose
-progress the page polls.
+progress the page polls, and an import of a candle file (pages/components/data_import).
 
 Market data is shared, so reading it needs only a signed-in user; starting a job is checked on the
 server with `require_role(*TRADERS)`. The series id comes from the browser: engine.market.api
@@ -21,6 +21,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_updat
 from engine.common.precision import plural
 from engine.market import api as market
 from pages.components import data as dc
+from pages.components.data_import import import_card
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(__name__, path="/data", title="Data · Tradeblock", name="Data", roles=READERS, order=4, nav=True)
@@ -140,6 +141,7 @@ def layout(**_query: Any) -> html.Div:
                 style={"height": "40vh"},
             ),
             html.Div(_detail(has_role(*TRADERS)), className="mt-3"),
+            *([import_card()] if has_role(*TRADERS) else []),
         ]
     )
 

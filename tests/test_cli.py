@@ -65,3 +65,17 @@ def test_cli_refuses_bad_input_clearly(run) -> None:
     result = runner.invoke(cli, ["export", "demo", "BTC/USDT", "1m", "--out", "x.txt"])
     assert result.exit_code != 0
     assert "export to .csv or .parquet or .xlsx, not 'x.txt'" in result.output
+
+
+def test_import_reads_the_exported_file_back_into_a_new_series(run, tmp_path) -> None:
+    run("create-user", "ivy", "--role", "trader", input="a-long-password\na-long-password\n")
+    run("watch", "demo", "SOL/USDT", "1m", "--user", "ivy")
+    exported = tmp_path / "sol.csv"
+    run("export", "demo", "SOL/USDT", "1m", "--out", str(exported))
+    out = run("import", str(exported), "--exchange", "mydata", "--symbol", "sol/usdt", "--timeframe", "1m")
+    assert "mydata SOL/USDT 1m: 1,440 candles stored of 1,440 read" in out
+    listed = next(line for line in run("data").splitlines() if line.startswith("mydata SOL/USDT 1m: "))
+    assert "1,440 candles, 0 missing, 0 holes, 10 levels" in listed
+    result = CliRunner().invoke(cli, ["import", str(exported), "--exchange", "x", "--symbol", "S", "--timeframe", "7q"])
+    assert result.exit_code != 0
+    assert "7q" in result.output

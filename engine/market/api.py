@@ -1,6 +1,6 @@
 """The market package's public surface: markets, watchlists, candles (fetch, backfill, gaps,
 export), chart reads within a point budget, drawings, and the data inventory (what the store holds,
-the data page's jobs and downloads, `candles_frame` for notebooks). Pages, the CLI, benches and the other
+the data page's jobs, downloads and file imports, `candles_frame` for notebooks). Pages, the CLI, benches and the other
 packages import this module only."""
 
 from engine.market.candles import FetchResult, Progress, RepairResult, get_or_create_series
@@ -22,12 +22,20 @@ from engine.market.chart import (
     watched,
     watchlist,
 )
-from engine.market.data import DOWNLOAD_MAX_ROWS, Download, data_detail, data_inventory, download
-from engine.market.data_jobs import DataJobError, start_data_job
+from engine.market.data import DOWNLOAD_MAX_ROWS, Download, data_detail, data_inventory, data_job, download
+from engine.market.data_jobs import DataJobError, start_data_job, start_import
 from engine.market.drawings import DrawingError
 from engine.market.export import EXPORT_FORMATS, XLSX_MAX_ROWS, ExportTooLargeError, export_series
 from engine.market.frame import base_series, candles_frame
 from engine.market.gaps import Gap, find_gaps
+from engine.market.importer import (
+    IMPORT_FORMATS,
+    CandleFileError,
+    ImportResult,
+    import_candles,
+    import_series,
+    read_candle_file,
+)
 from engine.market.inventory import JobView, LevelInventory, SeriesDetail, SeriesInventory, inventory, rebuild_levels
 from engine.market.jobs import (
     backfill_from,
@@ -47,7 +55,9 @@ from engine.market.watchlist import NotWatchedError, WatchEntry, WatchError, rem
 __all__ = [
     "DOWNLOAD_MAX_ROWS",
     "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
     "XLSX_MAX_ROWS",
+    "CandleFileError",
     "ChartCandles",
     "DataJobError",
     "Download",
@@ -55,6 +65,7 @@ __all__ = [
     "ExportTooLargeError",
     "FetchResult",
     "Gap",
+    "ImportResult",
     "JobView",
     "LevelInventory",
     "NotWatchedError",
@@ -75,6 +86,7 @@ __all__ = [
     "chart_candles",
     "data_detail",
     "data_inventory",
+    "data_job",
     "download",
     "drawings",
     "ensure_markets",
@@ -84,11 +96,14 @@ __all__ = [
     "find_gaps",
     "get_market",
     "get_or_create_series",
+    "import_candles",
+    "import_series",
     "ingest_candles",
     "inventory",
     "keep_drawings",
     "list_markets",
     "pick_series",
+    "read_candle_file",
     "read_candles",
     "rebuild_levels",
     "recent_window",
@@ -100,6 +115,7 @@ __all__ = [
     "search_symbols",
     "start_backfill",
     "start_data_job",
+    "start_import",
     "stored_window",
     "sync_markets",
     "ticks",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from db.models import Series
+from db.models import DataJob, Series
 from engine.common.timeframes import levels_above, tf_ms
 from engine.market.export import EXPORT_FORMATS, ExportTooLargeError, export_bytes
-from engine.market.inventory import SeriesDetail, SeriesInventory, inventory, series_detail
+from engine.market.inventory import JobView, SeriesDetail, SeriesInventory, aware, inventory, series_detail
 from engine.runtime import Runtime
 
 # A download from the page travels in one response: beyond this, the CLI's `export` streams to a file.
@@ -30,6 +30,17 @@ def data_inventory(runtime: Runtime) -> list[SeriesInventory]:
 def data_detail(runtime: Runtime, series_id: int) -> SeriesDetail | None:
     with runtime.db.connect() as conn:
         return series_detail(conn, series_id)
+
+
+def data_job(runtime: Runtime, job_id: int) -> JobView | None:
+    """One data job's progress and outcome (the page follows an import it started by its id)."""
+    with runtime.sessions() as session:
+        job = session.get(DataJob, job_id)
+        if job is None:
+            return None
+        started, finished = aware(job.started_at), aware(job.finished_at)
+        assert started is not None
+        return JobView(job.id, job.kind, job.status, job.done, job.total, job.message, started, finished)
 
 
 @dataclass(frozen=True)

@@ -157,10 +157,10 @@ def _level(timeframe: str, first: int, last: int, rows: int, holes: list[tuple[i
 
 def _job(row: tuple) -> JobView:
     started, finished = row[7], row[8]
-    return JobView(row[0], row[2], row[3], row[4], row[5], row[6], _aware(started), _aware(finished))
+    return JobView(row[0], row[2], row[3], row[4], row[5], row[6], aware(started), aware(finished))
 
 
-def _aware(value: datetime | str | None) -> datetime | None:
+def aware(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):  # SQLite hands back text from raw SQL
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -102,6 +103,7 @@ def test_an_analyst_reads_the_page_with_the_jobs_disabled(
         expect(page.locator("#dt-repair")).to_be_disabled()
         expect(page.locator("#dt-backfill")).to_be_disabled()
         expect(page.locator("#dt-card")).to_contain_text("Repairs and backfills are for traders.")
+        expect(page.locator("#dt-import-card")).to_have_count(0)  # imports are for traders too
         page.fill("#dt-filter", "ETH")
         expect(page.locator(ROW)).to_have_count(0, timeout=5_000)  # the quick filter
         page.fill("#dt-filter", "")
@@ -111,3 +113,30 @@ def test_an_analyst_reads_the_page_with_the_jobs_disabled(
         assert errors == []
     finally:
         set_theme(fresh_database, desk["analyst"], "light")
+
+
+def test_a_trader_imports_a_candle_file_and_the_grid_lists_it(
+    new_page: NewPage, base_url: str, desk: dict, tmp_path: Path
+) -> None:
+    start = (NOW - NOW % MIN - 500 * MIN) // 1000  # TradingView's export: epoch seconds
+    lines = ["time,open,high,low,close,Volume"]
+    lines += [f"{start + 60 * i},{o},{h},{lo},{c},{v}" for i, (_ts, o, h, lo, c, v) in enumerate(candles(120))]
+    lines.append(f"{start + 60 * 120 + 7},100,101,99,100,1")  # off the minute grid: rejected
+    upload = tmp_path / "xrp-1m.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    page = new_page()
+    sign_in(page, base_url, "trader", "/data")
+    expect(page.locator(ROW).first).to_be_visible(timeout=15_000)
+    page.click("#dt-import")  # nothing chosen yet: said so, nothing written
+    expect(page.locator("#dt-import-refused")).to_have_text("choose a file first")
+    page.set_input_files("#dt-import-file input[type=file]", str(upload))
+    expect(page.locator("#dt-import-filename")).to_have_text("xrp-1m.csv")
+    page.fill("#dt-import-exchange", "mydata")
+    page.fill("#dt-import-symbol", "xrp/usdt")
+    page.click("#dt-import")
+    expect(page.locator("#dt-import-done")).to_contain_text(
+        "120 candles stored of 121 read; 1 rejected (off_grid 1)", timeout=20_000
+    )
+    imported = page.locator(f"{ROW}:has(.ag-cell[col-id='exchange']:text-is('mydata'))")
+    expect(imported.locator(".ag-cell[col-id='rows']")).to_have_text("120", timeout=10_000)
+    expect(imported.locator(".ag-cell[col-id='symbol']")).to_have_text("XRP/USDT")
