@@ -126,6 +126,20 @@ def post(client: FlaskClient, body: dict) -> dict:
     return response.get_json()["response"]
 
 
+def key_of(app: Dash, output: str) -> str:
+    """The callback_map key of the callback whose outputs start with `output` (e.g. "accounts-table")."""
+    keys = [k for k in app.callback_map if k.lstrip(".").startswith(output + ".")]
+    assert len(keys) == 1, keys
+    return keys[0]
+
+
+def outputs_of(key: str) -> Any:
+    """The `outputs` of a callback request for the callback_map key `key`."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    outs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
+    return outs if key.startswith("..") else outs[0]
+
+
 def callback_bodies(app: Dash) -> Iterator[tuple[str, dict]]:
     """(key, body) of a well-formed /_dash-update-component request for each server callback."""
     for key, entry in app.callback_map.items():

@@ -15,7 +15,7 @@ from db.enums import Role
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users.api import authenticate, create_token, list_tokens
-from tests.helpers.dashboard import build_app, login, make_user
+from tests.helpers.dashboard import build_app, key_of, login, make_user, outputs_of
 
 
 @pytest.fixture(scope="module")
@@ -28,18 +28,6 @@ def people(runtime: Runtime, app: Dash) -> dict[str, Any]:
     ids: dict[str, Any] = {n: make_user(runtime, n, r).id for n, r in (("alice", Role.TRADER), ("ana", Role.ANALYST))}
     ids["alice_token"] = create_token(runtime, ids["alice"], "alice bot", "trade")
     return ids
-
-
-def key_of(app: Dash, output: str) -> str:
-    keys = [k for k in app.callback_map if k.lstrip(".").startswith(output + ".")]
-    assert len(keys) == 1, keys
-    return keys[0]
-
-
-def outputs_of(key: str) -> Any:
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    outs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
-    return outs if key.startswith("..") else outs[0]
 
 
 def actions(client: FlaskClient, app: Dash, revoke: int | None = None, scope: str = "read", name: str = "x") -> Any:

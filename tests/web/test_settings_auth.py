@@ -20,7 +20,7 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users import settings as acc
 from engine.users.directory import check_login
-from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, make_user, signed_in
+from tests.helpers.dashboard import PASSWORD, app_runtime, build_app, key_of, make_user, outputs_of, signed_in
 
 SECRET = "the-api-secret-nobody-sees-0042"
 KEY = "the-api-key-0123-LAST"
@@ -38,19 +38,6 @@ def users(runtime: Runtime, app: Dash) -> dict[str, int]:
 
 
 ROLES = {"alice": "trader", "bob": "trader", "ana": "analyst"}
-
-
-def key_of(app: Dash, output: str) -> str:
-    """The callback_map key of the callback whose outputs start with `output` (e.g. "accounts-table")."""
-    keys = [k for k in app.callback_map if k.lstrip(".").startswith(output + ".")]
-    assert len(keys) == 1, keys
-    return keys[0]
-
-
-def outputs_of(key: str) -> Any:
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    outs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
-    return outs if key.startswith("..") else outs[0]
 
 
 def post(client: FlaskClient, key: str, inputs: list, state: list, changed: str) -> Any:
