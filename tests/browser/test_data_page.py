@@ -64,7 +64,7 @@ def test_a_trader_repairs_backfills_and_downloads(new_page: NewPage, base_url: s
     expect(page.locator("#dt-levels tbody tr").first).to_contain_text("1m")
 
     page.click("#dt-repair")
-    expect(page.locator("#dt-job-started")).to_have_text("The repair is running.")
+    expect(page.locator("#dt-job-started")).to_have_text("The repair is running.", timeout=15_000)
     expect(page.locator("#dt-job")).to_contain_text("repair done", timeout=15_000)
     expect(page.locator("#dt-job")).to_contain_text("12 candles filled")
     expect(page.locator("#dt-no-gaps")).to_be_visible()
@@ -87,6 +87,8 @@ def test_a_trader_repairs_backfills_and_downloads(new_page: NewPage, base_url: s
     expect(page.locator("#dt-job")).to_contain_text("backfill running", timeout=10_000)
     expect(page.locator("#dt-progress")).to_be_visible()
     expect(page.locator("#dt-job")).to_contain_text("backfill done", timeout=60_000)
+    # The grid is read again once the poll has seen the job end.
+    expect(page.locator(f"{ROW} .ag-cell[col-id='rows']")).not_to_have_text(f"{STORED}", timeout=10_000)
     assert int(cell(page, "rows").replace(",", "")) > STORED
 
 
@@ -128,9 +130,9 @@ def test_a_trader_imports_a_candle_file_and_the_grid_lists_it(
     sign_in(page, base_url, "trader", "/data")
     expect(page.locator(ROW).first).to_be_visible(timeout=15_000)
     page.click("#dt-import")  # nothing chosen yet: said so, nothing written
-    expect(page.locator("#dt-import-refused")).to_have_text("choose a file first")
+    expect(page.locator("#dt-import-refused")).to_have_text("choose a file first", timeout=15_000)
     page.set_input_files("#dt-import-file input[type=file]", str(upload))
-    expect(page.locator("#dt-import-filename")).to_have_text("xrp-1m.csv")
+    expect(page.locator("#dt-import-filename")).to_have_text("xrp-1m.csv", timeout=15_000)
     page.fill("#dt-import-exchange", "mydata")
     page.fill("#dt-import-symbol", "xrp/usdt")
     page.click("#dt-import")
