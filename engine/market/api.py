@@ -1,5 +1,5 @@
 """The market package's public surface: markets, watchlists, candles (fetch, backfill, gaps,
-export), chart reads within a point budget, drawings, and the data inventory (what the store holds,
+export), chart reads within a point budget, indicators, drawings, and the data inventory (what the store holds,
 the data page's jobs, downloads and file imports, `candles_frame` for notebooks). Pages, the CLI, benches and the other
 packages import this module only."""
 
@@ -36,6 +36,7 @@ from engine.market.importer import (
     import_series,
     read_candle_file,
 )
+from engine.market.indicators import INDICATORS, compute, latest_atr
 from engine.market.inventory import JobView, LevelInventory, SeriesDetail, SeriesInventory, inventory, rebuild_levels
 from engine.market.jobs import (
     backfill_from,
@@ -56,6 +57,7 @@ __all__ = [
     "DOWNLOAD_MAX_ROWS",
     "EXPORT_FORMATS",
     "IMPORT_FORMATS",
+    "INDICATORS",
     "XLSX_MAX_ROWS",
     "CandleFileError",
     "ChartCandles",
@@ -84,6 +86,7 @@ __all__ = [
     "candles_frame",
     "candles_since",
     "chart_candles",
+    "compute",
     "data_detail",
     "data_inventory",
     "data_job",
@@ -101,6 +104,7 @@ __all__ = [
     "ingest_candles",
     "inventory",
     "keep_drawings",
+    "latest_atr",
     "list_markets",
     "pick_series",
     "read_candle_file",
