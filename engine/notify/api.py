@@ -1,9 +1,10 @@
-"""The notify package's public surface: each user's notification URL (save, remove, show, test),
+"""The notify package's public surface: each user's notification URL (save, remove, show, test, and
+re-encrypting them all after a key rotation),
 booking events in the caller's transaction (`notify`, and `book` with the message builders that
 engine.blocks uses for fills, finished blocks, refused and failed orders), and the engine's
 delivery job (`deliver_due`). Below engine.blocks: the blocks engine calls it, never the reverse."""
 
-from engine.notify.channels import ChannelView, NotifyError, channel_of, remove_url, save_url, send_test
+from engine.notify.channels import ChannelView, NotifyError, channel_of, remove_url, rotate_urls, save_url, send_test
 from engine.notify.delivery import MAX_ATTEMPTS as DELIVERY_ATTEMPTS
 from engine.notify.delivery import DeliveryReport, backoff, deliver_due
 from engine.notify.messages import (
@@ -56,6 +57,7 @@ __all__ = [
     "order_filled",
     "order_refused",
     "remove_url",
+    "rotate_urls",
     "save_url",
     "scrub",
     "send_test",

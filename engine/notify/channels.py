@@ -80,6 +80,21 @@ def url_of(runtime: Runtime, user_id: int) -> str | None:
     return None if token is None else users.secret_box(runtime).decrypt(token)
 
 
+def rotate_urls(runtime: Runtime) -> tuple[int, int]:
+    """Re-encrypt every stored URL with the box's first key, as `python -m engine secrets rotate`
+    does for the credentials: (re-encrypted, unreadable by every key and so left as they are)."""
+    box, rotated, unreadable = users.secret_box(runtime), 0, 0
+    with runtime.sessions.begin() as s:
+        for row in s.scalars(select(NotificationChannel).with_for_update()):
+            index = box.key_index(row.url_enc)
+            if index is None:
+                unreadable += 1
+            elif index > 0:
+                row.url_enc = box.rotate(row.url_enc)
+                rotated += 1
+    return rotated, unreadable
+
+
 def send_test(runtime: Runtime, user_id: int) -> SendResult:
     """Send a test message now (not through the outbox: the user waits for the answer)."""
     url = url_of(runtime, user_id)

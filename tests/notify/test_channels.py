@@ -1,16 +1,19 @@
 """Each user's notification URL: apprise checks it (a bad one is refused, nothing saved), it is stored
-encrypted with the credentials' box and never logged, each user has one; the test message goes to a
-local endpoint (json:// and Telegram), and a failing service says why without the URL's secret."""
+encrypted with the credentials' box (re-encrypted by a key rotation) and never logged, each user has
+one; the test message goes to a local endpoint (json:// and Telegram), and a failing service says
+why without the URL's secret."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
 from db.models import NotificationChannel, NotificationOutbox
+from engine.common.secrets import SecretBox, new_key
 from engine.notify import api as notify
 from engine.runtime import Runtime
 from tests.helpers.notify_endpoint import BOT_TOKEN, TELEGRAM_URL, Endpoint, running_endpoint, telegram_here
@@ -94,3 +97,15 @@ def test_a_failing_service_says_why_without_the_secret(runtime: Runtime, endpoin
     assert not result.ok
     assert result.detail
     assert BOT_TOKEN.split(":")[1] not in result.detail
+
+
+def test_a_key_rotation_re_encrypts_the_urls(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = new_key(), new_key()
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, encryption_keys=(old,)))
+    user = add_user(runtime.sessions)
+    notify.save_url(runtime, user, TELEGRAM_URL)
+    monkeypatch.setattr(runtime, "settings", replace(runtime.settings, encryption_keys=(new, old)))
+    assert notify.rotate_urls(runtime) == (1, 0)
+    assert notify.rotate_urls(runtime) == (0, 0)  # again: nothing to do
+    (row,) = stored(runtime)
+    assert SecretBox([new]).decrypt(row.url_enc) == TELEGRAM_URL
