@@ -2,15 +2,14 @@
 
 apprise logs request URLs (with their tokens) at DEBUG level, so its logger is held at WARNING
 whatever the app's level; what it warns about during a send is captured and returned (scrubbed) as
-the reason of a failure instead of being logged.
+the reason of a failure instead of being logged. apprise is imported on first use (a quarter of a
+second of start-up otherwise, for every process that imports the blocks engine).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
-import apprise
 
 from engine.notify.messages import scrub
 
@@ -26,6 +25,8 @@ class SendResult:
 
 def is_valid(url: str) -> bool:
     """Whether apprise knows this URL (scheme and the parts its service needs); no network."""
+    import apprise
+
     return len(url) <= URL_MAX and bool(apprise.Apprise().add(url))
 
 
@@ -35,6 +36,8 @@ def scheme_of(url: str) -> str:
 
 def send(url: str, title: str, body: str) -> SendResult:
     """Send through apprise; never raises (a failure is a result: the outbox retries it)."""
+    import apprise
+
     box = apprise.Apprise()
     if not box.add(url):
         return SendResult(False, "the notification URL is not valid")
