@@ -2,7 +2,8 @@
 each event reaches a Telegram-format endpoint through apprise's own Telegram plugin (pointed at a
 local HTTP server, tests.helpers.notify_endpoint); refused and failed orders are told once; the
 outbox survives a restart between the state change and its delivery and is delivered once; a dead
-service is retried with backoff, then given up, and never stops the sync tick."""
+service is retried with backoff, then given up, and never stops the sync tick; a booking that fails
+costs the engine nothing but that notification."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from db.enums import TradeStatus
 from db.models import NotificationOutbox, utcnow
 from db.session import make_session_factory
 from engine.blocks.commands import submit_block
@@ -23,7 +25,7 @@ from engine.exchanges.venues import install_venue
 from engine.notify import api as notify
 from engine.runtime import Runtime
 from tests.helpers.notify_endpoint import BOT_TOKEN, CHAT_ID, TELEGRAM_URL, Endpoint, running_endpoint, telegram_here
-from tests.helpers.trading import ManualVenue, PathFeed, request, setup
+from tests.helpers.trading import ManualVenue, PathFeed, request, setup, trades_of
 
 BARS_TO_TARGETS = [("101", "101", "99.5", "100.5"), ("100.5", "105.5", "100.5", "105.2")]
 BARS_TO_STOP = [("101", "101", "99.5", "100.5"), ("100.5", "101", "100", "100.8"), ("93", "94", "92", "93.5")]
@@ -174,3 +176,20 @@ def test_a_dead_service_is_retried_with_backoff_then_given_up(
     assert len(telegram.requests) == notify.DELIVERY_ATTEMPTS
     assert notify.backoff(1) == timedelta(seconds=15)
     assert notify.backoff(20) == timedelta(hours=1)
+
+
+def test_a_booking_failure_never_costs_the_engine_its_fill(
+    runtime: Runtime, feed: PathFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, account = setup(runtime, feed)
+    notify.save_url(runtime, user, TELEGRAM_URL)
+
+    def broken(*_args: object) -> bool:
+        raise RuntimeError("outbox broken")
+
+    monkeypatch.setattr(notify, "book", broken)
+    block_id = submit_block(runtime, user, account, request(targets=("105",), size="2"))
+    play(runtime, feed, BARS_TO_TARGETS[:1])
+    (trade,) = trades_of(runtime.sessions, block_id)
+    assert trade.status is TradeStatus.OPEN
+    assert outbox(runtime) == []
