@@ -3,7 +3,8 @@ row (engine.notify) for every order or block state transition worth telling, in 
 writes the transition, so the event commits or rolls back with it (a crash loses none and books none
 twice: a filled or rejected order and a closed block are terminal, so each transition happens once).
 
-Told: an order FILLED (entry, target, stop, exit), an order REJECTED by the venue, an order still
+Told: an order FILLED (entry, target, stop, exit) or an entry canceled after a partial fill, an
+order REJECTED by the venue, an order still
 not placed after MAX_ATTEMPTS sends (engine.blocks.executor._failed notes it on that attempt), a
 block CLOSED. Every order and block transition is written through the ORM (states.transition_order,
 store.write_settlement), which is why one listener sees them all. Booking never breaks the flush:
@@ -18,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from db.enums import BlockStatus, OrderStatus, TradeStatus
+from db.enums import BlockStatus, OrderRole, OrderStatus, TradeStatus
 from db.models import Block, ExchangeAccount, Market, Order, Trade
 from engine.blocks.executor import MAX_ATTEMPTS
 from engine.notify import api as notify
@@ -42,7 +43,9 @@ def _facts(s: Session, block: Block) -> notify.BlockFacts:
 
 def _order_message(s: Session, order: Order) -> notify.Message | None:
     status_moved = _changed(order, "status")
-    if status_moved and order.status is OrderStatus.FILLED:
+    # An entry canceled part-filled (its timeout) opened a position all the same: told as a fill.
+    part_filled_entry = order.status is OrderStatus.CANCELED and order.role is OrderRole.ENTRY and order.filled > 0
+    if status_moved and (order.status is OrderStatus.FILLED or part_filled_entry):
         block, trade = s.get(Block, order.block_id), s.get(Trade, order.trade_id)
         assert block is not None
         assert trade is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -193,3 +194,19 @@ def test_a_booking_failure_never_costs_the_engine_its_fill(
     (trade,) = trades_of(runtime.sessions, block_id)
     assert trade.status is TradeStatus.OPEN
     assert outbox(runtime) == []
+
+
+def test_an_entry_canceled_part_filled_is_told_as_a_fill(runtime: Runtime, feed: PathFeed, telegram: Endpoint) -> None:
+    user, account = setup(runtime, feed)
+    venue = ManualVenue()
+    install_venue(runtime, account, venue)
+    notify.save_url(runtime, user, TELEGRAM_URL)
+    block_id = submit_block(runtime, user, account, request(targets=("110",), entry_timeout_s=120))
+    venue.fill(f"tb{block_id}-0-entry-1", Decimal("0.3"), Decimal("100"))
+    sync_tick(runtime)
+    assert outbox(runtime) == []  # a partial fill is not told: the entry may fill further
+    feed.flat("101", 2)
+    sync_tick(runtime)  # the entry times out with 0.3 filled
+    notify.deliver_due(runtime)
+    assert titles(telegram) == {"Entry filled": 1}
+    assert "bought 0.300 at 100.00 (30.00 USDT)" in telegram.texts()[0]
