@@ -19,6 +19,7 @@ from engine.common.precision import plural
 from engine.config import load_settings
 from engine.exchanges import api as exchanges
 from engine.market import api as market
+from engine.notify import api as notify
 from engine.reports import api as reports
 from engine.runtime import Runtime, build_runtime, configure_logging
 from engine.users import api as users
@@ -336,6 +337,10 @@ def secrets_rotate(batch_size: int) -> None:
     with progress_bar("rotating credentials", unit="account") as update:
         report = users.rotate_credentials(runtime, batch_size=batch_size, progress=update)
     click.echo(f"{report.rotated} credentials re-encrypted, {report.current} already under the first key")
+    urls, unreadable = notify.rotate_urls(runtime)
+    click.echo(
+        f"{urls} notification URLs re-encrypted" + (f", {unreadable} unreadable by every key" if unreadable else "")
+    )
     _print_key_status(report.status)
 
 

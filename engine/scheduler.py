@@ -3,7 +3,9 @@
 Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
 anything new is sent); then the bracket sync every few seconds; every watched series fetched right
 after each minute closes (every timeframe closes on a minute boundary); gaps repaired every six
-hours; balances and the day's equity snapshot every five minutes; and one-off backfills
+hours; balances and the day's equity snapshot every five minutes; the notification outbox
+delivered every few seconds (engine.notify: its own job, so a slow service never delays a sync);
+and one-off backfills
 submitted by the pages or at start-up (resuming any that a restart interrupted).
 
 Exactly one engine per database: only the holder of the engine lock (engine.lock) runs one. Every
@@ -36,6 +38,7 @@ from db.models import Series
 from engine.blocks import api as blocks
 from engine.lock import EngineLock, holder_name, record_tick, take_epoch
 from engine.market import api as market
+from engine.notify import api as notify
 from engine.portfolio import api as portfolio
 from engine.runtime import EngineRun, Runtime
 from engine.users import api as users
@@ -43,6 +46,7 @@ from engine.users import api as users
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
 PORTFOLIO_EVERY_MIN = 5
+NOTIFY_EVERY_S = 5
 STANDBY_RETRY_S = 2.0  # a process without the lock tries again this often
 HEARTBEAT_S = 1.0  # the holder checks its lock this often
 # A new holder's first job waits two heartbeats: a holder that lost the lock has stopped by then.
@@ -169,9 +173,17 @@ def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime, run: E
     # Two seconds past the minute: the candle has closed and the exchange has published it.
     scheduler.add_job(market.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
     scheduler.add_job(market.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
+    scheduler.add_job(_notify, IntervalTrigger(seconds=NOTIFY_EVERY_S), id="notify", args=[runtime])
     # First run now, not in five minutes: the calendar wants today's equity from the start.
     every = IntervalTrigger(minutes=PORTFOLIO_EVERY_MIN)
     scheduler.add_job(_portfolio, every, id="portfolio", args=[runtime], next_run_time=datetime.now(UTC))
+
+
+def _notify(runtime: Runtime) -> None:
+    report = notify.deliver_due(runtime)
+    if report.retried or report.failed or report.dropped:
+        log.info("notifications: %d sent, %d to retry, %d given up, %d dropped (no URL)",
+                 report.sent, report.retried, report.failed, report.dropped)  # fmt: skip
 
 
 def _portfolio(runtime: Runtime) -> None:

@@ -4,6 +4,7 @@ one with its orders and fills); the sync tick and start-up recovery the
 engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (the only venue
 calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
 
+from engine.blocks import notices  # noqa: F401 (registers the outbox hook: a before_flush listener)
 from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
 from engine.blocks.commands import CancelOutcome, can_short, cancel_block, preview_block, submit_block
 from engine.blocks.detail import (

@@ -22,13 +22,14 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import OrderRole, OrderStatus, TradeStatus
-from db.models import Base, Block, ExchangeAccount, Fill, Order, PaperOrder, Trade
+from db.models import Base, Block, ExchangeAccount, Fill, NotificationOutbox, Order, PaperOrder, Trade
 from db.session import make_session_factory
 from engine.blocks.commands import submit_block
 from engine.blocks.sync import recover, sync_tick
 from engine.exchanges.paper import PaperExchange
 from engine.exchanges.venue import InsufficientFunds, InvalidOrder, OrderNotFound, VenueUnavailable
 from engine.exchanges.venues import install_venue
+from engine.notify.api import save_url
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
 from tests.helpers.trading import PathFeed, add_user, load_demo_markets, request
@@ -114,6 +115,7 @@ class World:
         self.feed.flat("101", 2)
         self.user_id = add_user(self.base.sessions, self.name)
         self.account_id = open_paper_account(self.base.sessions, self.user_id, self.name).id
+        save_url(self.base, self.user_id, "json://127.0.0.1:9/")  # events are booked (never sent here)
 
     def engine(
         self,
@@ -273,8 +275,9 @@ def check_truth(world: World) -> None:
             assert stops[trade.id] == 1
 
 
-def outcome(world: World) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """(trades' status, reason, P&L), and the venue's client ids with the block id taken out."""
+def outcome(world: World) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
+    """(trades' status, reason, P&L), the venue's client ids with the block id taken out, and the
+    notifications booked (a crash neither loses nor doubles one)."""
     with world.base.sessions() as s:
         trades = list(s.scalars(select(Trade).join(Block).where(Block.user_id == world.user_id).order_by(Trade.index)))
         fills = s.execute(select(Fill.order_id, Fill.amount)).all()
@@ -284,7 +287,10 @@ def outcome(world: World) -> tuple[list[tuple[Any, ...]], list[str]]:
     for order in db_orders(world):
         assert filled[order.id] == order.filled, f"fills of {order.client_order_id} not recorded"
     ids = sorted(cid.split("-", 1)[1] for cid in venue_state(world))
-    return [(t.status, t.close_reason, t.realized_pnl) for t in trades], ids
+    with world.base.sessions() as s:
+        booked = s.scalars(select(NotificationOutbox.title).where(NotificationOutbox.user_id == world.user_id))
+        notices = sorted(title.split(" #")[0] for title in booked)
+    return [(t.status, t.close_reason, t.realized_pnl) for t in trades], ids, notices
 
 
 def wipe(runtime: Runtime) -> None:
@@ -303,6 +309,7 @@ def test_a_crash_at_any_step_boundary_loses_and_doubles_nothing(runtime: Runtime
     play(reference, counter, check_truth)
     expected = outcome(reference)
     assert [r for _s, r, _p in expected[0]] == ["target", "target"]
+    assert expected[2] == ["Block done: SOL/USDT"] + ["Entry filled: SOL/USDT"] * 2 + ["Target filled: SOL/USDT"] * 2
     total = len(counter.seen)
     assert total > 40, counter.seen
     for k in range(1, total + 1):

@@ -1,0 +1,1 @@
+"""Notifications through apprise: see engine.notify.api."""
