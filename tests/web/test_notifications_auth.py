@@ -15,9 +15,8 @@ from db.enums import Role
 from engine.config import Settings
 from engine.notify.api import channel_of, save_url
 from engine.runtime import Runtime
-from tests.helpers.dashboard import build_app, make_user
+from tests.helpers.dashboard import build_app, key_of, make_user, outputs_of, signed_in
 from tests.helpers.notify_endpoint import BOT_TOKEN, TELEGRAM_URL
-from tests.web.test_api_tokens_auth import key_of, outputs_of, signed_in
 
 
 @pytest.fixture(scope="module")
