@@ -60,6 +60,7 @@ class EngineRun:
     scheduler: Any
     lock: Any
     epoch: int
+    executor: Any = None  # the scheduler's job threads: stopping waits for them
     deposed: threading.Event = field(default_factory=threading.Event)
     started: bool = False  # its first job (recovery) has run
 

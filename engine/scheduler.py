@@ -30,6 +30,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
 PORTFOLIO_EVERY_MIN = 5
 NOTIFY_EVERY_S = 5
+JOB_THREADS = 10  # APScheduler's default pool size
 STANDBY_RETRY_S = 2.0  # a process without the lock tries again this often
 HEARTBEAT_S = 1.0  # the holder checks its lock this often
 # A new holder's first job waits two heartbeats: a holder that lost the lock has stopped by then.
@@ -83,7 +85,11 @@ def stop(runtime: Runtime, wait: bool = True) -> None:
         if run is None:
             return
         log.info("engine stopping (epoch %d)%s", run.epoch, ": running jobs finish first" if wait else "")
-        run.scheduler.shutdown(wait=wait)
+        # Not shutdown(wait=True): it waits for running jobs while holding the scheduler's job-store
+        # lock, so a job still adding jobs (the start-up one, if stopped at once) would deadlock.
+        run.scheduler.shutdown(wait=False)
+        if wait and run.executor is not None:
+            run.executor.shutdown(wait=True)
         log.info("engine scheduler stopped" if run.started else "engine stopped before its first job")
         run.lock.release()
 
@@ -131,8 +137,11 @@ def _take(runtime: Runtime) -> bool:
         log.error("engine lock taken but the epoch could not be raised: %s", exc)
         lock.release()
         return False
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    run = EngineRun(scheduler, lock, epoch)
+    executor = ThreadPoolExecutor(JOB_THREADS)
+    scheduler = BackgroundScheduler(
+        timezone="UTC", executors={"default": executor}, job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    run = EngineRun(scheduler, lock, epoch, executor)
     first = datetime.now(UTC) + timedelta(seconds=TAKEOVER_GRACE_S)
     scheduler.add_job(_startup, id="startup", args=[runtime, run], next_run_time=first)
     scheduler.start()

@@ -291,3 +291,33 @@ def test_a_terminated_lock_connection_deposes_the_engine_within_5_s_and_ticks_ne
     _assert_never_both_tick(a, b)
     assert _engine_state(url) == _taken(b)
     print(f"deposed {deposed_s:.1f} s after pg_terminate_backend")
+
+
+def test_stopping_while_the_start_up_job_runs_waits_for_it_without_deadlock(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM right after the engine started (seen under load in the gunicorn test): the start-up
+    job was still adding the recurring jobs while shutdown waited for it holding the job-store lock."""
+    import threading
+    from types import SimpleNamespace
+
+    from engine import scheduler
+
+    recovering = threading.Event()
+
+    def slow_recover(_runtime: Runtime) -> SimpleNamespace:
+        recovering.set()
+        time.sleep(0.5)  # stop() is called meanwhile
+        return SimpleNamespace(accounts=0, errors=[])
+
+    monkeypatch.setattr(scheduler, "TAKEOVER_GRACE_S", 0.0)
+    monkeypatch.setattr(scheduler.blocks, "recover", slow_recover)
+    monkeypatch.setattr(scheduler, "bootstrap", lambda _runtime: [])
+    monkeypatch.setattr(scheduler.market, "ensure_markets", lambda _runtime, _exchange: None)
+    assert scheduler.start(runtime) is not None
+    assert recovering.wait(10)
+    stopping = threading.Thread(target=scheduler.stop, args=(runtime,), daemon=True)
+    stopping.start()
+    stopping.join(timeout=15)
+    assert not stopping.is_alive(), "stop() deadlocked on the start-up job"
+    assert runtime.engine is None
