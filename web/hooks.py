@@ -24,5 +24,14 @@ def tradingview(hook_id: str) -> Response:
     return response
 
 
+def _not_here(rest: str) -> Response:
+    # Without this, Dash's catch-all page route would answer a GET under /hooks/ with its page.
+    response = jsonify(error=f"Webhooks take POST /hooks/tv/<hook_id> only, not /hooks/{rest[:100]}.")
+    response.status_code = 405 if rest.startswith("tv/") else 404
+    return response
+
+
 def init_hooks(server: Flask) -> None:
     server.add_url_rule("/hooks/tv/<hook_id>", "tradingview_hook", tradingview, methods=["POST"])
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    server.add_url_rule("/hooks/<path:rest>", "hooks_not_found", _not_here, methods=methods)

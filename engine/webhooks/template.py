@@ -149,7 +149,9 @@ def _offsets(errors: dict[str, str], t: Template) -> None:
     for name, value in named:
         if positive(value) is None and name not in errors:
             errors[name] = (
-                f"Enter the {kind} as a positive number." if value == "" else f'"{value[:30]}": not a positive number.'
+                f"Enter the {kind} as a positive number."
+                if value == ""
+                else f'"{value[:30]}" is not a positive number.'
             )
 
 
