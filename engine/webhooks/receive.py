@@ -24,18 +24,20 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.enums import Role
 from db.models import Webhook, WebhookCall
 from engine.blocks import api as blocks
 from engine.common.timeframes import tf_ms
 from engine.market import api as market
 from engine.runtime import Runtime
-from engine.users.api import AccountAccessError, get_account
+from engine.users.api import AccountAccessError, get_account, load_user
 from engine.webhooks.alerts import Alert, AlertError, alert_side, in_allowlist, read_alert
 from engine.webhooks.hooks import find_hook, secret_matches
 from engine.webhooks.template import Template, block_fields, load_template
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = timedelta(seconds=60)
+TRADING_ROLES = (Role.ADMIN, Role.TRADER)
 FLOOD_LOGGED = 2  # beyond this many times the rate in a minute, refusals are no longer logged
 
 
@@ -69,7 +71,7 @@ def receive(runtime: Runtime, hook_id: str, body: bytes, remote_ip: str, now: da
             return Outcome(401, {"error": "Unknown webhook or wrong secret."})
         hook_pk, user_id, template = hook.id, hook.user_id, load_template(hook.template)
         try:
-            alert: Alert | None = _admit(s, hook, template, body, remote_ip, now)
+            alert: Alert | None = _admit(runtime, s, hook, template, body, remote_ip, now)
             refused: _RefusedError | None = None
         except _RefusedError as exc:
             alert, refused = None, exc
@@ -88,7 +90,9 @@ def receive(runtime: Runtime, hook_id: str, body: bytes, remote_ip: str, now: da
         return Outcome(exc.status, {"error": exc.reason})
 
 
-def _admit(s: Session, hook: Webhook, t: Template | None, body: bytes, ip: str, now: datetime) -> Alert:
+def _admit(
+    runtime: Runtime, s: Session, hook: Webhook, t: Template | None, body: bytes, ip: str, now: datetime
+) -> Alert:
     """The alert, once the hook's rate, allow-list, secret and time window let it through."""
     rate = t.rate_per_min if t is not None else 6
     recent = s.scalar(
@@ -106,6 +110,9 @@ def _admit(s: Session, hook: Webhook, t: Template | None, body: bytes, ip: str, 
         raise _RefusedError(401, "Unknown webhook or wrong secret.")
     if t is None:
         raise _RefusedError(422, "Save the webhook's template in Settings first.")
+    owner = load_user(runtime, hook.user_id)
+    if owner is None or not owner.is_active or owner.role not in TRADING_ROLES:
+        raise _RefusedError(403, "This webhook's user is disabled or no longer trades.")
     if alert.sent_at is None:
         raise _RefusedError(422, 'The alert has no time: send "timenow": "{{timenow}}".')
     age = (now - alert.sent_at).total_seconds()

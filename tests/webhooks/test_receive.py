@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from db.models import Block, Trade, WebhookCall
+from db.enums import Role
+from db.models import Block, Trade, User, WebhookCall
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
 from engine.webhooks.api import recent_calls, rotate_secret
@@ -177,3 +178,11 @@ def test_the_audit_log_never_holds_the_secret(runtime: Runtime, feed: PathFeed, 
         stored = [(c.reason, c.remote_ip, c.alert_key or "") for c in s.scalars(select(WebhookCall))]
     assert stored
     assert all(hook.secret not in part for row in stored for part in row)
+
+
+def test_a_user_who_no_longer_trades_places_nothing(runtime: Runtime, feed: PathFeed, hook: Hook) -> None:
+    with runtime.sessions.begin() as s:
+        s.get(User, hook.user_id).role = Role.ANALYST  # type: ignore[union-attr]
+    done = post(runtime, hook, alert(hook.secret, feed.now), feed.now)
+    assert done.status == 403
+    assert counts(runtime.sessions)[0] == 0
