@@ -6,6 +6,7 @@ a block the engine refuses is logged with why and writes nothing."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from db.enums import Role
 from db.models import Block, Trade, User, WebhookCall
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
+from engine.webhooks import receive as receive_module
 from engine.webhooks.api import recent_calls, rotate_secret
 from tests.helpers.trading import PathFeed, add_user, counts, orders_of, setup
 from tests.helpers.webhooks import Hook, alert, make_hook, post
@@ -186,3 +188,23 @@ def test_a_user_who_no_longer_trades_places_nothing(runtime: Runtime, feed: Path
     done = post(runtime, hook, alert(hook.secret, feed.now), feed.now)
     assert done.status == 403
     assert counts(runtime.sessions)[0] == 0
+
+
+def test_two_copies_racing_past_the_check_place_one_block(
+    runtime: Runtime, feed: PathFeed, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = alert(hook.secret, feed.now)
+    first = post(runtime, hook, body, feed.now)
+    real = receive_module._accepted_block
+    calls: list[int] = []
+
+    def missed_once(s: Any, webhook_id: int, key: str) -> int | None:
+        calls.append(1)
+        return None if len(calls) == 1 else real(s, webhook_id, key)  # the copy checked before the first committed
+
+    monkeypatch.setattr(receive_module, "_accepted_block", missed_once)
+    second = post(runtime, hook, body, feed.now)
+    assert second.status == 200
+    assert second.body == {"status": "duplicate", "block_id": first.body["block_id"]}
+    assert len(blocks_of(runtime, hook.user_id)) == 1  # the unique key rolled the second block back
+    assert counts(runtime.sessions)[0] == 1
