@@ -19,6 +19,7 @@ from pages.components.layout import register_shell_callbacks, shell
 from web.api import init_api
 from web.auth import init_auth
 from web.hardening import init_hardening, init_origin_check
+from web.hooks import init_hooks
 from web.security import csrf_token
 from web.sessions import init_sessions
 
@@ -77,6 +78,7 @@ def create_app(
     init_origin_check(app.server)
     init_auth(app.server, secure)
     init_api(app.server)
+    init_hooks(app.server)
     init_hardening(app, secure)
     app.layout = _layout
     register_shell_callbacks(app)

@@ -167,3 +167,6 @@ tokens_table  # unused function (pages/components/api_tokens.py: a Dash callback
 token_actions  # unused function (pages/components/api_tokens.py: a Dash callback)
 notify_status  # unused function (pages/components/notifications.py: a Dash callback)
 notify_actions  # unused function (pages/components/notifications.py: a Dash callback)
+webhook_view  # unused function (pages/components/webhooks.py: a Dash callback)
+webhook_rotate  # unused function (pages/components/webhooks.py: a Dash callback)
+webhook_save  # unused function (pages/components/webhooks.py: a Dash callback)

@@ -564,3 +564,37 @@ class NotificationOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Webhook(Base):
+    """A user's TradingView alert webhook: the URL's public `hook_id`, a SHA-256 of its secret
+    (shown once, rotatable), the saved template that maps an alert to a trade block (JSON, checked
+    by engine.webhooks.template) and the call limits."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    hook_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rotated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookCall(Base):
+    """One call of a webhook, for the user's audit log: accepted (with its block) or refused (why).
+    An accepted call's `alert_key` (the alert's id, or a hash of its body) is unique per webhook and
+    written in the block's own transaction, so a retried alert can never place a second block."""
+
+    __tablename__ = "webhook_calls"
+    __table_args__ = (UniqueConstraint("webhook_id", "alert_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_key: Mapped[str | None] = mapped_column(String(64))  # set on accepted calls only
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    remote_ip: Mapped[str] = mapped_column(String(64), default="")

@@ -1,5 +1,6 @@
 """Settings (every signed-in user): exchange accounts (traders and admins), timezone and password,
-API tokens (pages/components/api_tokens.py), notifications (pages/components/notifications.py).
+API tokens (pages/components/api_tokens.py), notifications (pages/components/notifications.py), the
+TradingView webhook (pages/components/webhooks.py).
 
 Accounts: open a paper account, add a live one (its API credentials are encrypted by the engine
 and never sent back: the table shows at most the key's last four characters), test a live
@@ -19,7 +20,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from db.enums import AccountKind
 from engine.users import api as users
-from pages.components import api_tokens, notifications
+from pages.components import api_tokens, notifications, webhooks
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 from web.password_change import change_own_password
 
@@ -33,6 +34,7 @@ REMOVE_ID = "account-remove"
 PASSWORD_FIELDS = ("current", "new", "repeat")
 api_tokens.CALLBACKS.register()
 notifications.CALLBACKS.register()
+webhooks.CALLBACKS.register()
 
 
 def _field(label: str, control: Any, width: int = 12) -> dbc.Col:
@@ -182,6 +184,8 @@ def layout(**_query: Any) -> html.Div:
     )
     parts.append(html.Div(api_tokens.section(has_role(*TRADERS)), className="mt-3"))
     parts.append(notifications.section())
+    if has_role(*TRADERS):
+        parts.append(webhooks.section())
     return html.Div(parts, id="settings-page")
 
 

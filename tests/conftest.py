@@ -20,6 +20,7 @@ from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime
 from tests.helpers.browser import CHROMIUM_ARGS, require_chromium
 from tests.helpers.db import empty_tables
+from tests.helpers.trading import PathFeed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -83,3 +84,11 @@ def sessions(runtime: Runtime) -> sessionmaker[Session]:
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as s:
         yield s
+
+
+@pytest.fixture
+def feed() -> PathFeed:
+    """The price feed the paper venue trades on (blocks and webhook tests): flat at 101."""
+    f = PathFeed("101")
+    f.flat("101", 2)
+    return f

@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/assets/00-bootstrap.min.css", "/_favicon.ico"})
 # The REST API and its docs authorize by Bearer token only (web.api.access), never by this session.
 API_PATHS = "/api/"
+HOOK_PATHS = "/hooks/"  # the TradingView webhook (web.hooks): its secret authorizes it
 # The pages router's callback: its request names the page to render (client-side navigation).
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_INPUT = "_pages_location"
@@ -155,7 +156,7 @@ def restamp_session(version: int) -> None:
 
 def _guard() -> Response | None:
     path = request.path
-    if path in PUBLIC_PATHS or path.startswith(API_PATHS):
+    if path in PUBLIC_PATHS or path.startswith((API_PATHS, HOOK_PATHS)):
         return None
     if not current_user.is_authenticated:
         session.pop("_user_id", None)

@@ -47,8 +47,11 @@ OVERVIEW_ADMIN_OUTPUTS = ("ov-summary",)
 ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERVIEW_ADMIN_OUTPUTS)
 # Traders' and admins' only: the settings page's account callbacks (tests/test_settings_auth.py),
 # the trade-block form and the blocks page (tests/test_block_auth.py), the journal (tests/test_journal_auth.py).
+# The settings page's TradingView webhook card (pages/components/webhooks.py).
+WEBHOOK_TRADER_OUTPUTS = ("webhook-url", "webhook-secret", "webhook-save-message")
 TRADER_OUTPUTS = (
-    "accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS, *DATA_TRADER_OUTPUTS
+    "accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS, *DATA_TRADER_OUTPUTS,
+    *WEBHOOK_TRADER_OUTPUTS,
 )  # fmt: skip
 
 
