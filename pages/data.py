@@ -21,10 +21,12 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html, no_updat
 from engine.common.precision import plural
 from engine.market import api as market
 from pages.components import data as dc
-from pages.components.data_import import import_card
+from pages.components import data_import
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(__name__, path="/data", title="Data · Tradeblock", name="Data", roles=READERS, order=4, nav=True)
+
+data_import.CALLBACKS.register()
 
 GRID, POLL, VERSION = "dt-grid", "dt-poll", "dt-version"
 POLL_MS = 1_000
@@ -141,7 +143,7 @@ def layout(**_query: Any) -> html.Div:
                 style={"height": "40vh"},
             ),
             html.Div(_detail(has_role(*TRADERS)), className="mt-3"),
-            *([import_card()] if has_role(*TRADERS) else []),
+            *([data_import.import_card()] if has_role(*TRADERS) else []),
         ]
     )
 

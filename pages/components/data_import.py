@@ -16,14 +16,16 @@ from pathlib import PurePath
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from engine.common.timeframes import PYRAMID
 from engine.market import api as market
 from pages.components import data as dc
+from pages.components.deferred import Deferred
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+CALLBACKS = Deferred()  # registered by pages/data.py
 POLL, JOB, VERSION = "dt-import-poll", "dt-import-job", "dt-version"
 
 
@@ -85,13 +87,15 @@ def _alert(text: str, colour: str, ident: str) -> dbc.Alert:
     return dbc.Alert(text, color=colour, class_name="py-2 small", id=ident)
 
 
-@callback(Output("dt-import-filename", "children"), Input("dt-import-file", "filename"), prevent_initial_call=True)
+@CALLBACKS.callback(
+    Output("dt-import-filename", "children"), Input("dt-import-file", "filename"), prevent_initial_call=True
+)
 @require_role(*TRADERS)
 def import_file_name(filename: Any) -> str:
     return filename if isinstance(filename, str) else ""
 
 
-@callback(
+@CALLBACKS.callback(
     Output("dt-import-message", "children"),
     Output(JOB, "data"),
     Output(POLL, "disabled"),
@@ -121,7 +125,7 @@ def import_start(
     return _alert(said, "info", "dt-import-started"), job_id, False
 
 
-@callback(
+@CALLBACKS.callback(
     Output("dt-import-progress", "value"),
     Output("dt-import-progress", "label"),
     Output("dt-import-progress", "class_name"),
