@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from db.enums import Role
 from db.models import Webhook, WebhookCall
 from engine.blocks import api as blocks
-from engine.common.timeframes import tf_ms
 from engine.market import api as market
+from engine.notify import api as notify
 from engine.runtime import Runtime
 from engine.users.api import AccountAccessError, get_account, load_user
 from engine.webhooks.alerts import Alert, AlertError, alert_side, in_allowlist, read_alert
@@ -86,7 +86,10 @@ def receive(runtime: Runtime, hook_id: str, body: bytes, remote_ip: str, now: da
         return Outcome(200, {"status": "duplicate", "block_id": retry.block_id})
     except _RefusedError as exc:
         if exc.logged:
-            _log(runtime, hook_pk, now, exc.reason, remote_ip)
+            # An admitted alert (its secret checked) that placed nothing is told to its owner;
+            # forged or flooding calls are only logged, so they cannot flood the user's phone.
+            told = user_id if refused is None else None
+            _log(runtime, hook_pk, now, exc.reason, remote_ip, told)
         return Outcome(exc.status, {"error": exc.reason})
 
 
@@ -175,7 +178,7 @@ def _fields(runtime: Runtime, user_id: int, t: Template, alert: Alert, now: date
         symbol = _symbol(s, exchange, alert.fields.get("ticker"))
         info = market.get_market(s, exchange, symbol)
         tick = info.price_tick if info is not None else None
-        atr = _atr(runtime, s, exchange, symbol, t, now) if t.price_mode == "atr" else None
+        atr = _atr(s, exchange, symbol, t, now) if t.price_mode == "atr" else None
     return block_fields(t, alert.fields, side, symbol, exchange, atr, tick)
 
 
@@ -191,27 +194,20 @@ def _symbol(s: Session, exchange: str, ticker: Any) -> str:
     raise _RefusedError(422, f"No market {ticker[:40]} on {exchange}.")
 
 
-def _atr(runtime: Runtime, s: Session, exchange: str, symbol: str, t: Template, now: datetime) -> Decimal:
-    """The average true range of the last `atr_period` closed candles stored at `atr_timeframe`
-    (a simple mean of the true ranges)."""
-    series = market.base_series(s, exchange, symbol, t.atr_timeframe)
-    need = t.atr_period + 1
-    if series is not None:
-        step = tf_ms(t.atr_timeframe)
-        end = int(now.timestamp() * 1000) // step * step  # closed candles only
-        with runtime.db.connect() as conn:
-            read = market.read_candles(conn, series.id, t.atr_timeframe, end - (need + 1) * step, end, 10 * need)
-        if read.timeframe == t.atr_timeframe and len(read.close) >= need:
-            highs, lows, closes = read.high[-need:], read.low[-need:], read.close[-need:]
-            ranges = [
-                max(highs[i], closes[i - 1]) - min(lows[i], closes[i - 1]) for i in range(1, need)
-            ]  # fmt: skip
-            return Decimal(str(sum(ranges) / len(ranges)))
-    raise _RefusedError(
-        422, f"The ATR needs {need} stored {t.atr_timeframe} candles of {symbol}: watch it on the chart."
-    )
+def _atr(s: Session, exchange: str, symbol: str, t: Template, now: datetime) -> Decimal:
+    """ATR(`atr_period`) of the closed candles stored at `atr_timeframe` (engine.market's, Wilder's
+    smoothing as TradingView's); refused when too few are stored."""
+    atr = market.latest_atr(s, exchange, symbol, t.atr_timeframe, t.atr_period, now)
+    if atr is None:
+        need = t.atr_period + 1
+        raise _RefusedError(
+            422, f"The ATR needs {need} stored {t.atr_timeframe} candles of {symbol}: watch it on the chart."
+        )
+    return atr
 
 
-def _log(runtime: Runtime, hook_pk: int, now: datetime, reason: str, ip: str) -> None:
+def _log(runtime: Runtime, hook_pk: int, now: datetime, reason: str, ip: str, told: int | None = None) -> None:
     with runtime.sessions.begin() as s:
         s.add(WebhookCall(webhook_id=hook_pk, received_at=now, accepted=False, reason=reason[:2000], remote_ip=ip[:64]))
+        if told is not None:
+            notify.notify(s, told, notify.WEBHOOK_REFUSED, "TradingView alert refused", reason[:500])

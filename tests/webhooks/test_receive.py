@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.enums import Role
-from db.models import Block, Trade, User, WebhookCall
+from db.models import Block, NotificationOutbox, Trade, User, WebhookCall
+from engine.notify.api import save_url
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
 from engine.webhooks import receive as receive_module
@@ -160,6 +161,7 @@ def test_malformed_alerts_get_a_clear_400(runtime: Runtime, feed: PathFeed, hook
 
 def test_a_refused_block_is_logged_with_why_and_writes_nothing(runtime: Runtime, feed: PathFeed) -> None:
     user_id, account_id = setup(runtime, feed)
+    save_url(runtime, user_id, "json://127.0.0.1:9/")  # the owner is told of a refused alert
     hook = make_hook(runtime, user_id, account_id, price_mode="price", targets=[], shares=[])
     bad_stop = alert(hook.secret, feed.now, stop="120", targets=["130"])  # a long's stop above its entry
     done = post(runtime, hook, bad_stop, feed.now)
@@ -169,6 +171,12 @@ def test_a_refused_block_is_logged_with_why_and_writes_nothing(runtime: Runtime,
     assert counts(runtime.sessions) == (0, 0, 0, 0)
     (call,) = recent_calls(runtime, user_id)
     assert (call.accepted, call.block_id, call.reason) == (False, None, done.body["error"])
+    with runtime.sessions() as s:
+        told = s.execute(select(NotificationOutbox.kind, NotificationOutbox.body)).all()
+    assert told == [("webhook_refused", done.body["error"])]
+    post(runtime, hook, alert("not-the-secret", feed.now), feed.now)  # a forgery is only logged
+    with runtime.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(NotificationOutbox)) == 1
     good = post(runtime, hook, alert(hook.secret, feed.now, stop="95", targets=["110"]), feed.now)
     assert good.status == 201, good.body
 
