@@ -128,15 +128,6 @@
     var xa = fl.xaxis;
     var range = [xa.r2l(xa.range[0]), xa.r2l(xa.range[1])];
     var update = {};
-    var last = xs[xs.length - 1];
-    // Appended candles (same first candle, a newer last one) while the latest bar was in view.
-    if (xs[0] === gd._tbFirst && gd._tbLast != null && last > gd._tbLast && range[1] >= gd._tbLast) {
-      var shift = last - gd._tbLast;
-      range = [range[0] + shift, range[1] + shift];
-      update["xaxis.range"] = range.slice();
-    }
-    gd._tbFirst = xs[0];
-    gd._tbLast = last;
     if (!gd._tbManual) {
       var half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0;
       var lo = Infinity, hi = -Infinity, most = 0;
@@ -169,6 +160,36 @@
     }
     if (!gd._tbHover) { readout(gd, xs.length - 1); }
     writeUrl(cfg, range);
+  }
+
+  // The followed range goes into the figure Dash holds, not through Plotly.relayout: plotly keeps
+  // a user's pan over the next figure update (uirevision) but not a script's relayout, which the
+  // next live update would undo. (And no relayoutData: the server has nothing to re-read.)
+  // Candles appended (same first candle, a newer last one) while the latest bar was in view:
+  // the range moves on by as much. `figure` is the one Dash just received, before it is drawn.
+  function followed(gd, figure, key) {
+    var c = figure && figure.data && figure.data[0], fl = gd._fullLayout;
+    if (!c || c.type !== "candlestick" || !c.x || !c.x.length || !figure.layout) { return false; }
+    var first = c.x[0], last = c.x[c.x.length - 1], before = gd._tbSeenLast;
+    var newest = gd._tbNewestKey === key ? gd._tbNewest : last;
+    var grew = gd._tbSeenFirst === first && before != null && last > before && before >= newest;
+    gd._tbSeenFirst = first;
+    gd._tbSeenLast = last;
+    gd._tbNewest = Math.max(newest, last); // a window re-read after a pan back ends before it
+    gd._tbNewestKey = key;
+    if (!grew || !fl || !fl.xaxis || !fl.xaxis.range) { return false; }
+    var range = [fl.xaxis.r2l(fl.xaxis.range[0]), fl.xaxis.r2l(fl.xaxis.range[1])];
+    if (range[1] < before) { return false; } // panned back: stay put
+    follow(figure, [range[0] + last - before, range[1] + last - before]);
+    return true;
+  }
+
+  function follow(figure, range) {
+    var layout = Object.assign({}, figure.layout);
+    ["xaxis", "xaxis2"].forEach(function (axis) {
+      layout[axis] = Object.assign({}, layout[axis], { range: range.slice() });
+    });
+    window.dash_clientside.set_props("chart-graph", { figure: Object.assign({}, figure, { layout: layout }) });
   }
 
   function writeUrl(cfg, range) {
@@ -320,6 +341,7 @@
     if (!gd._tbCfg || gd._tbCfg.key !== cfg.key) { gd._tbManual = false; }
     gd._tbCfg = cfg;
     hook(gd);
+    if (followed(gd, figure, cfg.key)) { return; } // the figure comes back with the new range
     schedule(gd);
     var count = document.getElementById("chart-count");
     var xs = figure && figure.data && figure.data[0] && figure.data[0].x;

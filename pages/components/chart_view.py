@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import dash_bootstrap_components as dbc
 from dash import html
 
+from engine.common.timeframes import tf_ms
 from engine.market.api import stored_levels
 
 ONE_CLICK = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -27,9 +28,9 @@ DEFAULT_DECIMALS = 2  # a market that publishes no tick
 
 
 def levels(series_timeframe: str) -> list[str]:
-    """The one-click timeframes a series of `series_timeframe` is stored at (its own first among them)."""
+    """The one-click timeframes a series of `series_timeframe` is stored at, and its own, finest first."""
     held = stored_levels(series_timeframe)
-    return [tf for tf in ONE_CLICK if tf in held] or [series_timeframe]
+    return sorted({series_timeframe, *(tf for tf in ONE_CLICK if tf in held)}, key=tf_ms)
 
 
 def level_for(series_timeframe: str, wanted: Any) -> str:

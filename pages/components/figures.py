@@ -206,11 +206,20 @@ def _validated_figure(
     line = last_price_line(candles.ts, candles.close[-1:])
     dotted = {"color": "#888888", "width": 1, "dash": "dot"}
     fig.add_trace(go.Scatter(**line, mode="lines", name="last", hoverinfo="skip", line=dotted), row=1, col=1)
-    fig.update_xaxes(type="date", rangeslider_visible=False, showspikes=True, spikemode="across", spikethickness=1)
+    fig.update_xaxes(
+        type="date",
+        rangeslider_visible=False,
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+        spikecolor="#888888",
+    )
     fig.update_yaxes(side="right", fixedrange=False)
     fig.update_yaxes(title_text="", showticklabels=True, nticks=3, row=2, col=1)
     # The crosshair's horizontal line follows the cursor (its price label: assets/40-chart-reading.js).
-    fig.update_yaxes(showspikes=True, spikemode="across", spikesnap="cursor", spikethickness=1, row=1, col=1)
+    fig.update_yaxes(
+        showspikes=True, spikemode="across", spikesnap="cursor", spikethickness=1, spikecolor="#888888", row=1, col=1
+    )
     fig.update_yaxes(tickformat=number_format(price_tick), hoverformat=number_format(price_tick), row=1, col=1)
     fig.update_layout(
         template=template(dark),
