@@ -110,12 +110,21 @@
     return Math.abs(a[0] - b[0]) < span * 1e-6 && Math.abs(a[1] - b[1]) < span * 1e-6;
   }
 
+  // The fit and the ticks are not the user's: plotly's relayout event is kept from dcc.Graph, so
+  // relayoutData (which the server's callbacks read: zoom re-reads, drawings, the form's lines)
+  // only ever holds the user's own changes, and one of ours cannot supersede one of theirs.
   function relayout(gd, update) {
+    var emit = gd.emit;
     gd._tbOwn = (gd._tbOwn || 0) + 1;
-    return window.Plotly.relayout(gd, update).then(
-      function () { gd._tbOwn -= 1; },
-      function () { gd._tbOwn -= 1; }
-    );
+    gd.emit = function (name) {
+      if (name === "plotly_relayout") { return undefined; }
+      return emit.apply(gd, arguments);
+    };
+    var done = function () {
+      gd._tbOwn -= 1;
+      gd.emit = emit;
+    };
+    return window.Plotly.relayout(gd, update).then(done, done);
   }
 
   // After every plot: follow new candles, fit the price axes, time ticks, readout, URL.
@@ -146,9 +155,8 @@
       }
     }
     var t = ticks(range[0], range[1], xa._length || 800, cfg.tz);
-    var key = t.vals.join(",");
-    if (key !== gd._tbTicks) {
-      gd._tbTicks = key;
+    var shown = fl.xaxis2.tickmode === "array" ? (fl.xaxis2.tickvals || []).join(",") : "";
+    if (t.vals.join(",") !== shown) { // a figure update may have put plotly's own ticks back
       ["xaxis", "xaxis2"].forEach(function (axis) {
         update[axis + ".tickmode"] = "array";
         update[axis + ".tickvals"] = t.vals;
@@ -180,16 +188,16 @@
     if (!grew || !fl || !fl.xaxis || !fl.xaxis.range) { return false; }
     var range = [fl.xaxis.r2l(fl.xaxis.range[0]), fl.xaxis.r2l(fl.xaxis.range[1])];
     if (range[1] < before) { return false; } // panned back: stay put
-    follow(figure, [range[0] + last - before, range[1] + last - before]);
+    follow([range[0] + last - before, range[1] + last - before]);
     return true;
   }
 
-  function follow(figure, range) {
-    var layout = Object.assign({}, figure.layout);
-    ["xaxis", "xaxis2"].forEach(function (axis) {
-      layout[axis] = Object.assign({}, layout[axis], { range: range.slice() });
-    });
-    window.dash_clientside.set_props("chart-graph", { figure: Object.assign({}, figure, { layout: layout }) });
+  function follow(range) {
+    // A Patch, applied to the figure as it is then: a figure update that lands meanwhile (new
+    // candles, the blocks' lines, a drawing) is kept.
+    var patch = new window.dash_clientside.Patch();
+    patch.assign(["layout", "xaxis", "range"], range.slice()).assign(["layout", "xaxis2", "range"], range.slice());
+    window.dash_clientside.set_props("chart-graph", { figure: patch.build() });
   }
 
   function writeUrl(cfg, range) {
