@@ -75,6 +75,7 @@
     for (var i = 0; i < STEPS.length; i++) {
       if (STEPS[i] * wanted >= hi - lo) { step = STEPS[i]; break; }
     }
+    if (STEPS[STEPS.length - 1] * wanted < hi - lo) { return monthTicks(lo, hi, wanted, tz); }
     var vals = [], text = [];
     var local = Math.ceil((lo + offset(lo, tz)) / step) * step;
     for (var guard = 0; guard < 60; guard++, local += step) {
@@ -90,6 +91,23 @@
       }
       vals.push(ms);
       text.push(label);
+    }
+    return { vals: vals, text: text };
+  }
+
+  // Ticks on the first of every 1, 3, 6 or 12 months (local midnight), for long ranges.
+  function monthTicks(lo, hi, wanted, tz) {
+    var months = [1, 3, 6, 12].find(function (m) { return m * 30.4 * DAY * wanted >= hi - lo; }) || 12;
+    var start = wall(lo, tz), vals = [], text = [];
+    var index = start.y * 12 + start.mo - 1 + 1; // the first month starting after `lo`
+    index = Math.ceil(index / months) * months;
+    for (var guard = 0; guard < 60; guard++, index += months) {
+      var y = Math.floor(index / 12), mo = index % 12;
+      var local = Date.UTC(y, mo, 1);
+      var ms = local - offset(local - offset(local, tz), tz);
+      if (ms > hi) { break; }
+      vals.push(ms);
+      text.push(mo === 0 ? String(y) : MONTHS[mo]);
     }
     return { vals: vals, text: text };
   }
