@@ -8,7 +8,7 @@ are appended as a dash.Patch. Every callback reads the user from the server sess
 
 from __future__ import annotations
 
-import time
+from decimal import Decimal
 from typing import Any
 
 import dash
@@ -17,7 +17,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from engine.common.timeframes import tf_ms
 from engine.market import api as market
-from engine.market.api import ChartCandles, WatchEntry
+from engine.market.api import ChartCandles
 from engine.users.api import account_choices
 from pages.components import (
     block_form,
@@ -25,6 +25,8 @@ from pages.components import (
     chart_focus,
     chart_shapes,
     chart_shapes_callbacks,
+    chart_view,
+    chart_view_callbacks,
     figures,
 )
 from pages.components import watchlist as wl
@@ -34,6 +36,8 @@ from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, 
 # Dash runs this module again for each app it builds: their callbacks go to every app.
 block_form_callbacks.CALLBACKS.register()
 chart_shapes_callbacks.CALLBACKS.register()
+chart_view_callbacks.CALLBACKS.register()
+chart_view_callbacks.register_clientside()
 # The form's own copies of the chart's series and relayouts (block_form.SERIES/RELAYOUT): an
 # analyst's chart has no form, so nothing is copied and no form callback is asked for.
 dash.clientside_callback(
@@ -53,21 +57,6 @@ PROGRESS_EVERY_MS = 700
 MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
 
 
-def _focus(query: dict[str, Any]) -> dict | None:
-    """The series and moment a link asks for (pages/components/chart_focus.py), on the user's
-    watchlist (added like the Add button does); None for a plain visit or a link that does not parse."""
-    focus = chart_focus.parse_focus(query)
-    if focus is None:
-        return None
-    try:
-        entry, _new = market.add_series(
-            current_runtime(), current_view().id, focus.exchange, focus.symbol, focus.timeframe
-        )
-    except (market.WatchError, ValueError):
-        return None
-    return {"series_id": entry.series_id, "at": focus.at, "block": focus.block}
-
-
 def layout(**query: Any) -> html.Div:
     exchanges = market.exchanges(current_runtime())
     trader = has_role(*TRADERS)  # analysts get no form (and its callbacks refuse them)
@@ -80,8 +69,6 @@ def layout(**query: Any) -> html.Div:
                     options=list(exchanges),
                     value=exchanges[0] if exchanges else None,
                     clearable=False,
-                    persistence=True,
-                    persistence_type="local",
                 ),
                 md=2,
             ),
@@ -90,14 +77,10 @@ def layout(**query: Any) -> html.Div:
                     id="bar-symbol",
                     placeholder="Symbol (type to search)",
                     clearable=False,
-                    persistence=True,
-                    persistence_type="local",
                 ),
                 md=3,
             ),
-            dbc.Col(
-                dcc.Dropdown(id="bar-timeframe", clearable=False, persistence=True, persistence_type="local"), md=2
-            ),
+            dbc.Col(dcc.Dropdown(id="bar-timeframe", clearable=False), md=2),
             dbc.Col(dbc.Button("Add to watchlist", id="bar-add", color="primary", n_clicks=0), width="auto"),
             dbc.Col(html.Div(id="bar-message", className="small"), class_name="align-self-center"),
         ],
@@ -106,9 +89,11 @@ def layout(**query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="chart-prefs", storage_type="local"),  # {"series_id": ...}: survives reloads
-            dcc.Store(id=chart_focus.STORE, data=_focus(query)),  # a link's series, moment and block
+            # A link's or bookmark's series, timeframe, moment or range, and block.
+            dcc.Store(id=chart_focus.STORE, data=chart_view_callbacks.focus_for(query)),
             dcc.Store(id="series-state"),  # the series drawn and its backfill status
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
+            dcc.Store(id=chart_view_callbacks.HOOK),
             dcc.Store(id="watch-version", data=0),
             dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
             dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
@@ -133,6 +118,7 @@ def layout(**query: Any) -> html.Div:
                         [
                             html.Div(id="chart-status", className="d-flex align-items-center gap-2 mb-1"),
                             html.Div(id="chart-progress"),
+                            chart_view.readout(),
                             dcc.Graph(
                                 id="chart-graph",
                                 figure=figures.empty_figure("Loading…", None),
@@ -158,15 +144,18 @@ def layout(**query: Any) -> html.Div:
 )
 @require_role(*READERS)
 def open_focus(focus: dict | None) -> Any:
-    """A link's series becomes the one shown (and stays the preference, as a click in the watchlist)."""
-    return {"series_id": focus["series_id"]} if focus and focus.get("series_id") else no_update
+    """A link's series and timeframe become the ones shown (and stay the preference, as a click in
+    the watchlist)."""
+    if not focus or not focus.get("series_id"):
+        return no_update
+    return {"series_id": focus["series_id"], "timeframe": focus.get("timeframe")}
 
 
 @callback(
     Output("bar-symbol", "options"),
     Input("bar-exchange", "value"),
     Input("bar-symbol", "search_value"),
-    State("bar-symbol", "value"),
+    Input("bar-symbol", "value"),
 )
 @require_role(*READERS)
 def symbol_options(exchange: str | None, search: str | None, current: str | None) -> list[str]:
@@ -278,24 +267,6 @@ def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict 
     )
 
 
-def _status(entry: WatchEntry, candles: ChartCandles) -> list:
-    parts: list = [html.Span(f"{entry.symbol} · {entry.exchange} · {entry.timeframe}", className="fw-semibold")]
-    if candles.coarser:
-        parts.append(dbc.Badge(f"showing {candles.timeframe} candles", color="info", id="chart-level"))
-    parts.append(html.Span(f"{len(candles)} candles", className="small text-body-secondary"))
-    return parts
-
-
-def _view(entry: WatchEntry, candles: ChartCandles) -> dict:
-    return {
-        "series_id": entry.series_id,
-        "level": candles.timeframe,
-        "count": len(candles),
-        "last_ts": candles.ts[-1] if candles.ts else None,
-        "drawn": time.monotonic_ns(),  # a new figure (or window): the shapes over it are sent again
-    }
-
-
 # Three callbacks, not one: Dash drops the answer of a callback called again before it answered,
 # so a zoom must not cancel the first drawing, nor a live update a theme change.
 # It starts from the stored preference as the watchlist does, not from the watchlist's answer:
@@ -326,23 +297,29 @@ def draw_chart(
         entry = market.watched(runtime, user.id, series_id)
     except market.NotWatchedError:
         return figures.empty_figure("Add a series to your watchlist to see its chart.", dark), None, ""
+    level = chart_view.level_for(entry.timeframe, (prefs or {}).get("timeframe"))
     if wl.backfilling(entry):
         message = f"Backfilling {wl.label(entry)}…"
-        return figures.empty_figure(message, dark), None, _status(entry, ChartCandles(entry.timeframe, "", False))
+        waiting = ChartCandles(level, level, False)
+        return figures.empty_figure(message, dark), None, chart_view_callbacks.status(entry, waiting, level)
     # A few screens' worth, not the whole budget: plotly draws one path per candle, so fewer
     # candles paint sooner; a pan or zoom loads what comes into view.
-    recent = market.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES)
+    recent = market.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES, level)
     if recent is None:
         return figures.empty_figure(f"No candles stored for {wl.label(entry)} yet.", dark), None, ""
-    title = f"{entry.symbol} {entry.timeframe}"
-    if focus and focus.get("series_id") == series_id and isinstance(focus.get("at"), int):
-        (start, end), x_range = chart_focus.window(focus["at"], tf_ms(entry.timeframe))
-        candles = market.chart_candles(runtime, user.id, series_id, start, end)
+    focused = chart_view_callbacks.focused_range(focus, series_id, level, tf_ms(level))
+    if focused is not None:
+        (start, end), x_range = focused
+        candles = market.chart_candles(runtime, user.id, series_id, start, end, level)
     else:
-        candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms)
+        candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms, level)
         x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
-    figure = figures.candle_figure(candles, title, dark, uirevision=str(series_id), x_range=x_range)
-    return figure, _view(entry, candles), _status(entry, candles)
+    view = chart_view_callbacks.view_data(entry, candles, level)
+    tick = Decimal(view["tick"]) if view["tick"] else None
+    # uirevision: a new series or level is a new chart (its own range); a pan keeps the user's view.
+    revision = f"{series_id}-{level}"
+    figure = figures.candle_figure(candles, f"{entry.symbol} {level}", dark, revision, x_range, tick)
+    return figure, view, chart_view_callbacks.status(entry, candles, level)
 
 
 @callback(
@@ -374,8 +351,12 @@ def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
         start, end = window  # type: ignore[misc]
         pad = int((end - start) * MARGIN)
         start, end = start - pad, end + pad
-    candles = market.chart_candles(runtime, user.id, series_id, start, end)
-    return figures.replace_data(candles), _view(entry, candles), _status(entry, candles)
+    level = chart_view.level_for(entry.timeframe, view.get("timeframe"))
+    candles = market.chart_candles(runtime, user.id, series_id, start, end, level)
+    last = view.get("last")
+    new_view = chart_view_callbacks.view_data(entry, candles, level, last)
+    patch = figures.replace_data(candles, tuple(new_view["last"]) if new_view["last"] else None)
+    return patch, new_view, chart_view_callbacks.status(entry, candles, level)
 
 
 @callback(
@@ -406,5 +387,6 @@ def live_update(_tick: int, view: dict | None) -> tuple[Any, Any]:
         return no_update, None
     if not tail.ts:
         return no_update, no_update
-    patch, count = figures.append_data(tail, int(view["count"]), int(view["last_ts"]))
-    return patch, {**view, "count": count, "last_ts": tail.ts[-1]}
+    tick = Decimal(view["tick"]) if view.get("tick") else None
+    patch, count = figures.append_data(tail, int(view["count"]), int(view["last_ts"]), view.get("first_ts"), tick)
+    return patch, {**view, "count": count, "last_ts": tail.ts[-1], "last": [tail.ts[-1], tail.close[-1]]}

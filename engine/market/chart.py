@@ -25,7 +25,7 @@ from engine.common.timeframes import floor_ts, levels_above, tf_ms
 from engine.exchanges.api import source
 from engine.market import jobs
 from engine.market.drawings import load_drawings, save_drawings
-from engine.market.markets import list_markets
+from engine.market.markets import Ticks, list_markets, ticks
 from engine.market.reads import ChartCandles, read_candles
 from engine.market.watchlist import NotWatchedError, WatchEntry, remove_watch, user_watchlist
 from engine.runtime import Runtime
@@ -127,21 +127,52 @@ def stored_window(runtime: Runtime, user_id: int, series_id: int) -> Window | No
     return None if stored is None else Window(stored[0], stored[1] + step)
 
 
-def recent_window(runtime: Runtime, user_id: int, series_id: int, candles: int | None = None) -> Window | None:
-    """The newest `candles` (at most the point budget) at the series' own timeframe."""
+def recent_window(
+    runtime: Runtime, user_id: int, series_id: int, candles: int | None = None, level: str | None = None
+) -> Window | None:
+    """The newest `candles` (at most the point budget) at `level` (default: the series' own timeframe)."""
     stored = stored_window(runtime, user_id, series_id)
     if stored is None:
         return None
     count = min(candles or runtime.settings.point_budget, runtime.settings.point_budget)
-    span = count * tf_ms(watched(runtime, user_id, series_id).timeframe)
+    span = count * tf_ms(level or watched(runtime, user_id, series_id).timeframe)
     return Window(max(stored.start_ms, stored.end_ms - span), stored.end_ms)
 
 
-def chart_candles(runtime: Runtime, user_id: int, series_id: int, start_ms: int, end_ms: int) -> ChartCandles:
-    """Candles of a watched series over [start_ms, end_ms), within the point budget."""
+def stored_levels(timeframe: str) -> tuple[str, ...]:
+    """The levels a series of `timeframe` is stored at: its own and the pyramid's above it."""
+    return (timeframe, *levels_above(timeframe))
+
+
+def chart_candles(
+    runtime: Runtime, user_id: int, series_id: int, start_ms: int, end_ms: int, level: str | None = None
+) -> ChartCandles:
+    """Candles of a watched series over [start_ms, end_ms) at `level` (one of its stored levels;
+    default its own timeframe), within the point budget. ValueError for a level it does not store."""
     entry = watched(runtime, user_id, series_id)
+    level = level or entry.timeframe
+    if level not in stored_levels(entry.timeframe):
+        raise ValueError(f"{level} is not a stored level of a {entry.timeframe} series")
     with runtime.db.connect() as conn:
-        return read_candles(conn, series_id, entry.timeframe, start_ms, end_ms, runtime.settings.point_budget)
+        return read_candles(conn, series_id, level, start_ms, end_ms, runtime.settings.point_budget)
+
+
+def market_ticks(runtime: Runtime, exchange: str, symbol: str) -> Ticks:
+    """The market's price and amount ticks (Ticks() when the market is not stored)."""
+    with runtime.sessions() as session:
+        return ticks(session, [(exchange, symbol)])[exchange, symbol]
+
+
+def find_watched(runtime: Runtime, user_id: int, exchange: str, symbol: str, level: str) -> WatchEntry | None:
+    """The user's series of this market that stores `level`: the one of that timeframe, else the
+    finest one whose pyramid holds it; None when they watch none (a bookmark then adds one)."""
+    fits = [
+        e
+        for e in watchlist(runtime, user_id)
+        if (e.exchange, e.symbol) == (exchange, symbol) and level in stored_levels(e.timeframe)
+    ]
+    exact = [e for e in fits if e.timeframe == level]
+    return (exact or sorted(fits, key=lambda e: tf_ms(e.timeframe)) or [None])[0]
 
 
 def candles_since(runtime: Runtime, user_id: int, series_id: int, level: str, since_ms: int) -> ChartCandles:

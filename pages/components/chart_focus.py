@@ -1,6 +1,8 @@
 """The chart opened on a moment and a block, from a link (the journal's "open on the chart"):
 `/?exchange=..&symbol=..&timeframe=..&at=<ms>&block=<id>` shows that series centred on `at`, with
-the block's entry, stop and target lines and its fills even when the block is closed.
+the block's entry, stop and target lines and its fills even when the block is closed; and on a
+bookmarked view (pages/components/chart_view.py writes it): `/?exchange=..&symbol=..&timeframe=..
+&from=<ms>&to=<ms>` shows exactly that range.
 
 Everything in the query comes from the browser: it is parsed strictly here (a bad link opens the
 chart as usual), and the block is read for the signed-in user only (engine.blocks.api raises
@@ -30,8 +32,10 @@ class Focus:
     exchange: str
     symbol: str
     timeframe: str
-    at: int  # ms
+    at: int | None  # ms
     block: int | None
+    start: int | None = None  # ms: the visible range of a bookmark
+    end: int | None = None
 
 
 def _text(query: Mapping[str, Any], key: str) -> str | None:
@@ -47,16 +51,19 @@ def _integer(query: Mapping[str, Any], key: str) -> int | None:
 
 
 def parse_focus(query: Mapping[str, Any]) -> Focus | None:
-    """The focus a link asks for, or None when any part is missing or malformed."""
+    """The focus a link asks for (a moment `at`, or a range `from`..`to`), or None when any part
+    is missing or malformed."""
     exchange, symbol, timeframe = _text(query, "exchange"), _text(query, "symbol"), _text(query, "timeframe")
-    at = _integer(query, "at")
-    if exchange is None or symbol is None or timeframe is None or at is None:
+    at, start, end = _integer(query, "at"), _integer(query, "from"), _integer(query, "to")
+    if start is None or end is None or end <= start:
+        start = end = None
+    if exchange is None or symbol is None or timeframe is None or (at is None and start is None):
         return None
     try:
         tf_ms(timeframe)
     except (KeyError, ValueError):
         return None
-    return Focus(exchange, symbol, timeframe, at, _integer(query, "block"))
+    return Focus(exchange, symbol, timeframe, at, _integer(query, "block"), start, end)
 
 
 def timeframe_for(duration_ms: int | None) -> str:
@@ -78,6 +85,13 @@ def window(at_ms: int, step_ms: int) -> tuple[tuple[int, int], tuple[int, int]]:
     pan through on each side."""
     half = step_ms * INITIAL_CANDLES // 2
     return (at_ms - 3 * half, at_ms + 3 * half), (at_ms - half, at_ms + half)
+
+
+def shown_range(start_ms: int, end_ms: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(candles to load, x range shown) of a bookmarked range: the range, and half of it again on
+    each side to pan through (the point budget still applies to what is read)."""
+    pad = (end_ms - start_ms) // 2
+    return (start_ms - pad, end_ms + pad), (start_ms, end_ms)
 
 
 def merged(live: ChartOverlays, focused: ChartOverlays) -> ChartOverlays:

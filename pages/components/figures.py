@@ -2,7 +2,10 @@
 partial updates (dash.Patch) that refresh their data without redrawing the figure.
 
 Times are ms since the epoch (UTC) on a date axis. No rangebreaks: crypto trades around the clock,
-and rangebreaks make plotly very slow (plotly.js #5630).
+and rangebreaks make plotly very slow (plotly.js #5630). Prices are written at the market's tick
+(no SI suffixes); the last price is a dotted line (the fourth trace) with its label on the price
+axis (an annotation). Plotly's own hover labels are off: the readout, the crosshair's labels on
+the axes and the time ticks in the user's timezone are drawn by assets/40-chart-reading.js.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -18,12 +22,15 @@ import plotly.io as pio
 from dash import Patch
 from plotly.subplots import make_subplots
 
+from engine.common.precision import format_number
 from engine.market.api import ChartCandles
+from pages.components.chart_view import number_format
 
 UP, DOWN = "#26a69a", "#ef5350"
 TRANSPARENT = "rgba(0,0,0,0)"
 INITIAL_CANDLES = 240  # candles in view when a series opens
 FIRST_LOAD_CANDLES = 3 * INITIAL_CANDLES  # candles loaded then: some to pan back through
+LAST_TRACE = 3  # the last price's line
 
 
 def template_name(dark: bool | None) -> str:
@@ -72,15 +79,23 @@ def visible_range(relayout: Mapping[str, Any] | None) -> tuple[int, int] | str |
 
 
 def candle_figure(
-    candles: ChartCandles, title: str, dark: bool | None, uirevision: str, x_range: tuple[int, int] | None = None
+    candles: ChartCandles,
+    title: str,
+    dark: bool | None,
+    uirevision: str,
+    x_range: tuple[int, int] | None = None,
+    price_tick: Decimal | None = None,
 ) -> dict[str, Any]:
     """Candlesticks over volume: the figure `_validated_figure` builds, as the dict plotly makes of
     it, without its per-call validation (most of a draw's time): the validated skeleton of this
     theme is built once and only the candles, title, uirevision and range are filled in."""
     skeleton = _skeleton(bool(dark), x_range is not None)
-    candle, volume, fills = skeleton["data"]
+    candle, volume, fills, last = skeleton["data"]
     layout = dict(skeleton["layout"])
     layout["uirevision"] = uirevision
+    formats = {"tickformat": number_format(price_tick), "hoverformat": number_format(price_tick)}
+    layout["yaxis"] = {**layout["yaxis"], **formats}
+    layout["annotations"] = [_validated_label(c) for c in last_price_label(candles, price_tick)]
     prices = {"x": candles.ts, "open": candles.open, "high": candles.high, "low": candles.low, "close": candles.close}
     bars = {"x": candles.ts, "y": candles.volume}
     bars["marker"] = {**volume["marker"], "color": volume_colors(candles.open, candles.close)}
@@ -88,8 +103,56 @@ def candle_figure(
         shown = [axis_time(x_range[0]), axis_time(x_range[1])]
         layout["xaxis"] = {**layout["xaxis"], "range": shown}
         layout["xaxis2"] = {**layout["xaxis2"], "range": list(shown)}
-    data = [{**candle, **prices, "name": title}, {**volume, **bars}, {**fills, "x": [], "y": []}]
+    data = [
+        {**candle, **prices, "name": title},
+        {**volume, **bars},
+        {**fills, "x": [], "y": []},
+        {**last, **last_price_line(candles.ts, candles.close[-1:])},
+    ]
     return {"data": data, "layout": layout}
+
+
+def last_price_line(ts: list[int], last_close: list[float]) -> dict[str, list]:
+    """The last price's line across the candles held (no line without candles)."""
+    if not ts or not last_close:
+        return {"x": [], "y": []}
+    return {"x": [ts[0], ts[-1]], "y": [last_close[0], last_close[0]]}
+
+
+def last_price_label(candles: ChartCandles, price_tick: Decimal | None) -> list[dict[str, Any]]:
+    """The last price written on the price axis, green when up from the candle before, else red."""
+    if not candles.close:
+        return []
+    close = candles.close[-1]
+    before = candles.close[-2] if len(candles.close) > 1 else candles.open[-1]
+    return [price_label(close, price_tick, UP if close >= before else DOWN)]
+
+
+def price_label(close: float, price_tick: Decimal | None, color: str) -> dict[str, Any]:
+    return {
+        "name": "last-price",
+        "xref": "paper",
+        "x": 1,
+        "xanchor": "left",
+        "yref": "y",
+        "y": close,
+        "yanchor": "middle",
+        "text": format_number(Decimal(repr(close)), price_tick),
+        "showarrow": False,
+        "bgcolor": color,
+        "font": {"color": "#ffffff", "size": 11},
+        "borderpad": 2,
+    }
+
+
+@functools.cache
+def _label_keys() -> tuple[str, ...]:
+    return tuple(go.layout.Annotation(**price_label(1.0, None, UP)).to_plotly_json())
+
+
+def _validated_label(label: dict[str, Any]) -> dict[str, Any]:
+    """The label with its keys in the order plotly's validator writes them."""
+    return {key: label[key] for key in _label_keys() if key in label}
 
 
 @functools.cache
@@ -102,7 +165,12 @@ def _skeleton(dark: bool, ranged: bool) -> dict[str, Any]:
 
 
 def _validated_figure(
-    candles: ChartCandles, title: str, dark: bool | None, uirevision: str, x_range: tuple[int, int] | None = None
+    candles: ChartCandles,
+    title: str,
+    dark: bool | None,
+    uirevision: str,
+    x_range: tuple[int, int] | None = None,
+    price_tick: Decimal | None = None,
 ) -> go.Figure:
     """The chart's figure built through plotly's validators (slow: some 100 ms a call)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.03)
@@ -114,6 +182,7 @@ def _validated_figure(
             low=candles.low,
             close=candles.close,
             name=title,
+            hoverinfo="none",
             increasing={"line": {"color": UP}, "fillcolor": UP},
             decreasing={"line": {"color": DOWN}, "fillcolor": DOWN},
         ),
@@ -125,6 +194,7 @@ def _validated_figure(
             x=candles.ts,
             y=candles.volume,
             name="volume",
+            hoverinfo="none",
             marker={"color": volume_colors(candles.open, candles.close), "line": {"width": 0}},
         ),
         row=2,
@@ -133,9 +203,24 @@ def _validated_figure(
     # The blocks' fills (pages/components/chart_shapes.py fills it in): a trace from the start, so
     # that a partial update can set it without knowing what the figure holds.
     fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="fills", hoverinfo="text"), row=1, col=1)
-    fig.update_xaxes(type="date", rangeslider_visible=False, showspikes=True, spikemode="across", spikethickness=1)
+    line = last_price_line(candles.ts, candles.close[-1:])
+    dotted = {"color": "#888888", "width": 1, "dash": "dot"}
+    fig.add_trace(go.Scatter(**line, mode="lines", name="last", hoverinfo="skip", line=dotted), row=1, col=1)
+    fig.update_xaxes(
+        type="date",
+        rangeslider_visible=False,
+        showspikes=True,
+        spikemode="across",
+        spikethickness=1,
+        spikecolor="#888888",
+    )
     fig.update_yaxes(side="right", fixedrange=False)
     fig.update_yaxes(title_text="", showticklabels=True, nticks=3, row=2, col=1)
+    # The crosshair's horizontal line follows the cursor (its price label: assets/40-chart-reading.js).
+    fig.update_yaxes(
+        showspikes=True, spikemode="across", spikesnap="cursor", spikethickness=1, spikecolor="#888888", row=1, col=1
+    )
+    fig.update_yaxes(tickformat=number_format(price_tick), hoverformat=number_format(price_tick), row=1, col=1)
     fig.update_layout(
         template=template(dark),
         paper_bgcolor=TRANSPARENT,
@@ -149,6 +234,7 @@ def _validated_figure(
     )
     if x_range is not None:
         fig.update_xaxes(range=[axis_time(x_range[0]), axis_time(x_range[1])])
+    fig.update_layout(annotations=last_price_label(candles, price_tick))
     return fig
 
 
@@ -174,9 +260,12 @@ def empty_figure(message: str, dark: bool | None) -> go.Figure:
     return fig
 
 
-def replace_data(candles: ChartCandles) -> Patch:
-    """Swap the candles of a drawn chart (after a zoom or pan), keeping the view."""
+def replace_data(candles: ChartCandles, last: tuple[int, float] | None = None) -> Patch:
+    """Swap the candles of a drawn chart (after a zoom or pan), keeping the view; the last price's
+    line (`last`: the newest candle's time and close) spans the candles now held."""
     patch = Patch()
+    if last is not None and candles.ts:
+        patch["data"][LAST_TRACE].update(last_price_line([candles.ts[0], max(candles.ts[-1], last[0])], [last[1]]))
     patch["data"][0].update(
         {"x": candles.ts, "open": candles.open, "high": candles.high, "low": candles.low, "close": candles.close}
     )
@@ -186,12 +275,19 @@ def replace_data(candles: ChartCandles) -> Patch:
     return patch
 
 
-def append_data(tail: ChartCandles, count: int, last_ts: int | None) -> tuple[Patch, int]:
-    """Update the last drawn candle and append newer ones; returns the patch and the new count.
+def append_data(
+    tail: ChartCandles, count: int, last_ts: int | None, first_ts: int | None = None, price_tick: Decimal | None = None
+) -> tuple[Patch, int]:
+    """Update the last drawn candle and append newer ones, and move the last price there; returns
+    the patch and the new count.
 
-    `count` is how many candles the chart holds and `last_ts` the newest one's open time: a tail
-    row at `last_ts` replaces it (the forming candle moved), later rows are appended."""
+    `count` is how many candles the chart holds, `first_ts` and `last_ts` the oldest and newest
+    one's open time: a tail row at `last_ts` replaces it (the forming candle moved), later rows
+    are appended."""
     patch = Patch()
+    if tail.ts:
+        patch["data"][LAST_TRACE].update(last_price_line([first_ts or tail.ts[0], tail.ts[-1]], tail.close[-1:]))
+        patch["layout"]["annotations"] = [_validated_label(c) for c in last_price_label(tail, price_tick)]
     candle, volume = patch["data"][0], patch["data"][1]
     start = 0
     if tail.ts and last_ts is not None and count and tail.ts[0] == last_ts:
