@@ -114,7 +114,11 @@ def draw_body(plan: Plan) -> dict:
             {"id": "chart-status", "property": "children"},
         ],
         "inputs": [_value("chart-prefs", "data", {"series_id": plan.series_id}), _value("series-state", "data", None)],
-        "state": [_value("theme-switch", "value", False), _value("chart-view", "data", None)],
+        "state": [
+            _value("theme-switch", "value", False),
+            _value("chart-view", "data", None),
+            _value("chart-focus", "data", None),
+        ],
         "changedPropIds": ["chart-prefs.data"],
     }
 
@@ -126,7 +130,6 @@ def blocks_body(tick: int) -> dict:
         "inputs": [
             _value("blocks-poll", "n_intervals", tick),
             _value("blocks-filter", "value", "open"),
-            _value("blocks-table-version", "data", 0),
         ],
         "state": [],
         "changedPropIds": ["blocks-poll.n_intervals"],
