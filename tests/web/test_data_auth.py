@@ -21,7 +21,12 @@ from tests.helpers.dashboard import NOW, app_runtime, body_of, build_app, make_u
 
 # Output keys of the data page's callbacks that only traders and admins may call: starting a job
 # (its message and the poll; the detail's poll clears the message too, so both are named).
-DATA_TRADER_OUTPUTS = ("dt-job-message.children...dt-poll.disabled",)
+DATA_TRADER_OUTPUTS = (
+    "dt-job-message.children...dt-poll.disabled",
+    "dt-import-filename.children",  # the import card's: the chosen file, the start, its progress
+    "dt-import-message.children...dt-import-job.data",
+    "dt-import-progress.value",
+)
 
 
 @pytest.fixture(scope="module")
