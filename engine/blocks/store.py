@@ -266,6 +266,8 @@ class LiveOrder(NamedTuple):
     trade_id: int
     role: OrderRole
     fee_base: Decimal
+    price: Decimal | None = None  # limit price (a resting TP)
+    stop_price: Decimal | None = None  # trigger price (an SL): the screening compares it to the trade's stop
 
 
 def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
@@ -284,6 +286,8 @@ def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
             Order.trade_id,
             Order.role,
             Order.fee_base,
+            Order.price,
+            Order.stop_price,
         )
         .join(Block, Block.id == Order.block_id)
         .where(Block.account_id == account_id, Order.status.not_in(ORDER_TERMINAL))
