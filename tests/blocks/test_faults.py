@@ -1,150 +1,27 @@
-"""The fault harness: the engine is killed at every step boundary of a block's life and restarted,
+"""The fault harness on a block's life: the engine is killed at every step boundary and restarted,
 and separately fed random venue errors; after each run the venue holds no duplicate order, every
 open position has its stop, every order status in the database is the venue's, and (for crashes)
-the P&L is the crash-free run's. Runs on SQLite and PostgreSQL.
-
-A "crash" is the `Crash` exception (a BaseException, like the process dying: nothing in the engine
-catches it), raised by a session factory hook before/after each engine commit and by a venue wrapper
-before/after each venue call. "Restart" = new Runtime, new session factory, new venue object over
-the same database and the same paper account.
+the P&L is the crash-free run's. Runs on SQLite and PostgreSQL. The machinery: tests/helpers/faults.py.
 """
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from db.enums import OrderRole, OrderStatus, TradeStatus
-from db.models import Base, Block, ExchangeAccount, Fill, Order, PaperOrder, Trade
-from db.session import make_session_factory
-from engine.blocks.commands import submit_block
-from engine.blocks.sync import recover, sync_tick
-from engine.exchanges.paper import PaperExchange
-from engine.exchanges.venue import InsufficientFunds, InvalidOrder, OrderNotFound, VenueUnavailable
-from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
-from engine.users.accounts import open_paper_account
-from tests.helpers.trading import PathFeed, add_user, load_demo_markets, request
-
-D = Decimal
-VENUE_CALLS = ("create_order", "cancel_order", "fetch_order", "fetch_orders_by_client_ids", "fetch_my_trades")
-
-
-class Crash(BaseException):
-    pass
-
-
-@dataclass
-class Boundaries:
-    """Counts step boundaries; raises Crash at boundary number `crash_at` (1-based; 0 = never)."""
-
-    crash_at: int = 0
-    seen: list[str] = field(default_factory=list)
-
-    def hit(self, label: str) -> None:
-        self.seen.append(label)
-        if len(self.seen) == self.crash_at:
-            raise Crash(label)
-
-
-class HookedVenue:
-    """A venue wrapper: `before(name)` and `after(name)` run around each call in `hooked` (they may raise)."""
-
-    def __init__(
-        self,
-        inner: PaperExchange,
-        before: Callable[[str], None],
-        after: Callable[[str], None],
-        hooked: tuple[str, ...] = VENUE_CALLS,
-    ) -> None:
-        self.inner, self.before, self.after, self.hooked = inner, before, after, hooked
-
-    @property
-    def capabilities(self) -> Any:
-        return self.inner.capabilities
-
-    def sync_with_feed(self, symbol: str) -> Any:
-        return self.inner.sync_with_feed(symbol)
-
-    def fetch_balance(self) -> Any:
-        return self.inner.fetch_balance()
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in VENUE_CALLS:
-            raise AttributeError(name)
-        method = getattr(self.inner, name)
-        if name not in self.hooked:
-            return method
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.before(name)
-            result = method(*args, **kwargs)
-            self.after(name)
-            return result
-
-        return call
-
-
-def crashing_sessions(runtime: Runtime, boundaries: Boundaries) -> sessionmaker[Session]:
-    factory = make_session_factory(runtime.db)
-    event.listen(factory, "before_commit", lambda _s: boundaries.hit("before commit"))
-    event.listen(factory, "after_commit", lambda _s: boundaries.hit("after commit"))
-    return factory
-
-
-@dataclass
-class World:
-    """One run: its own user, paper account and price path, on the shared database."""
-
-    base: Runtime
-    name: str
-    feed: PathFeed = field(default_factory=lambda: PathFeed("101"))
-    user_id: int = 0
-    account_id: int = 0
-    block_id: int | None = None
-
-    def __post_init__(self) -> None:
-        self.feed.flat("101", 2)
-        self.user_id = add_user(self.base.sessions, self.name)
-        self.account_id = open_paper_account(self.base.sessions, self.user_id, self.name).id
-
-    def engine(
-        self,
-        sessions: sessionmaker[Session],
-        before: Callable[[str], None],
-        after: Callable[[str], None],
-        hooked: tuple[str, ...] = VENUE_CALLS,
-    ) -> Runtime:
-        """A fresh engine (a restart): new runtime, given session factory, new venue object."""
-        runtime = Runtime(self.base.settings, self.base.db, sessions, {"demo": self.feed})
-        with self.base.sessions() as s:
-            paper_id = s.get(ExchangeAccount, self.account_id).paper_account_id  # type: ignore[union-attr]
-        paper = PaperExchange(self.base.sessions, paper_id, self.feed)  # the venue's own, uncrashable store
-        install_venue(runtime, self.account_id, HookedVenue(paper, before, after, hooked))
-        return runtime
-
-    def find_block(self) -> int | None:
-        with self.base.sessions() as s:
-            return s.scalar(select(Block.id).where(Block.user_id == self.user_id))
-
+from tests.helpers.faults import Step, chaos_run, crash_everywhere
+from tests.helpers.trading import load_demo_markets
 
 # The script: each step changes the price path and runs one tick. A restarted engine runs the step
 # it crashed in again without moving the price, so it catches up at the same prices as the
 # crash-free run and must reach the same P&L.
-SCRIPT: list[tuple[str, ...]] = [
+SCRIPT: list[Step] = [
     ("submit",),
     ("bar", "101", "101", "99.5", "100.5"),  # entries fill at 100, stops placed
     ("bar", "100.5", "105.5", "100.5", "105.2"),  # target 1 at market; trade 2's stop to break-even
     ("bar", "105.2", "110.6", "105", "110.4"),  # target 2
 ]
-STOP_SCRIPT: list[tuple[str, ...]] = [
+STOP_SCRIPT: list[Step] = [
     ("submit",),
     ("bar", "101", "101", "99.5", "100.5"),
     ("bar", "100.5", "101", "100", "100.8"),
@@ -153,191 +30,10 @@ STOP_SCRIPT: list[tuple[str, ...]] = [
 ]
 
 
-def run_step(world: World, runtime: Runtime, step: tuple[str, ...], resume: bool) -> None:
-    if step[0] == "submit":
-        if world.find_block() is None:  # a crash before the commit: the trader submits again
-            req = request(breakeven_after_first_target=True)
-            submit_block(runtime, world.user_id, world.account_id, req)
-        else:
-            sync_tick(runtime)
-        return
-    if not resume:
-        world.feed.bar(*step[1:])
-    sync_tick(runtime)
-
-
-def play(world: World, boundaries: Boundaries, check: Callable[[World], None]) -> None:
-    """Run the script; on a Crash, restart and run the interrupted step again, then the rest."""
-    noop: Callable[[str], None] = lambda _name: None  # noqa: E731
-    # Reads are not boundaries of their own: a crash right after a fetch is the crash before the
-    # commit that follows it (nothing durable happens in between).
-    runtime = world.engine(
-        crashing_sessions(world.base, boundaries),
-        lambda name: boundaries.hit(f"before {name}"),
-        lambda name: boundaries.hit(f"after {name}"),
-        hooked=("create_order", "cancel_order"),
-    )
-    crashed_at: int | None = None
-    for i, step in enumerate(SCRIPT):
-        try:
-            run_step(world, runtime, step, resume=False)
-            check(world)
-        except Crash:
-            crashed_at = i
-            break
-    if crashed_at is None:
-        return
-    runtime = world.engine(make_session_factory(world.base.db), noop, noop)
-    recover(runtime)
-    run_step(world, runtime, SCRIPT[crashed_at], resume=True)
-    check(world)
-    for step in SCRIPT[crashed_at + 1 :]:
-        run_step(world, runtime, step, resume=False)
-        check(world)
-
-
-# --- what must hold ---
-
-
-def venue_state(world: World) -> dict[str, PaperOrder]:
-    with world.base.sessions() as s:
-        paper_id = s.get(ExchangeAccount, world.account_id).paper_account_id  # type: ignore[union-attr]
-        return {o.client_order_id: o for o in s.scalars(select(PaperOrder).where(PaperOrder.account_id == paper_id))}
-
-
-def db_orders(world: World) -> list[Order]:
-    with world.base.sessions() as s:
-        query = select(Order).join(Block, Block.id == Order.block_id).where(Block.user_id == world.user_id)
-        return list(s.scalars(query.order_by(Order.id)))
-
-
-_EXPECTED = {"closed": {OrderStatus.FILLED}, "canceled": {OrderStatus.CANCELED}, "rejected": {OrderStatus.REJECTED}}
-
-
-def check_truth(world: World) -> None:
-    """Every DB order is what the venue says; no duplicates; open positions carry their stop."""
-    venue, orders = venue_state(world), db_orders(world)
-    by_cid = {o.client_order_id: o for o in orders}
-    assert set(venue) <= set(by_cid), "an order on the venue the engine does not know"
-    for order in orders:
-        live = venue.get(order.client_order_id)
-        if live is None:
-            assert order.status in (OrderStatus.INITIALIZED, OrderStatus.CANCELED, OrderStatus.REJECTED), order
-            continue
-        if live.status == "open":
-            assert order.status in (OrderStatus.ACCEPTED, OrderStatus.PENDING_CANCEL), (
-                order.client_order_id,
-                order.status,
-            )
-        else:
-            assert order.status in _EXPECTED[live.status], (order.client_order_id, order.status, live.status)
-        assert order.filled == live.filled
-    live_by_role = Counter(
-        (by_cid[cid].trade_id, "exit" if by_cid[cid].role is not OrderRole.ENTRY else "entry")
-        for cid, o in venue.items()
-        if o.status == "open"
-    )
-    stops = Counter(
-        (by_cid[cid].trade_id) for cid, o in venue.items() if o.status == "open" and by_cid[cid].role is OrderRole.SL
-    )
-    assert all(n == 1 for n in live_by_role.values()), live_by_role
-    with world.base.sessions() as s:
-        trades = list(s.scalars(select(Trade).join(Block).where(Block.user_id == world.user_id)))
-    for trade in trades:
-        held = sum(
-            (
-                venue[o.client_order_id].filled
-                for o in orders
-                if o.trade_id == trade.id and o.role is OrderRole.ENTRY and o.client_order_id in venue
-            ),
-            D(0),
-        )
-        sold = sum(
-            (
-                venue[o.client_order_id].filled
-                for o in orders
-                if o.trade_id == trade.id and o.role is not OrderRole.ENTRY and o.client_order_id in venue
-            ),
-            D(0),
-        )
-        if held > sold and trade.close_reason is None:
-            (sl,) = [
-                venue[o.client_order_id]
-                for o in orders
-                if o.trade_id == trade.id
-                and o.role is OrderRole.SL
-                and o.client_order_id in venue
-                and venue[o.client_order_id].status == "open"
-            ]
-            assert sl.amount == held - sold
-            assert stops[trade.id] == 1
-
-
-def outcome(world: World) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """(trades' status, reason, P&L), and the venue's client ids with the block id taken out."""
-    with world.base.sessions() as s:
-        trades = list(s.scalars(select(Trade).join(Block).where(Block.user_id == world.user_id).order_by(Trade.index)))
-        fills = s.execute(select(Fill.order_id, Fill.amount)).all()
-    filled = Counter()
-    for order_id, amount in fills:
-        filled[order_id] += amount
-    for order in db_orders(world):
-        assert filled[order.id] == order.filled, f"fills of {order.client_order_id} not recorded"
-    ids = sorted(cid.split("-", 1)[1] for cid in venue_state(world))
-    return [(t.status, t.close_reason, t.realized_pnl) for t in trades], ids
-
-
-def wipe(runtime: Runtime) -> None:
-    """Empty the trading and paper tables (markets stay)."""
-    keep = {"markets", "alembic_version"}
-    with runtime.db.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in keep:
-                conn.execute(table.delete())
-
-
 def test_a_crash_at_any_step_boundary_loses_and_doubles_nothing(runtime: Runtime) -> None:
     load_demo_markets(runtime.sessions)
-    reference = World(runtime, "reference")
-    counter = Boundaries()
-    play(reference, counter, check_truth)
-    expected = outcome(reference)
+    expected = crash_everywhere(runtime, SCRIPT)
     assert [r for _s, r, _p in expected[0]] == ["target", "target"]
-    total = len(counter.seen)
-    assert total > 40, counter.seen
-    for k in range(1, total + 1):
-        wipe(runtime)  # each run alone in the database, as after a real restart
-        world = World(runtime, f"crash{k}")
-        play(world, Boundaries(crash_at=k), check_truth)
-        assert world.find_block() is not None
-        assert outcome(world) == expected, f"crash at boundary {k}: {counter.seen[k - 1]}"
-
-
-class Chaos:
-    """Raises ccxt-like errors at random (fixed seed); a create may also succeed with its answer lost."""
-
-    ERRORS: dict[str, tuple[type[Exception], ...]] = {
-        "create_order": (VenueUnavailable, VenueUnavailable, InsufficientFunds, InvalidOrder),
-        "cancel_order": (VenueUnavailable, OrderNotFound, InvalidOrder),
-        "fetch_order": (VenueUnavailable, OrderNotFound),
-        "fetch_orders_by_client_ids": (VenueUnavailable,),
-        "fetch_my_trades": (VenueUnavailable,),
-    }
-
-    def __init__(self, seed: int, rate: float) -> None:
-        self.rng, self.rate, self.on = random.Random(seed), rate, True
-        self.raised: Counter[str] = Counter()
-
-    def before(self, name: str) -> None:
-        if self.on and self.rng.random() < self.rate:
-            error = self.rng.choice(self.ERRORS[name])
-            self.raised[error.__name__] += 1
-            raise error(f"injected {error.__name__} in {name}")
-
-    def after(self, name: str) -> None:
-        if self.on and name == "create_order" and self.rng.random() < self.rate:
-            self.raised["lost answer"] += 1
-            raise VenueUnavailable("injected: answer lost after the order was placed")
 
 
 def test_random_venue_errors_never_break_the_invariants(runtime: Runtime) -> None:
@@ -345,21 +41,5 @@ def test_random_venue_errors_never_break_the_invariants(runtime: Runtime) -> Non
     raised: Counter[str] = Counter()
     for seed in range(10):
         for script in (SCRIPT, STOP_SCRIPT):
-            world = World(runtime, f"chaos{seed}-{len(script)}")
-            chaos = Chaos(seed, rate=0.3)
-            engine = world.engine(make_session_factory(runtime.db), chaos.before, chaos.after)
-            for step in script:
-                run_step(world, engine, step, resume=False)
-            chaos.on = False
-            for _ in range(6):  # the venue calms down: the engine catches up
-                sync_tick(engine)
-            check_truth(world)
-            outcome(world)
-            unsettled = [o for o in db_orders(world) if o.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)]
-            assert not unsettled, (seed, unsettled)
-            with runtime.sessions() as s:
-                statuses = set(s.scalars(select(Trade.status).join(Block).where(Block.user_id == world.user_id)))
-            # an entry delayed by errors may rest still (the price has moved on); nothing else is left open
-            assert statuses <= {TradeStatus.CLOSED, TradeStatus.CANCELED, TradeStatus.PENDING}, (seed, statuses)
-            raised += chaos.raised
+            raised += chaos_run(runtime, script, seed)
     assert set(raised) >= {"VenueUnavailable", "InsufficientFunds", "InvalidOrder", "OrderNotFound", "lost answer"}
