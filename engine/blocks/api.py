@@ -18,6 +18,7 @@ from engine.blocks.detail import (
     list_blocks,
 )
 from engine.blocks.parse import parse_account_id, parse_block
+from engine.blocks.parse_amend import parse_amend
 from engine.blocks.plan import (
     MAX_TARGETS,
     BlockPreview,
@@ -73,6 +74,7 @@ __all__ = [
     "list_blocks",
     "overlays",
     "parse_account_id",
+    "parse_amend",
     "parse_block",
     "preview_block",
     "recover",
