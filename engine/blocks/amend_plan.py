@@ -181,7 +181,7 @@ class _Checks:
             return True
         if entry is not None and not _loss_side(side, stop, entry):
             shown = _fmt(stop, self.tick)
-            self.add(name, f"{label} {shown} must be {against} the entry {_fmt(entry)} for a {side.value}.")
+            self.add(name, f"{label} {shown} must be {against} the entry {_fmt(entry, self.tick)} for a {side.value}.")
             return False
         return True
 

@@ -196,5 +196,5 @@ def test_an_amend_through_the_api_moves_the_stop_and_a_refused_one_says_why(
     answer = refused.get_json()
     assert answer["error"] == "The amend was refused: see the message at each field."
     assert set(answer["fields"]) == {"stop_price", "targets[0].price"}
-    assert "below the entry 30,000" in answer["fields"]["stop_price"]
+    assert "below the entry 30,000.00 for a long" in answer["fields"]["stop_price"]
     assert rows(runtime) == before
