@@ -69,10 +69,6 @@ def amend_modal() -> html.Div:
     )
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def _live(detail: BlockDetail) -> list[TradeRecord]:
     return [t for t in detail.block.trades if t.status.value in ("pending", "open") and t.close_reason is None]
 
@@ -279,4 +275,9 @@ def apply_amend(
             no_update,
             _alert(f"Block #{block_id} amended; the exchange said: {outcome.last_error}", "warning"),
         )
-    return False, no_update, _alert(f"Block #{block_id} amended: the orders on the exchange follow.", "success")
+    changed = f"{outcome.trades_changed} trade{'s' if outcome.trades_changed != 1 else ''}"
+    return (
+        False,
+        no_update,
+        _alert(f"Block #{block_id} amended ({changed}): its orders on the exchange follow.", "success"),
+    )
