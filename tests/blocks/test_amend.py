@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from db.enums import CloseReason, EntryType, OrderRole, OrderStatus, TradeStatus
+from db.enums import CloseReason, EntryType, OrderRole, OrderStatus, Side, TradeStatus
 from engine.blocks.amend import amend_block
 from engine.blocks.amend_plan import BlockAmend, NewTarget
 from engine.blocks.commands import BlockAccessError, submit_block
 from engine.blocks.plan import BlockRejected
 from engine.blocks.sync import sync_tick
+from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
 from tests.helpers.trading import (
     D,
+    ManualVenue,
     PathFeed,
     add_user,
     block_of,
@@ -160,3 +162,29 @@ def test_the_last_live_target_cannot_be_removed(runtime: Runtime, feed: PathFeed
         amend_block(runtime, user, block_id, BlockAmend(remove_target=0))
     assert [e.field for e in caught.value.errors] == ["remove_target"]
     assert trades_of(runtime.sessions, block_id)[0].close_reason is None
+
+
+def test_an_entry_that_fills_before_its_cancel_lands_shrinks_its_replacement(runtime: Runtime, feed: PathFeed) -> None:
+    user, account = setup(runtime, feed)
+    venue = ManualVenue()
+    install_venue(runtime, account, venue)
+    block_id = submit_block(runtime, user, account, request(targets=("110",)))  # 1 at 100, resting
+    amend_block(runtime, user, block_id, BlockAmend(size=D("2")), drive=False)
+    venue.fill(f"tb{block_id}-0-entry-1", D("0.3"), D("100"))  # the old entry fills in part meanwhile
+    assert [o.client_order_id for o in venue.live("entry")] == [f"tb{block_id}-0-entry-1"]  # nothing sent yet
+    sync_tick(runtime)
+    (entry,) = venue.live("entry")
+    assert (entry.client_order_id, entry.amount) == (f"tb{block_id}-0-entry-2", D("1.7"))  # 2 less the 0.3 held
+    assert [(o.amount, o.stop_price) for o in venue.live("sl")] == [(D("0.3"), D("95"))]  # what is held is protected
+
+
+def test_a_shorts_break_even_rounds_down_to_the_tick(runtime: Runtime, feed: PathFeed) -> None:
+    user, account = setup(runtime, feed, margin=True)
+    req = request(entry=None, entry_type=EntryType.MARKET, side=Side.SHORT, stop="105", targets=("95",))
+    venue = ManualVenue(price="100.005")
+    install_venue(runtime, account, venue)
+    block_id = submit_block(runtime, user, account, req)
+    assert trades_of(runtime.sessions, block_id)[0].entry_average == D("100.005")
+    feed.flat("99")
+    amend_block(runtime, user, block_id, BlockAmend(breakeven=True))
+    assert [o.stop_price for o in venue.live("sl")] == [D("100")]  # 100.005 down to the 0.01 tick
