@@ -78,7 +78,7 @@ def amend_block(
         changed = _write(s, row, view, plan, fence_for(runtime, s).epoch)
     log.info("block %d amended: %d trades changed", block_id, changed)
     if drive:
-        drive_account(runtime, account.id, block_id, now_ms)
+        drive_account(runtime, account.id, block_id, now_ms, only_block=True)
     with runtime.sessions() as s:
         return AmendOutcome(block_id, changed, owned_block(s, user_id, block_id).last_error)
 

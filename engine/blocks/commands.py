@@ -306,11 +306,13 @@ def _request_cancel(s: Session, block: Block, close_positions: bool) -> None:
             trade.close_reason = CloseReason.CANCEL
 
 
-def drive_account(runtime: Runtime, account_id: int, block_id: int, now_ms: int | None) -> None:
-    """Send and follow up right away; a failure here is not a refusal: the block exists, the sync
-    tick retries, and the error is shown on the block."""
+def drive_account(
+    runtime: Runtime, account_id: int, block_id: int, now_ms: int | None, only_block: bool = False
+) -> None:
+    """Send and follow up right away (`only_block`: that block's orders alone); a failure here is not
+    a refusal: the block exists, the sync tick retries, and the error is shown on the block."""
     try:
-        sync_account(runtime, account_id, now_ms)
+        sync_account(runtime, account_id, now_ms, {block_id} if only_block else None)
     except Exception as exc:
         log.warning("block %d: immediate sync failed: %s", block_id, exc)
         with runtime.sessions.begin() as s:

@@ -270,9 +270,9 @@ class LiveOrder(NamedTuple):
     stop_price: Decimal | None = None  # trigger price (an SL): the screening compares it to the trade's stop
 
 
-def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
-    """The account's unfinished orders, INITIALIZED ones included, as plain rows (most ticks change
-    none of them, so no ORM objects are built)."""
+def live_order_rows(session: Session, account_id: int, block_ids: set[int] | None = None) -> list[LiveOrder]:
+    """The account's unfinished orders (of `block_ids` only, when given), INITIALIZED ones included,
+    as plain rows (most ticks change none of them, so no ORM objects are built)."""
     query = (
         select(
             Order.id,
@@ -293,4 +293,6 @@ def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
         .where(Block.account_id == account_id, Order.status.not_in(ORDER_TERMINAL))
         .order_by(Order.id)
     )
+    if block_ids is not None:
+        query = query.where(Order.block_id.in_(sorted(block_ids)))
     return [LiveOrder(*row) for row in session.execute(query)]
