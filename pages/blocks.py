@@ -21,7 +21,7 @@ from db.enums import TradeStatus
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from engine.common.precision import format_number
-from pages.components.block_amend import amend_modal
+from pages.components import block_amend
 from pages.components.block_cancel import cancel_message
 from pages.components.calendar import fmt_money
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
@@ -29,6 +29,8 @@ from web.auth import TRADERS, current_runtime, current_view, has_role, require_r
 dash.register_page(
     __name__, path="/blocks", title="Blocks · Tradeblock", name="Blocks", roles=TRADERS, order=2, nav=True
 )
+
+block_amend.CALLBACKS.register()
 
 REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"
@@ -156,7 +158,7 @@ def layout(**_query: Any) -> html.Div:
                 style={"height": "65vh"},
             ),
             modal,
-            amend_modal(),  # pages.components.block_amend
+            block_amend.amend_modal(),
         ]
     )
 

@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockDetail, FieldError, TradeRecord
 from engine.common.precision import format_number
+from pages.components.deferred import Deferred
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 OPEN, MODAL, BODY, BLOCK = "blocks-amend", "amend-modal", "amend-body", "amend-block"
@@ -33,6 +34,8 @@ STOP, STOP_TRADE, ADD_PRICE, ADD_SHARE, REMOVE, SIZE = (
 TARGET = "amend-target"
 ALL_TRADES, NONE = "all", "none"  # the selects' "every trade" and "no removal"
 MESSAGE = "blocks-message"
+# Registered by pages/blocks.py, once per app (see pages/components/deferred.py).
+CALLBACKS = Deferred()
 # Where each engine field's message is shown (targets[i].price at its own row, see _field_of).
 FIELD_OF = {
     "stop_price": STOP,
@@ -176,7 +179,7 @@ def _alert(text: str, color: str) -> dbc.Alert:
     return dbc.Alert(text, color=color, class_name="py-2", id="blocks-alert")
 
 
-@callback(
+@CALLBACKS.callback(
     Output(MODAL, "is_open"),
     Output(BODY, "children"),
     Output(BLOCK, "data"),
@@ -201,7 +204,7 @@ def open_amend(clicks: int | None, selected: list | None) -> tuple[Any, ...]:
     return True, amend_body(detail, {}, {}), block_id, None
 
 
-@callback(
+@CALLBACKS.callback(
     Output(MODAL, "is_open", allow_duplicate=True),
     Output(BODY, "children", allow_duplicate=True),
     Output(MESSAGE, "children", allow_duplicate=True),
