@@ -1,6 +1,7 @@
 """Blocks (traders only): every block of the signed-in user, one row per trade with its orders'
 statuses (dash-ag-grid), refreshed every few seconds; open / closed / all; and canceling a block
-after a confirm that asks whether to keep the protection of open positions or close them at market.
+after a confirm that asks whether to keep the protection of open positions or close them at market;
+amending the selected block in a dialog (pages.components.block_amend).
 
 A block id comes from the browser (the selected row), so the engine checks it is the user's:
 another trader's block raises BlockAccessError, shown as a message.
@@ -20,6 +21,7 @@ from db.enums import TradeStatus
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from engine.common.precision import format_number
+from pages.components import block_amend
 from pages.components.block_cancel import cancel_message
 from pages.components.calendar import fmt_money
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
@@ -27,6 +29,8 @@ from web.auth import TRADERS, current_runtime, current_view, has_role, require_r
 dash.register_page(
     __name__, path="/blocks", title="Blocks · Tradeblock", name="Blocks", roles=TRADERS, order=2, nav=True
 )
+
+block_amend.CALLBACKS.register()
 
 REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"
@@ -135,6 +139,7 @@ def layout(**_query: Any) -> html.Div:
                         persistence=True,
                         persistence_type="local",
                     ),
+                    dbc.Button("Amend…", id="blocks-amend", color="outline-primary", size="sm", n_clicks=0),
                     dbc.Button("Cancel block…", id=CANCEL, color="outline-danger", size="sm", n_clicks=0),
                 ],
                 className="d-flex align-items-center gap-4 mb-2",
@@ -153,6 +158,7 @@ def layout(**_query: Any) -> html.Div:
                 style={"height": "65vh"},
             ),
             modal,
+            block_amend.amend_modal(),
         ]
     )
 

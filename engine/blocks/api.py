@@ -1,10 +1,12 @@
-"""The blocks package's public surface: submit, preview and cancel a trade block; the blocks as
+"""The blocks package's public surface: submit, preview, amend and cancel a trade block; the blocks as
 the pages show them (list, table rows, chart overlays) and as records for the REST API (list,
 one with its orders and fills); the sync tick and start-up recovery the
 engine runs. Plan (pure) -> commands (one transaction of intents) -> executor (the only venue
 calls) -> sync (fills back, one transition function, follow-ups from the bracket rules)."""
 
 from engine.blocks import notices  # noqa: F401 (registers the outbox hook: a before_flush listener)
+from engine.blocks.amend import AmendOutcome, amend_block
+from engine.blocks.amend_plan import BlockAmend, NewTarget
 from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
 from engine.blocks.commands import CancelOutcome, can_short, cancel_block, preview_block, submit_block
 from engine.blocks.detail import (
@@ -17,6 +19,7 @@ from engine.blocks.detail import (
     list_blocks,
 )
 from engine.blocks.parse import parse_account_id, parse_block
+from engine.blocks.parse_amend import parse_amend
 from engine.blocks.plan import (
     MAX_TARGETS,
     BlockPreview,
@@ -42,7 +45,9 @@ __all__ = [
     "MAX_MINUTES",
     "MAX_TARGETS",
     "MAX_VALUE",
+    "AmendOutcome",
     "BlockAccessError",
+    "BlockAmend",
     "BlockDetail",
     "BlockPreview",
     "BlockRejected",
@@ -54,12 +59,14 @@ __all__ = [
     "FeeParts",
     "FieldError",
     "FillRecord",
+    "NewTarget",
     "OrderRecord",
     "OverlayFill",
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
     "TradeRecord",
+    "amend_block",
     "block_detail",
     "block_overlays",
     "can_short",
@@ -68,6 +75,7 @@ __all__ = [
     "list_blocks",
     "overlays",
     "parse_account_id",
+    "parse_amend",
     "parse_block",
     "preview_block",
     "recover",

@@ -92,7 +92,7 @@ def submit_block(
     block_id = _write_block(runtime, user_id, account, req, plan, mode, now, also)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
-        _drive(runtime, account.id, block_id, now_ms)
+        drive_account(runtime, account.id, block_id, now_ms)
     return block_id
 
 
@@ -135,7 +135,7 @@ def cancel_block(
         if not is_block_terminal(before):
             _request_cancel(s, block, close_positions)
     if not is_block_terminal(before):
-        _drive(runtime, account_id, block_id, now_ms)
+        drive_account(runtime, account_id, block_id, now_ms)
     with runtime.sessions() as s:
         block = owned_block(s, user_id, block_id)
         held = s.scalar(select(func.count()).where(Trade.block_id == block_id, Trade.status == TradeStatus.OPEN))
@@ -166,7 +166,7 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
         if req.exchange is not None and req.exchange != account.exchange:
             message = f"This account trades on {account.exchange}; the chart shows {req.exchange}."
             raise BlockRejected([FieldError("account", message)])
-        market = _traded_market(s, account, req.symbol)
+        market = traded_market(s, account, req.symbol)
     if market is None:
         raise BlockRejected([FieldError("symbol", f"{req.symbol} is not a market of {account.exchange}.")])
     try:
@@ -180,7 +180,7 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
     return _Prepared(account, market, venue, req, equity, free)
 
 
-def _traded_market(s: Session, account: ExchangeAccount, symbol: str) -> MarketInfo | None:
+def traded_market(s: Session, account: ExchangeAccount, symbol: str) -> MarketInfo | None:
     """The market as this account trades it: a paper account shorts exactly when it simulates margin."""
     market = get_market(s, account.exchange, symbol)
     if market is not None and account.kind is AccountKind.PAPER:
@@ -192,7 +192,7 @@ def can_short(runtime: Runtime, user_id: int, account_id: int, symbol: str) -> b
     """Whether a short on `symbol` through this account is possible at all (what the form offers);
     plan_block refuses one anyway when not. Raises AccountAccessError for another user's account."""
     with runtime.sessions() as s:
-        market = _traded_market(s, get_account(s, user_id, account_id), symbol)
+        market = traded_market(s, get_account(s, user_id, account_id), symbol)
     return market is not None and market.can_short
 
 
@@ -221,11 +221,13 @@ def _funds(venue: TradingVenue, market: MarketInfo, last: Decimal | None) -> tup
     return equity, quote_bal.free if quote_bal else zero
 
 
-def _entry_order_fields(plan: BlockPlan, price: Decimal | None) -> tuple[OrderType, Decimal | None, Decimal | None]:
-    """(type, limit price, stop price) of a trade's entry order."""
-    if plan.entry_type is EntryType.MARKET:
+def entry_order_fields(
+    entry_type: EntryType, price: Decimal | None
+) -> tuple[OrderType, Decimal | None, Decimal | None]:
+    """(type, limit price, stop price) of a trade's entry order (a new block's, an amend's replacement)."""
+    if entry_type is EntryType.MARKET:
         return OrderType.MARKET, None, None
-    if plan.entry_type is EntryType.LIMIT:
+    if entry_type is EntryType.LIMIT:
         return OrderType.LIMIT, price, None
     return OrderType.STOP_MARKET, None, price
 
@@ -274,7 +276,7 @@ def _write_block(
             )
             s.add(trade)
             s.flush()
-            order_type, price, stop = _entry_order_fields(plan, planned.entry_price)
+            order_type, price, stop = entry_order_fields(plan.entry_type, planned.entry_price)
             s.add(
                 Order(
                     block_id=block.id,
@@ -312,11 +314,13 @@ def _request_cancel(s: Session, block: Block, close_positions: bool) -> None:
             trade.close_reason = CloseReason.CANCEL
 
 
-def _drive(runtime: Runtime, account_id: int, block_id: int, now_ms: int | None) -> None:
-    """Send and follow up right away; a failure here is not a refusal: the block exists, the sync
-    tick retries, and the error is shown on the block."""
+def drive_account(
+    runtime: Runtime, account_id: int, block_id: int, now_ms: int | None, only_block: bool = False
+) -> None:
+    """Send and follow up right away (`only_block`: that block's orders alone); a failure here is not
+    a refusal: the block exists, the sync tick retries, and the error is shown on the block."""
     try:
-        sync_account(runtime, account_id, now_ms)
+        sync_account(runtime, account_id, now_ms, {block_id} if only_block else None)
     except Exception as exc:
         log.warning("block %d: immediate sync failed: %s", block_id, exc)
         with runtime.sessions.begin() as s:

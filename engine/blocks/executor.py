@@ -28,12 +28,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderStatus
+from db.enums import OrderRole, OrderStatus
 from db.models import Block, EngineState, Order, Trade
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOrder
@@ -44,7 +45,7 @@ from engine.blocks.states import (
     is_order_terminal,
     transition_order,
 )
-from engine.blocks.store import client_order_id
+from engine.blocks.store import client_order_id, seq_of
 from engine.blocks.views import BlockView
 from engine.exchanges.api import (
     InsufficientFunds,
@@ -228,6 +229,8 @@ class Executor:
                 row = s.get(Order, order_id)
                 if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
                     return
+                if row.role is OrderRole.ENTRY and row.status is OrderStatus.INITIALIZED and not _entry_may_go(s, row):
+                    return
                 status = row.status
                 if status is OrderStatus.INITIALIZED:
                     status = transition_order(status, OrderEvent.SUBMIT)
@@ -294,6 +297,9 @@ class Executor:
             row = s.get(Order, order_id)
             assert row is not None
             apply_venue_order(row, answer)
+            waiting = _waiting_entries(s, row) if row.role is OrderRole.ENTRY and is_order_terminal(row.status) else []
+        for waiting_id in waiting:  # an amend's replacement entry may go now (see _entry_may_go)
+            self.send(waiting_id)
 
     # --- helpers ---
 
@@ -367,3 +373,45 @@ class Executor:
             if row is not None:
                 row.last_error = message[:2000]
         self.stats.errors.append(f"{order_id}: {message}")
+
+
+# --- an amend's replacement entries (engine.blocks.amend) ---
+
+
+def _entry_may_go(s: Session, row: Order) -> bool:
+    """Whether an entry intent may be sent now. Not while an entry of its block is being canceled (an
+    amend replaces it: the two must never rest together, or both could fill). A replacement (seq > 1)
+    asks for what its trade has left unfilled once the old entry is gone, and is withdrawn when nothing
+    is (the old one filled before its cancel landed). Changes here commit with the caller's claim."""
+    busy = s.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.block_id == row.block_id, Order.role == OrderRole.ENTRY)
+        .where(Order.status == OrderStatus.PENDING_CANCEL)
+    )
+    if busy:
+        return False
+    if seq_of(row.client_order_id) == 1:
+        return True
+    filled = s.scalar(
+        select(func.coalesce(func.sum(Order.filled), 0)).where(
+            Order.trade_id == row.trade_id, Order.role == OrderRole.ENTRY, Order.id != row.id
+        )
+    )
+    trade = s.get(Trade, row.trade_id)
+    assert trade is not None
+    left = trade.amount - Decimal(filled or 0)
+    if left <= 0:
+        row.status = transition_order(row.status, OrderEvent.CANCEL)
+        row.last_error = "not sent: the entry it replaces filled the trade"
+        return False
+    row.amount = min(row.amount, left)
+    return True
+
+
+def _waiting_entries(s: Session, row: Order) -> list[int]:
+    """Entry intents of the block that wait for canceled entries to be gone."""
+    query = select(Order.id).where(
+        Order.block_id == row.block_id, Order.role == OrderRole.ENTRY, Order.status == OrderStatus.INITIALIZED
+    )
+    return list(s.scalars(query.order_by(Order.id)))

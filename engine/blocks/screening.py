@@ -2,7 +2,8 @@
 block's full snapshot: a tick over thousands of quietly resting stops then loads almost nothing.
 
 A block needs attention when one of its orders changed or is in flight (not sent yet, answer not
-seen, cancel pending, partly filled), when a trade is closing or holds a position without a live
+seen, cancel pending, partly filled), when a live SL or resting TP is not at its trade's stop or
+target (an amend moved them: engine.blocks.amend), when a trade is closing or holds a position without a live
 stop, when the last price reached an engine-watched target, or when a time rule is due. Every
 FULL_PASS_TICKS ticks, and at start-up, every live block is looked at anyway (a safety net: the
 rules are idempotent, so a needless look costs time, never an order).
@@ -11,6 +12,7 @@ rules are idempotent, so a needless look costs time, never an order).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -38,16 +40,19 @@ def needs_attention(
     """Ids of the account's live blocks the rules must run on now (see the module docstring)."""
     dirty = set(changed_blocks) | {o.block_id for o in live if o.status in _IN_FLIGHT}
     live_roles: dict[int, set[OrderRole]] = defaultdict(set)
+    resting: dict[int, list[LiveOrder]] = defaultdict(list)
     for order in live:
         live_roles[order.trade_id].add(order.role)
+        if order.role in (OrderRole.SL, OrderRole.TP):
+            resting[order.trade_id].append(order)
     base = (
-        select(Trade.block_id, Trade.id, Trade.status, Trade.target_price, Trade.close_reason)
+        select(Trade.block_id, Trade.id, Trade.status, Trade.target_price, Trade.close_reason, Trade.stop_price)
         .join(Block, Block.id == Trade.block_id)
         .add_columns(Block.symbol, Block.side, Block.protection_mode)
         .where(Block.account_id == account_id, Block.status.in_(LIVE_BLOCKS))
         .where(Trade.status.in_([TradeStatus.PENDING, TradeStatus.OPEN]))
     )
-    for block_id, trade_id, status, target, reason, symbol, side, mode in session.execute(base):
+    for block_id, trade_id, status, target, reason, stop, symbol, side, mode in session.execute(base):
         if block_id in dirty:
             continue
         roles = live_roles.get(trade_id, set())
@@ -56,6 +61,7 @@ def needs_attention(
             reason is not None
             or (status is TradeStatus.PENDING and OrderRole.ENTRY not in roles)  # the entry ended: settle it
             or (status is TradeStatus.OPEN and OrderRole.SL not in roles)
+            or _moved(resting.get(trade_id, ()), stop, target)
             or (
                 status is TradeStatus.OPEN
                 and mode is not ProtectionMode.REDUCE_ONLY
@@ -67,6 +73,16 @@ def needs_attention(
             dirty.add(block_id)
     dirty |= _time_rules_due(session, account_id, now_ms, live_roles)
     return dirty
+
+
+def _moved(orders: Iterable[LiveOrder], stop: Decimal, target: Decimal) -> bool:
+    """A resting SL (TP) is not at the trade's stop (target): an amend moved it, the rules replace it."""
+    for order in orders:
+        if order.role is OrderRole.SL and order.stop_price is not None and order.stop_price != stop:
+            return True
+        if order.role is OrderRole.TP and order.price is not None and order.price != target:
+            return True
+    return False
 
 
 def _time_rules_due(session: Session, account_id: int, now_ms: int, live_roles: dict[int, set[OrderRole]]) -> set[int]:

@@ -266,11 +266,13 @@ class LiveOrder(NamedTuple):
     trade_id: int
     role: OrderRole
     fee_base: Decimal
+    price: Decimal | None = None  # limit price (a resting TP)
+    stop_price: Decimal | None = None  # trigger price (an SL): the screening compares it to the trade's stop
 
 
-def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
-    """The account's unfinished orders, INITIALIZED ones included, as plain rows (most ticks change
-    none of them, so no ORM objects are built)."""
+def live_order_rows(session: Session, account_id: int, block_ids: set[int] | None = None) -> list[LiveOrder]:
+    """The account's unfinished orders (of `block_ids` only, when given), INITIALIZED ones included,
+    as plain rows (most ticks change none of them, so no ORM objects are built)."""
     query = (
         select(
             Order.id,
@@ -284,9 +286,13 @@ def live_order_rows(session: Session, account_id: int) -> list[LiveOrder]:
             Order.trade_id,
             Order.role,
             Order.fee_base,
+            Order.price,
+            Order.stop_price,
         )
         .join(Block, Block.id == Order.block_id)
         .where(Block.account_id == account_id, Order.status.not_in(ORDER_TERMINAL))
         .order_by(Order.id)
     )
+    if block_ids is not None:
+        query = query.where(Order.block_id.in_(sorted(block_ids)))
     return [LiveOrder(*row) for row in session.execute(query)]

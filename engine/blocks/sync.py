@@ -114,8 +114,12 @@ def _run(runtime: Runtime, now_ms: int | None, recovering: bool) -> SyncReport:
     return report
 
 
-def sync_account(runtime: Runtime, account_id: int, now_ms: int | None = None) -> SyncReport:
-    """Reconcile and drive one account now (after a submit or a cancel). Errors propagate."""
+def sync_account(
+    runtime: Runtime, account_id: int, now_ms: int | None = None, blocks: set[int] | None = None
+) -> SyncReport:
+    """Reconcile and drive one account now (after a submit or a cancel). Errors propagate. `blocks`:
+    only these blocks' orders (an amend: its latency does not grow with the account's other blocks,
+    which the regular tick keeps reconciling)."""
     state = runtime.trading
     report = SyncReport(accounts=1)
     with runtime.sessions() as s:
@@ -123,7 +127,7 @@ def sync_account(runtime: Runtime, account_id: int, now_ms: int | None = None) -
     if account is None:
         raise LookupError(f"no exchange account {account_id}")
     with state.account_lock(account_id):
-        AccountSync(runtime, state, account, now_ms, report).run(recovering=False)
+        AccountSync(runtime, state, account, now_ms, report, blocks).run(recovering=False)
     return report
 
 
@@ -176,9 +180,16 @@ class AccountSync:
     """One tick of one account (see the module docstring)."""
 
     def __init__(
-        self, runtime: Runtime, state: TradingState, account: ExchangeAccount, now_ms: int | None, report: SyncReport
+        self,
+        runtime: Runtime,
+        state: TradingState,
+        account: ExchangeAccount,
+        now_ms: int | None,
+        report: SyncReport,
+        only: set[int] | None = None,
     ) -> None:
         self.runtime, self.state, self.account, self.report = runtime, state, account, report
+        self.only = only  # these blocks alone (sync_account's `blocks`), else every live block
         self.sessions = runtime.sessions
         self.venue: TradingVenue = venue_for(runtime, account, _market_type(runtime, account))
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
@@ -208,6 +219,8 @@ class AccountSync:
 
     def _symbols(self, s: Session) -> list[str]:
         query = select(Block.symbol).where(Block.account_id == self.account.id, Block.status.in_(LIVE_BLOCKS))
+        if self.only is not None:
+            query = query.where(Block.id.in_(sorted(self.only)))
         return sorted(set(s.scalars(query.distinct())))
 
     def _replay_feed(self, symbols: list[str]) -> None:
@@ -224,7 +237,7 @@ class AccountSync:
         """Apply the venue's word to every sent, unfinished order; send what is not sent. Returns the
         live rows as they were before (for the screening of blocks)."""
         with self.sessions() as s:
-            rows = live_order_rows(s, self.account.id)
+            rows = live_order_rows(s, self.account.id, self.only)
             sent = [row.client_order_id for row in rows if row.status is not OrderStatus.INITIALIZED]
             self._remember_symbols(s, sent)
         self.report.orders_checked += len(sent)
@@ -286,6 +299,8 @@ class AccountSync:
         return loaded
 
     def _focus(self, live: list[LiveOrder], prices: dict[str, Decimal], everything: bool) -> set[int] | None:
+        if self.only is not None:
+            return set(self.only)
         if everything or self.state.tick % FULL_PASS_TICKS == 0:
             return None
         with self.sessions() as s:

@@ -1,6 +1,6 @@
 """Authorization of the trade-block form and the blocks page at the HTTP level: analysts are refused
 (403) every trader-only callback, and a trader's crafted callback requests cannot preview, place,
-read or cancel with another trader's account or block."""
+read, amend or cancel with another trader's account or block."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ BLOCK_TRADER_OUTPUTS = (
     "bf-message.children",
     "blocks-grid.rowData",
     "cancel-modal.is_open",
+    "amend-modal.is_open",
+    "amend-body.children",
 )
 
 
@@ -120,6 +122,26 @@ def test_a_trader_cannot_cancel_another_traders_block(app: Dash, desk: dict) -> 
     # Its owner may.
     answer = post(signed_in(app, "rival"), body)
     assert "canceled" in str(answer["blocks-message"]["children"])
+
+
+def test_a_trader_cannot_amend_another_traders_block(app: Dash, desk: dict) -> None:
+    body = body_of(app, "amend-body.children@")  # the apply callback (the open one has no duplicate)
+    for arg in body["inputs"]:
+        arg["value"] = 1 if arg["id"] == "amend-apply" else 0
+    body["changedPropIds"] = ["amend-apply.n_clicks"]
+    values = {"amend-block": desk["rival_block"], "amend-stop": "28000"}
+    for arg in body["state"]:
+        if isinstance(arg, dict) and arg.get("id") in values:
+            arg["value"] = values[arg["id"]]
+    answer = post(signed_in(app, "trader"), body)
+    assert "is not one of yours" in str(answer["blocks-message"]["children"])
+    runtime = app_runtime(app)
+    with runtime.sessions() as s:
+        assert s.get(Block, desk["rival_block"]).stop_price == 29000
+    answer = post(signed_in(app, "rival"), body)  # its owner may
+    assert "amended" in str(answer["blocks-message"]["children"])
+    with runtime.sessions() as s:
+        assert s.get(Block, desk["rival_block"]).stop_price == 28000
 
 
 def test_a_trader_reads_only_their_own_blocks(app: Dash, desk: dict) -> None:

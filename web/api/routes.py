@@ -2,7 +2,8 @@
 freqtrade's rpc/api_server/api_v1.py is over its RPC), each authorized by web.api.access and typed
 by web.api.schemas. No rule lives here: a block is parsed by parse_block and checked by
 preview_block/submit_block exactly as the chart's form does; another user's ids answer 404.
-Amending a block is not offered: the engine has no amend yet.
+An amend (PATCH /blocks/<id>) is parsed by parse_amend and checked by amend_block, as the /blocks
+dialog's is.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ def _not_found(what: str) -> Any:
     return refusal(404, f"No such {what} of yours.")
 
 
-def _errors(errors: Any) -> Any:
+def _errors(errors: Any, what: str = "block") -> Any:
     fields: dict[str, str] = {}
     for error in errors:
         fields[error.field] = f"{fields[error.field]} {error.message}" if error.field in fields else error.message
-    return refusal(422, "The block was refused: see the message at each field.", fields)
+    return refusal(422, f"The {what} was refused: see the message at each field.", fields)
 
 
 @bp.get("/me")
@@ -132,6 +133,29 @@ def cancel_block(block_id: int, json: sc.CancelIn) -> Any:
     except blocks.BlockAccessError:
         return _not_found("block")
     return sc.CancelOut.model_validate(done)
+
+
+@bp.patch("/blocks/<int:block_id>")
+@spec.validate(json=sc.AmendIn, resp=Resp(HTTP_200=sc.BlockDetailOut, **NOT_FOUND), tags=["blocks"])
+@allow("trade", TRADERS)
+def amend_block(block_id: int, json: sc.AmendIn) -> Any:
+    """Amend a live block: stop (all trades or one), break-even, target moves, add or remove a
+    target, the size of what is not filled yet. A refused amend changes nothing (422)."""
+    if block_id > sc.MAX_ID:
+        return _not_found("block")
+    raw = json.model_dump()
+    raw["targets"] = [m.model_dump() for m in json.targets]
+    change = blocks.parse_amend(raw)
+    if isinstance(change, list):
+        return _errors(change, "amend")
+    runtime, user_id = current_runtime(), caller().user.id
+    try:
+        blocks.amend_block(runtime, user_id, block_id, change)
+    except blocks.BlockAccessError:
+        return _not_found("block")
+    except blocks.BlockRejected as exc:
+        return _errors(exc.errors, "amend")
+    return sc.BlockDetailOut.model_validate(blocks.block_detail(runtime, user_id, block_id))
 
 
 # --- accounts, positions, market data ---

@@ -89,6 +89,24 @@ class CancelIn(BaseModel):
     )
 
 
+class TargetMoveIn(BaseModel):
+    index: int = Field(ge=0, le=1000, description="the target's index (0-based), as in the block's trades")
+    price: NumberIn
+
+
+class AmendIn(BaseModel):
+    """A change to a live block (engine.blocks.parse_amend reads the values); what is left out stays."""
+
+    stop_price: NumberIn | None = Field(None, description="the new stop")
+    stop_target: int | None = Field(None, ge=0, le=1000, description="move only this trade's stop (index)")
+    breakeven: StrictBool = Field(False, description="stop(s) to the entry average instead of stop_price")
+    targets: list[TargetMoveIn] = Field(default_factory=list, max_length=50, description="targets moved")
+    add_target_price: NumberIn | None = None
+    add_target_share: NumberIn | None = Field(None, description="percent of the unfilled size; empty: equal")
+    remove_target: int | None = Field(None, ge=0, le=1000, description="index of the target to remove (closes it)")
+    size: NumberIn | None = Field(None, description="new base amount of the trades whose entry has not filled")
+
+
 class FieldMessage(_Out):
     field: str
     message: str

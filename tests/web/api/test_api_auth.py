@@ -1,5 +1,5 @@
 """Authorization of every REST API endpoint: anonymous, malformed and revoked tokens get 401; a read
-token cannot create or cancel (403); an analyst is refused the traders' endpoints (403); another
+token cannot create, amend or cancel (403); an analyst is refused the traders' endpoints (403); another
 user's block, account or series answers 404 and changes nothing; the browser session never
 authorizes a call and a token never opens a page; cross-site checks leave Bearer calls alone and
 still refuse cross-site callbacks."""
@@ -28,6 +28,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, tuple[Role, ...]]] = [
     ("POST", "/blocks/preview", "block", "read", (Role.TRADER,)),
     ("POST", "/blocks", "block", "trade", (Role.TRADER,)),
     ("POST", "/blocks/{block}/cancel", {"close_positions": False}, "trade", (Role.TRADER,)),
+    ("PATCH", "/blocks/{block}", {"stop_price": "28500"}, "trade", (Role.TRADER,)),
     ("GET", "/accounts", None, "read", (Role.TRADER,)),
     ("GET", "/positions", None, "read", (Role.TRADER, Role.ANALYST)),
     ("GET", "/series", None, "read", (Role.TRADER, Role.ANALYST)),
@@ -119,8 +120,11 @@ def test_another_users_ids_answer_404_and_change_nothing(app: Dash, desk: dict, 
     cancel = api(client, "POST", f"/blocks/{block}/cancel", token, {"close_positions": True})
     assert cancel.status_code == 404
     assert cancel.get_json() == {"error": "No such block of yours.", "fields": {}}
+    amend = api(client, "PATCH", f"/blocks/{block}", token, {"stop_price": "28000"})
+    assert (amend.status_code, amend.get_json()["error"]) == (404, "No such block of yours.")
     with runtime.sessions() as s:
         assert s.get(Block, block).status is BlockStatus.PENDING
+        assert s.get(Block, block).stop_price == 29000
     foreign = {**LIMIT_BLOCK, "account_id": desk["rival_account"]}
     before = blocks_count(runtime)
     assert api(client, "POST", "/blocks", token, foreign).status_code == 404

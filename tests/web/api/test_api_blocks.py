@@ -170,3 +170,31 @@ def test_calendar_and_statistics_carry_the_booked_trades(client: FlaskClient, de
     assert {k: Decimal(v) for k, v in stats["by_symbol"].items()} == {"BTC/USDT": 5}
     in_r = api(client, "GET", "/stats?date=2024-02-01&unit=r", desk["analyst_read"]).get_json()
     assert Decimal(in_r["net_pnl"]) == Decimal("0.5")  # +1 R and -0.5 R (risk 10 each)
+
+
+def test_an_amend_through_the_api_moves_the_stop_and_a_refused_one_says_why(
+    client: FlaskClient, desk: dict, runtime: Runtime
+) -> None:
+    placed = api(client, "POST", "/blocks", desk["trader_trade"], block(desk)).get_json()
+    block_id = placed["block"]["id"]
+    moved = api(client, "PATCH", f"/blocks/{block_id}", desk["trader_trade"], {"stop_price": "29500", "size": "0,02"})
+    assert moved.status_code == 200, moved.get_json()
+    detail = moved.get_json()
+    assert [Decimal(t["stop_price"]) for t in detail["block"]["trades"]] == [29500]
+    assert [Decimal(t["amount"]) for t in detail["block"]["trades"]] == [Decimal("0.02")]  # "0,02" read as 0.02
+    live = [o for o in detail["orders"] if o["role"] == "entry" and o["status"] == "accepted"]
+    assert [(o["client_order_id"][-7:], Decimal(o["amount"])) for o in live] == [("entry-2", Decimal("0.02"))]
+    before = rows(runtime)
+    refused = api(
+        client,
+        "PATCH",
+        f"/blocks/{block_id}",
+        desk["trader_trade"],
+        {"stop_price": "30500", "targets": [{"index": 0, "price": "29999.999"}]},
+    )
+    assert refused.status_code == 422
+    answer = refused.get_json()
+    assert answer["error"] == "The amend was refused: see the message at each field."
+    assert set(answer["fields"]) == {"stop_price", "targets[0].price"}
+    assert "below the entry 30,000.00 for a long" in answer["fields"]["stop_price"]
+    assert rows(runtime) == before

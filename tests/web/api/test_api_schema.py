@@ -56,7 +56,7 @@ def test_the_document_is_openapi_3_with_bearer_security(app: Dash) -> None:
     assert document["openapi"].startswith("3.")
     assert document["components"]["securitySchemes"] == {"bearer": {"type": "http", "scheme": "bearer"}}
     assert document["security"] == [{"bearer": []}]
-    assert len(operations(app)) == 12
+    assert len(operations(app)) == 13
 
 
 @pytest.mark.timeout(180)
