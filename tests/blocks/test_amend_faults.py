@@ -41,8 +41,9 @@ RESIZE_SCRIPT: list[Step] = [
 @pytest.mark.parametrize("part", [0, 1, 2])  # every third boundary: each test well within the time limit
 def test_a_crash_at_any_boundary_of_a_stop_or_target_move(runtime: Runtime, part: int) -> None:
     load_demo_markets(runtime.sessions)
-    trades, venue_ids = crash_everywhere(runtime, MOVE_SCRIPT, part, 3)
+    trades, venue_ids, notices = crash_everywhere(runtime, MOVE_SCRIPT, part, 3)
     assert [r for _s, r, _p in trades] == ["target", "target"]
+    assert notices.count("Target filled: SOL/USDT") == 2  # told once each, whatever the crash
     # each moved stop placed once as the next seq; trade 2's sl-3 is the break-even after target 1
     assert venue_ids == ["0-entry-1", "0-sl-1", "0-sl-2", "0-tp-1", "1-entry-1", "1-sl-1", "1-sl-2", "1-sl-3", "1-tp-1"]
 
@@ -50,7 +51,7 @@ def test_a_crash_at_any_boundary_of_a_stop_or_target_move(runtime: Runtime, part
 @pytest.mark.parametrize("part", [0, 1, 2])
 def test_a_crash_at_any_boundary_of_a_resize_and_an_added_target(runtime: Runtime, part: int) -> None:
     load_demo_markets(runtime.sessions)
-    trades, venue_ids = crash_everywhere(runtime, RESIZE_SCRIPT, part, 3)
+    trades, venue_ids, _notices = crash_everywhere(runtime, RESIZE_SCRIPT, part, 3)
     assert [r for _s, r, _p in trades] == ["target", "target", "target"]
     # one entry per version, never two at once (check_truth after every step)
     entries = [i for i in venue_ids if "-entry-" in i]

@@ -334,7 +334,7 @@ class Chaos:
 
 def crash_everywhere(
     runtime: Runtime, script: list[Step], part: int = 0, parts: int = 1
-) -> tuple[list[tuple[Any, ...]], list[str]]:
+) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
     """Play `script` crash-free, then once per step boundary with a crash there and a restart; every
     run must hold the invariants after each step and end as the crash-free run. Returns its outcome.
     `part` of `parts`: only every parts-th boundary from part + 1 (a long script split over tests)."""
