@@ -14,6 +14,7 @@ The protection mode per account and market is the venue's decision (engine.excha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -74,18 +75,22 @@ def submit_block(
     req: BlockRequest,
     now_ms: int | None = None,
     drive: bool = True,
+    within: Callable[[Session, int], None] | None = None,
 ) -> int:
     """Validate, plan and store a block with its entry intents; returns the block id.
 
     Raises AccountAccessError (a PermissionError) for another user's account and BlockRejected with
     every field error for a block that cannot be placed; either way nothing is written or sent.
-    `drive=False` leaves sending the entries to the next sync tick (bulk submits, benchmarks)."""
+    `drive=False` leaves sending the entries to the next sync tick (bulk submits, benchmarks).
+    `within(session, block_id)` runs inside the transaction that writes the block and its intents,
+    so a caller's own record of it (a condition marked fired) commits with them or not at all; an
+    exception it raises rolls the block back."""
     ready = _prepare(runtime, user_id, account_id, req)
     account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
     plan = plan_block(req, market, ready.equity, ready.free)
     mode = protection_mode(venue.capabilities, market.type)
-    block_id = _write_block(runtime, user_id, account, req, plan, mode, now)
+    block_id = _write_block(runtime, user_id, account, req, plan, mode, now, within)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
         _drive(runtime, account.id, block_id, now_ms)
@@ -234,8 +239,9 @@ def _write_block(
     plan: BlockPlan,
     mode: ProtectionMode,
     now_ms: int,
+    within: Callable[[Session, int], None] | None = None,
 ) -> int:
-    """The block, its trades and their entry intents: one transaction."""
+    """The block, its trades and their entry intents (and the caller's `within`): one transaction."""
     side = "buy" if plan.side is Side.LONG else "sell"
     with runtime.sessions.begin() as s:
         epoch = fence_for(runtime, s).epoch  # the intents' fencing epoch (engine.blocks.executor)
@@ -285,6 +291,8 @@ def _write_block(
                     epoch=epoch,
                 )
             )
+        if within is not None:
+            within(s, block.id)
         return block.id
 
 
