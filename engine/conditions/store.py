@@ -189,6 +189,17 @@ def get_condition(runtime: Runtime, user_id: int, condition_id: int) -> Conditio
         return _view(_owned(s, user_id, condition_id))
 
 
+def chain(runtime: Runtime, user_id: int, condition_id: int) -> list[ConditionView]:
+    """The condition and the steps after it, in order."""
+    with runtime.sessions() as s:
+        row: BlockCondition | None = _owned(s, user_id, condition_id)
+        found = []
+        while row is not None:
+            found.append(_view(row))
+            row = s.scalar(select(BlockCondition).where(BlockCondition.parent_id == row.id))
+        return found
+
+
 def _owned(s: Session, user_id: int, condition_id: int) -> BlockCondition:
     row = s.get(BlockCondition, condition_id)
     if row is None or row.user_id != user_id:
