@@ -1,6 +1,8 @@
 """Blocks (traders only): every block of the signed-in user, one row per trade with its orders'
 statuses (dash-ag-grid), refreshed every few seconds; open / closed / all; and canceling a block
-after a confirm that asks whether to keep the protection of open positions or close them at market.
+after a confirm that asks whether to keep the protection of open positions or close them at market;
+below, the conditional blocks still waiting (pages.components.block_conditions) and the form
+that saves one (pages.components.condition_form).
 
 A block id comes from the browser (the selected row), so the engine checks it is the user's:
 another trader's block raises BlockAccessError, shown as a message.
@@ -21,7 +23,9 @@ from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from engine.common.precision import format_number
 from pages.components.block_cancel import cancel_message
+from pages.components.block_conditions import waiting_section
 from pages.components.calendar import fmt_money
+from pages.components.condition_form import condition_dialog
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -153,6 +157,7 @@ def layout(**_query: Any) -> html.Div:
                 style={"height": "65vh"},
             ),
             modal,
+            waiting_section(condition_dialog(current_view().id)),
         ]
     )
 

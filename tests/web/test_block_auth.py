@@ -43,6 +43,8 @@ BLOCK_TRADER_OUTPUTS = (
     "bf-message.children",
     "blocks-grid.rowData",
     "cancel-modal.is_open",
+    "conditions-table.children",
+    "cf-modal.is_open",
 )
 
 
