@@ -5,6 +5,8 @@ and the list."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from dash import Dash
 from playwright.sync_api import Page, expect
@@ -49,7 +51,7 @@ def saved(runtime: Runtime) -> list[BlockCondition]:
 
 def open_form(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "trader", path="/blocks")
-    page.wait_for_selector("#conditions-empty")
+    page.wait_for_selector("#conditions-section #cf-open")
     page.click("#cf-open")
     page.wait_for_selector("#cf-modal")  # the dialog (dbc puts the id on .modal-dialog)
 
@@ -98,7 +100,7 @@ def test_a_saved_condition_waits_in_the_list_and_is_canceled_there(
     expect(row).to_contain_text("long BTC/USDT (limit entry)")
     shot(page, "conditions-waiting")
     (condition,) = saved(runtime)
-    assert (condition.status, condition.kind, str(condition.price)) == ("waiting", "close_above", "50000")
+    assert (condition.status, condition.kind, condition.price) == ("waiting", "close_above", Decimal(50000))
     row.get_by_role("button", name="Cancel").click()
     expect(page.locator("#condition-alert")).to_contain_text("canceled")
     expect(page.locator(".condition-row[data-status='canceled']")).to_contain_text("Canceled by you.")
