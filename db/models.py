@@ -598,3 +598,34 @@ class WebhookCall(Base):
     block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
     remote_ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class BlockCondition(Base):
+    """A trade block waiting for a condition (engine.conditions): when `kind` is met (a closed
+    candle of the series at `timeframe` beyond `price`, the last price crossing `price`, or the
+    time `at_ms`), `block` (the raw fields engine.blocks.api.parse_block reads, as JSON) is placed
+    and `block_id` set in the same transaction. `parent_id`: the condition whose firing arms this
+    one (a `then` step), pending until then."""
+
+    __tablename__ = "block_conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("block_conditions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # close_above, close_below, crosses, at_time
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    exchange: Mapped[str | None] = mapped_column(String(64))
+    symbol: Mapped[str | None] = mapped_column(String(64))
+    timeframe: Mapped[str | None] = mapped_column(String(8))
+    price: Mapped[Decimal | None] = mapped_column(PRICE)
+    at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # The last price when armed: which way "crosses" must go (None until a price is seen).
+    reference: Mapped[Decimal | None] = mapped_column(PRICE)
+    block: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, waiting, fired, refused, canceled
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was refused or canceled
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    armed_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

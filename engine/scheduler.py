@@ -1,8 +1,9 @@
 """APScheduler wiring: one background scheduler per database, with failover and fencing.
 
 Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
-anything new is sent); then the bracket sync every few seconds; every watched series fetched right
-after each minute closes (every timeframe closes on a minute boundary); gaps repaired every six
+anything new is sent); then the bracket sync every few seconds, the conditional blocks checked
+after each; every watched series fetched right after each minute closes (every timeframe closes on
+a minute boundary), the conditions checked again on the new candles; gaps repaired every six
 hours; balances and the day's equity snapshot every five minutes; the notification outbox
 delivered every few seconds (engine.notify: its own job, so a slow service never delays a sync);
 and one-off backfills
@@ -37,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from db.models import Series
 from engine.blocks import api as blocks
+from engine.conditions import api as conditions
 from engine.lock import EngineLock, holder_name, record_tick, take_epoch
 from engine.market import api as market
 from engine.notify import api as notify
@@ -172,6 +174,7 @@ def _sync(runtime: Runtime, run: EngineRun) -> None:
     began = time.monotonic()
     try:
         blocks.sync_tick(runtime)
+        conditions.check_conditions(runtime)  # after the tick: it has just refreshed the last prices
     finally:
         log.info("sync tick epoch=%d mono=%.3f-%.3f", run.epoch, began, time.monotonic())
 
@@ -180,7 +183,7 @@ def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime, run: E
     # Added only after the recovery tick: a periodic sync must not race the start-up one.
     scheduler.add_job(_sync, IntervalTrigger(seconds=SYNC_EVERY_S), id="sync-brackets", args=[runtime, run])
     # Two seconds past the minute: the candle has closed and the exchange has published it.
-    scheduler.add_job(market.fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime])
+    scheduler.add_job(_fetch_due, CronTrigger(second=2), id="fetch-due", args=[runtime, run])
     scheduler.add_job(market.repair_all, IntervalTrigger(hours=6), id="repair-gaps", args=[runtime])
     scheduler.add_job(_notify, IntervalTrigger(seconds=NOTIFY_EVERY_S), id="notify", args=[runtime])
     # First run now, not in five minutes: the calendar wants today's equity from the start.
@@ -193,6 +196,13 @@ def _notify(runtime: Runtime) -> None:
     if report.retried or report.failed or report.dropped:
         log.info("notifications: %d sent, %d to retry, %d given up, %d dropped (no URL)",
                  report.sent, report.retried, report.failed, report.dropped)  # fmt: skip
+
+
+def _fetch_due(runtime: Runtime, run: EngineRun) -> None:
+    """The new candles, then the conditions that wait for a candle to close."""
+    market.fetch_due(runtime)
+    if not run.deposed.is_set():
+        conditions.check_conditions(runtime)
 
 
 def _portfolio(runtime: Runtime) -> None:

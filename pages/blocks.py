@@ -1,7 +1,9 @@
 """Blocks (traders only): every block of the signed-in user, one row per trade with its orders'
 statuses (dash-ag-grid), refreshed every few seconds; open / closed / all; and canceling a block
 after a confirm that asks whether to keep the protection of open positions or close them at market;
-amending the selected block in a dialog (pages.components.block_amend).
+amending the selected block in a dialog (pages.components.block_amend);
+below, the conditional blocks still waiting (pages.components.block_conditions) and the form
+that saves one (pages.components.condition_form).
 
 A block id comes from the browser (the selected row), so the engine checks it is the user's:
 another trader's block raises BlockAccessError, shown as a message.
@@ -21,9 +23,11 @@ from db.enums import TradeStatus
 from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockTradeRow, cancel_block
 from engine.common.precision import format_number
-from pages.components import block_amend
+from pages.components import block_amend, block_conditions, condition_form
 from pages.components.block_cancel import cancel_message
+from pages.components.block_conditions import waiting_section
 from pages.components.calendar import fmt_money
+from pages.components.condition_form import condition_dialog
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -31,6 +35,8 @@ dash.register_page(
 )
 
 block_amend.CALLBACKS.register()
+block_conditions.CALLBACKS.register()
+condition_form.CALLBACKS.register()
 
 REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"
@@ -159,6 +165,7 @@ def layout(**_query: Any) -> html.Div:
             ),
             modal,
             block_amend.amend_modal(),
+            waiting_section(condition_dialog(current_view().id)),
         ]
     )
 

@@ -75,21 +75,22 @@ def submit_block(
     req: BlockRequest,
     now_ms: int | None = None,
     drive: bool = True,
-    also: Callable[[Session, int], None] | None = None,
+    within: Callable[[Session, int], None] | None = None,
 ) -> int:
     """Validate, plan and store a block with its entry intents; returns the block id.
 
     Raises AccountAccessError (a PermissionError) for another user's account and BlockRejected with
     every field error for a block that cannot be placed; either way nothing is written or sent.
     `drive=False` leaves sending the entries to the next sync tick (bulk submits, benchmarks).
-    `also(session, block_id)` writes the caller's own rows in the block's transaction (a webhook's
-    unique alert key): if it raises, the block is not written either."""
+    `within(session, block_id)` runs inside the transaction that writes the block and its intents,
+    so a caller's own record of it (a condition marked fired) commits with them or not at all; an
+    exception it raises rolls the block back."""
     ready = _prepare(runtime, user_id, account_id, req)
     account, market, venue, req = ready.account, ready.market, ready.venue, ready.req
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
     plan = plan_block(req, market, ready.equity, ready.free)
     mode = protection_mode(venue.capabilities, market.type)
-    block_id = _write_block(runtime, user_id, account, req, plan, mode, now, also)
+    block_id = _write_block(runtime, user_id, account, req, plan, mode, now, within)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:
         drive_account(runtime, account.id, block_id, now_ms)
@@ -240,9 +241,9 @@ def _write_block(
     plan: BlockPlan,
     mode: ProtectionMode,
     now_ms: int,
-    also: Callable[[Session, int], None] | None = None,
+    within: Callable[[Session, int], None] | None = None,
 ) -> int:
-    """The block, its trades and their entry intents (and the caller's `also` rows): one transaction."""
+    """The block, its trades and their entry intents (and the caller's `within`): one transaction."""
     side = "buy" if plan.side is Side.LONG else "sell"
     with runtime.sessions.begin() as s:
         epoch = fence_for(runtime, s).epoch  # the intents' fencing epoch (engine.blocks.executor)
@@ -292,8 +293,8 @@ def _write_block(
                     epoch=epoch,
                 )
             )
-        if also is not None:
-            also(s, block.id)
+        if within is not None:
+            within(s, block.id)
             s.flush()  # a unique key the caller writes fails here, inside the block's transaction
         return block.id
 

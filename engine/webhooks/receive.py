@@ -154,7 +154,7 @@ def _place(runtime: Runtime, hook_pk: int, user_id: int, t: Template, alert: Ale
         )
 
     try:
-        block_id = blocks.submit_block(runtime, user_id, t.account_id, req, also=accepted)
+        block_id = blocks.submit_block(runtime, user_id, t.account_id, req, within=accepted)
     except blocks.BlockRejected as exc:
         raise _RefusedError(422, "Refused: " + " ".join(e.message for e in exc.errors)) from None
     except AccountAccessError:

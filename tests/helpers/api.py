@@ -1,8 +1,10 @@
 """Helpers of the REST API tests: a desk of two traders and an analyst (paper accounts, a watched
-series, one block of the rival's) with tokens of every kind, and Bearer requests through the app."""
+series, one block and one conditional block of the rival's) with tokens of every kind, and Bearer
+requests through the app."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 
 from db.enums import EntryType, Role, Side, SizeMode
 from engine.blocks.api import BlockRequest, TargetSpec, submit_block
+from engine.conditions.api import create_condition
 from engine.exchanges.demo import DemoExchange
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
@@ -56,7 +59,14 @@ def make_desk(runtime: Runtime, app: Dash) -> dict[str, Any]:
         (TargetSpec(Decimal("31000")),), SizeMode.BASE, Decimal("0.01"),
     )  # fmt: skip
     desk["rival_block"] = submit_block(runtime, desk["rival"], desk["rival_account"], req)
+    desk["rival_condition"] = create_condition(runtime, desk["rival"], condition_body(desk["rival_account"]))
     return desk
+
+
+def condition_body(account_id: int) -> dict[str, Any]:
+    """A block that waits until tomorrow (at_time), as POST /conditions takes it."""
+    at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    return {"kind": "at_time", "account_id": account_id, "at": at, "block": LIMIT_BLOCK}
 
 
 def bearer(token: str | None) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Authorization of the trade-block form and the blocks page at the HTTP level: analysts are refused
 (403) every trader-only callback, and a trader's crafted callback requests cannot preview, place,
-read, amend or cancel with another trader's account or block."""
+read, amend or cancel with another trader's account, block or conditional block."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,11 +17,13 @@ from db.enums import BlockStatus, EntryType, Role, Side, SizeMode
 from db.models import Block
 from engine.blocks.commands import submit_block
 from engine.blocks.plan import BlockRequest, TargetSpec
+from engine.conditions import api as conditions
 from engine.config import Settings
 from engine.exchanges.demo import DemoExchange
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
+from tests.helpers.api import LIMIT_BLOCK
 from tests.helpers.dashboard import (
     app_runtime,
     body_of,
@@ -45,6 +49,8 @@ BLOCK_TRADER_OUTPUTS = (
     "cancel-modal.is_open",
     "amend-modal.is_open",
     "amend-body.children",
+    "conditions-table.children",
+    "cf-modal.is_open",
 )
 
 
@@ -192,3 +198,20 @@ def test_a_trader_cannot_preview_or_place_a_block_with_another_traders_account(a
     placed = post(trader, form_body(app, "bf-message.children", desk, desk["trader_account"]))
     assert "placed" in str(placed["bf-message"]["children"])
     assert block_count(runtime) == before + 1
+
+
+def test_a_trader_cannot_cancel_another_traders_condition(app: Dash, desk: dict) -> None:
+    runtime = app_runtime(app)
+    at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    raw = {"kind": "at_time", "account_id": desk["rival_account"], "at": at, "block": LIMIT_BLOCK}
+    theirs = conditions.create_condition(runtime, desk["rival"], raw)
+    body = next(b for key, b in callback_bodies(app) if "conditions-message.children" in key and "@" not in key)
+    ident = {"id": theirs, "type": "condition-cancel"}
+    body["inputs"][1] = [{"id": ident, "property": "n_clicks", "value": 1}]
+    body["changedPropIds"] = [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".n_clicks"]
+    answer = post(signed_in(app, "trader"), body)
+    assert "is not one of yours" in str(answer["conditions-message"]["children"])
+    assert "condition-row" not in str(answer["conditions-table"]["children"])  # nothing of theirs is shown
+    assert conditions.get_condition(runtime, desk["rival"], theirs).status == "waiting"
+    answer = post(signed_in(app, "rival"), body)  # its owner may
+    assert "canceled" in str(answer["conditions-message"]["children"])

@@ -1,12 +1,13 @@
 """The REST API (/api/v1, Bearer tokens) and its docs page (/api/docs): `init_api` puts both on
-the Flask server. The routes are in web.api.routes, their schemas in web.api.schemas, who may call
-them in web.api.access."""
+the Flask server. The routes are in web.api.routes (conditional blocks in web.api.conditions),
+their schemas in web.api.schemas (web.api.condition_schemas), who may call them in
+web.api.access."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
 
-from web.api import docs, routes
+from web.api import conditions, docs, routes
 from web.api.access import refusal
 from web.api.spec import spec
 
@@ -18,6 +19,7 @@ def _no_such_path(rest: str) -> Response:
 
 def init_api(server: Flask) -> None:
     server.register_blueprint(routes.bp)
+    server.register_blueprint(conditions.bp)
     server.register_blueprint(docs.bp)
     spec.register(server)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -62,10 +62,9 @@ class BlocksQuery(BaseModel):
     status: Literal["live", "closed", "all"] = "all"
 
 
-class BlockIn(BaseModel):
-    """A trade block as the chart's form sends it (the same fields, the same checks)."""
+class BlockFields(BaseModel):
+    """A trade block's own fields as the chart's form sends them (the same checks)."""
 
-    account_id: int = Field(ge=1, le=MAX_ID)
     symbol: str = Field(max_length=200, description="e.g. BTC/USDT")
     exchange: str | None = Field(None, max_length=200, description="the account's exchange when left out")
     side: Side
@@ -81,6 +80,12 @@ class BlockIn(BaseModel):
     breakeven: StrictBool = False
     entry_timeout_min: NumberIn | None = None
     max_duration_min: NumberIn | None = None
+
+
+class BlockIn(BlockFields):
+    """A trade block as the chart's form sends it (the same fields, the same checks)."""
+
+    account_id: int = Field(ge=1, le=MAX_ID)
 
 
 class CancelIn(BaseModel):

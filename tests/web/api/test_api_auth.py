@@ -17,7 +17,7 @@ from db.models import Block
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users.directory import set_active
-from tests.helpers.api import LIMIT_BLOCK, api, make_desk
+from tests.helpers.api import LIMIT_BLOCK, api, condition_body, make_desk
 from tests.helpers.dashboard import build_app, login
 
 # (method, path, body, scope, who may): every operation of the API. Paths name the caller's own ids.
@@ -35,6 +35,9 @@ ENDPOINTS: list[tuple[str, str, Any, str, tuple[Role, ...]]] = [
     ("GET", "/series/{series}/candles", None, "read", (Role.TRADER, Role.ANALYST)),
     ("GET", "/calendar", None, "read", (Role.TRADER, Role.ANALYST)),
     ("GET", "/stats", None, "read", (Role.TRADER, Role.ANALYST)),
+    ("GET", "/conditions", None, "read", (Role.TRADER,)),
+    ("POST", "/conditions", "condition", "trade", (Role.TRADER,)),
+    ("DELETE", "/conditions/{condition}", None, "trade", (Role.TRADER,)),
 ]
 
 
@@ -51,9 +54,12 @@ def desk(runtime: Runtime, app: Dash) -> dict[str, Any]:
 def own(path: str, body: Any, desk: dict[str, Any], user: str) -> tuple[str, Any]:
     """The endpoint with `user`'s own ids (the rival's block for the rival, etc.)."""
     block = desk["rival_block"] if user == "rival" else 999_999
-    path = path.format(block=block, series=desk[f"{user}_series"])
+    condition = desk["rival_condition"] if user == "rival" else 999_999
+    path = path.format(block=block, series=desk[f"{user}_series"], condition=condition)
     if body == "block":
         body = {**LIMIT_BLOCK, "account_id": desk[f"{user}_account"]}
+    if body == "condition":
+        body = condition_body(desk[f"{user}_account"])
     return path, body
 
 
@@ -66,7 +72,15 @@ def test_the_endpoint_list_is_the_whole_api(app: Dash) -> None:
     document = app.server.test_client().get("/api/docs/openapi.json").get_json()
     documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
     listed = {(m, "/api/v1" + p) for m, p, *_ in ENDPOINTS}
-    as_documented = {(m, p.replace("{block}", "{block_id}").replace("{series}", "{series_id}")) for m, p in listed}
+    as_documented = {
+        (
+            m,
+            p.replace("{block}", "{block_id}")
+            .replace("{series}", "{series_id}")
+            .replace("{condition}", "{condition_id}"),
+        )
+        for m, p in listed
+    }
     assert documented == as_documented
 
 

@@ -1,0 +1,35 @@
+"""The conditions package's public surface: trade blocks that wait for a condition (a candle
+closing beyond a price, the price crossing a level, a time) before they are placed, with an
+optional `then` step armed when the first fires. Save (checked like the form's block), list,
+cancel; and the engine's check, run on each sync tick and each new candle (engine.scheduler).
+Blocks are placed only through engine.blocks.api."""
+
+from engine.conditions.fire import CheckReport, check_conditions
+from engine.conditions.parse import KINDS, MAX_STEPS, ConditionSpec, parse_condition
+from engine.conditions.store import (
+    ConditionAccessError,
+    ConditionRefused,
+    ConditionView,
+    cancel_condition,
+    chain,
+    create_condition,
+    get_condition,
+    list_conditions,
+)
+
+__all__ = [
+    "KINDS",
+    "MAX_STEPS",
+    "CheckReport",
+    "ConditionAccessError",
+    "ConditionRefused",
+    "ConditionSpec",
+    "ConditionView",
+    "cancel_condition",
+    "chain",
+    "check_conditions",
+    "create_condition",
+    "get_condition",
+    "list_conditions",
+    "parse_condition",
+]
