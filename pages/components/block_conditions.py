@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, ctx, html
+from dash import ALL, Input, Output, ctx, html, no_update
 
 from engine.conditions import api as conditions
 from engine.conditions.api import ConditionView
@@ -91,7 +91,7 @@ def conditions_table(user_id: int) -> Any:
 def refresh_conditions(_tick: int | None, _clicks: list | None) -> tuple[Any, Any]:
     user_id = current_view().id
     trigger = ctx.triggered_id
-    message: Any = None
+    message: Any = no_update  # a poll keeps what was said ("Condition #3 saved") on screen
     if isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
         message = _cancel(user_id, trigger.get("id"))
     return conditions_table(user_id), message

@@ -93,8 +93,10 @@ def test_a_saved_condition_waits_in_the_list_and_is_canceled_there(
     open_form(page, base_url)
     fill(page, "50000", "40000")
     page.click("#cf-save")
-    expect(page.locator("#cf-saved")).to_contain_text("saved")
+    expect(page.locator("#cf-saved")).to_contain_text("saved", timeout=15_000)
     expect(page.locator("#cf-modal")).to_be_hidden()
+    page.wait_for_timeout(3_500)  # the page's 3 s poll refreshes the list: what was said stays
+    expect(page.locator("#cf-saved")).to_contain_text("saved")
     row = page.locator(".condition-row[data-status='waiting']")
     expect(row).to_contain_text("when BTC/USDT closes above 50,000 on 15m")
     expect(row).to_contain_text("long BTC/USDT (limit entry)")
