@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 from db.enums import CloseReason, OrderRole, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.blocks.amend_plan import AmendContext, AmendPlan, BlockAmend, plan_amend
-from engine.blocks.commands import drive_account, entry_order_fields, traded_market
+from engine.blocks.commands import drive_account, entry_intent, traded_market
 from engine.blocks.executor import fence_for
 from engine.blocks.plan import BlockRejected, FieldError
 from engine.blocks.queries import owned_block
 from engine.blocks.states import LIVE_BLOCKS, OrderEvent, is_open, transition_order
-from engine.blocks.store import client_order_id, load_live, seq_of
+from engine.blocks.store import load_live, seq_of
 from engine.blocks.views import BlockView
 from engine.common.precision import RoundMode, format_money, multiply, to_decimal
 from engine.common.symbols import split_symbol
@@ -149,7 +149,7 @@ def _write(s: Session, block: Block, view: BlockView, plan: AmendPlan, epoch: in
         trade = Trade(block_id=block.id, index=index, amount=amount, target_price=target, stop_price=stop)
         s.add(trade)
         s.flush()
-        _entry_intent(s, block, trade, amount, 1, epoch)
+        s.add(entry_intent(block, trade, amount, block.entry_price, 1, epoch))
         touched.add(trade.id)
     return len(touched)
 
@@ -164,23 +164,4 @@ def _replace_entry(s: Session, block: Block, trade: Trade, amount: Decimal, epoc
         order.status = transition_order(order.status, event)
     trade.amount = amount
     seq = 1 + max((seq_of(o.client_order_id) for o in entries), default=0)
-    _entry_intent(s, block, trade, amount, seq, epoch)
-
-
-def _entry_intent(s: Session, block: Block, trade: Trade, amount: Decimal, seq: int, epoch: int) -> None:
-    order_type, price, stop = entry_order_fields(block.entry_type, block.entry_price)
-    s.add(
-        Order(
-            block_id=block.id,
-            trade_id=trade.id,
-            role=OrderRole.ENTRY,
-            type=order_type,
-            side="buy" if block.side is Side.LONG else "sell",
-            amount=amount,
-            price=price,
-            stop_price=stop,
-            client_order_id=client_order_id(block.id, trade.index, OrderRole.ENTRY.value, seq),
-            status=OrderStatus.INITIALIZED,
-            epoch=epoch,
-        )
-    )
+    s.add(entry_intent(block, trade, amount, block.entry_price, seq, epoch))

@@ -244,7 +244,6 @@ def _write_block(
     within: Callable[[Session, int], None] | None = None,
 ) -> int:
     """The block, its trades and their entry intents (and the caller's `within`): one transaction."""
-    side = "buy" if plan.side is Side.LONG else "sell"
     with runtime.sessions.begin() as s:
         epoch = fence_for(runtime, s).epoch  # the intents' fencing epoch (engine.blocks.executor)
         block = Block(
@@ -277,22 +276,7 @@ def _write_block(
             )
             s.add(trade)
             s.flush()
-            order_type, price, stop = entry_order_fields(plan.entry_type, planned.entry_price)
-            s.add(
-                Order(
-                    block_id=block.id,
-                    trade_id=trade.id,
-                    role=OrderRole.ENTRY,
-                    type=order_type,
-                    side=side,
-                    amount=planned.amount,
-                    price=price,
-                    stop_price=stop,
-                    client_order_id=client_order_id(block.id, planned.index, OrderRole.ENTRY.value, 1),
-                    status=OrderStatus.INITIALIZED,
-                    epoch=epoch,
-                )
-            )
+            s.add(entry_intent(block, trade, planned.amount, planned.entry_price, 1, epoch))
         if within is not None:
             within(s, block.id)
             s.flush()  # a unique key the caller writes fails here, inside the block's transaction
@@ -313,6 +297,27 @@ def _request_cancel(s: Session, block: Block, close_positions: bool) -> None:
             order.status = transition_order(order.status, event)
         if close_positions and trade.close_reason is None:
             trade.close_reason = CloseReason.CANCEL
+
+
+def entry_intent(
+    block: Block, trade: Trade, amount: Decimal, entry_price: Decimal | None, seq: int, epoch: int
+) -> Order:
+    """The intent of a trade's entry order (version `seq` of its client id), written before any
+    venue call: a new block's first entries and an amend's replacements alike."""
+    order_type, price, stop = entry_order_fields(block.entry_type, entry_price)
+    return Order(
+        block_id=block.id,
+        trade_id=trade.id,
+        role=OrderRole.ENTRY,
+        type=order_type,
+        side="buy" if block.side is Side.LONG else "sell",
+        amount=amount,
+        price=price,
+        stop_price=stop,
+        client_order_id=client_order_id(block.id, trade.index, OrderRole.ENTRY.value, seq),
+        status=OrderStatus.INITIALIZED,
+        epoch=epoch,
+    )
 
 
 def drive_account(
