@@ -17,7 +17,7 @@ run: setup
 	$(BIN)/python app.py
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile
 
 # ruff (style), import-linter (the layering contracts in pyproject.toml), vulture (dead code,
 # allow-list in vulture_allow.py), deptry (requirements nothing imports, imports nothing provides).

@@ -19,10 +19,19 @@ from db.session import make_engine
 from engine.config import Settings, load_settings
 from engine.runtime import Runtime, build_runtime
 from tests.helpers.browser import CHROMIUM_ARGS, require_chromium
+from tests.helpers.dashboard import dispose_built_apps
 from tests.helpers.db import empty_tables
 from tests.helpers.trading import PathFeed
+from tests.helpers.workers import worker_database_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, this worker's own PostgreSQL database for everything that reads
+    DATABASE_URL (the settings below, the subprocess tests, the benches' request checks)."""
+    if os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = worker_database_url(os.environ["DATABASE_URL"])
 
 
 def _reset_postgres_schema(url: str) -> None:
@@ -50,6 +59,14 @@ def test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_app_pools() -> Iterator[None]:
+    """The database pools of the apps a test module built are closed when it ends (torn down after
+    the module's own fixtures: its servers have stopped)."""
+    yield
+    dispose_built_apps()
+
+
 @pytest.fixture(scope="session")
 def runtime_session(test_settings: Settings) -> Iterator[Runtime]:
     runtime = build_runtime(test_settings, upgrade_schema=True)
@@ -72,6 +89,7 @@ def runtime(runtime_session: Runtime) -> Runtime:
     """The shared runtime with every table emptied before the test."""
     empty_tables(runtime_session)
     runtime_session.sources.clear()
+    runtime_session.replay_feeds.clear()
     return runtime_session
 
 

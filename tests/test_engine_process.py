@@ -126,14 +126,16 @@ def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
         assert scheduler.start(quiet) is started  # idempotent in a process
         assert not EngineLock(make_engine(runtime.settings.database_url), tmp_path).acquire()
         deadline = time.monotonic() + 30
-        wanted = {"sync-brackets", "fetch-due", "repair-gaps", "portfolio", "notify"}
+        wanted = {"sync-brackets", "fetch-due", "repair-gaps", "portfolio", "notify", "push-watchers"}
         while time.monotonic() < deadline and not wanted <= {job.id for job in started.get_jobs()}:
             time.sleep(0.1)
         assert wanted <= {job.id for job in started.get_jobs()}
         assert "bracket recovery" in caplog.text
+        assert quiet.push is not None  # the push watchers run with the engine (no live account: none watched)
     finally:
         scheduler.stop(quiet)
     assert not scheduler.running(quiet)
+    assert quiet.push is None  # and stop with it
     other = EngineLock(make_engine(runtime.settings.database_url), tmp_path)
     assert other.acquire()  # released on stop
     other.release()
@@ -271,6 +273,7 @@ def test_a_terminated_lock_connection_deposes_the_engine_within_5_s_and_ticks_ne
             pids = conn.execute(
                 text(
                     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                     " AND classid = :high AND objid = :low AND objsubid = 1"
                 ),
                 {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFFFFFF},
