@@ -1,5 +1,6 @@
 """Desk overview (admins only): users active in the last day and week, each user's blocks, volume
-and realized P&L over a chosen period, and the desk's P&L over time (a chart).
+and realized P&L over a chosen period, and the desk's P&L over time (a chart). Replay and backtest
+accounts are practice and count nowhere here (engine.portfolio.api.desk_overview), as the page says.
 
 Admins only at three levels, as pages/admin_users.py: the Flask guard refuses /admin/* to others,
 this layout renders nothing for them, and the callback is wrapped in `require_role(ADMIN)`.
@@ -44,7 +45,12 @@ def layout(**_query: Any) -> html.Div:
         [
             html.Div(
                 [html.H1("Desk overview", className="h4 mb-0"), period, html.Span(id="ov-range", className="small")],
-                className="d-flex align-items-center gap-3 mb-3",
+                className="d-flex align-items-center gap-3 mb-1",
+            ),
+            html.P(
+                "Live and paper accounts only: replays and backtests are not counted.",
+                className="small text-body-secondary mb-3",
+                id="ov-scope",
             ),
             dcc.Loading(html.Div(id="ov-summary"), type="dot", delay_show=300),
             html.H2("Realized P&L over time", className="h6"),

@@ -1,5 +1,6 @@
 """Journal (traders and admins): the signed-in user's trades open and closed (dash-ag-grid, paged on
-the server), filtered by status, symbol, side, setup, tag, outcome and dates; the cumulative profit
+the server), filtered by status, symbol, side, setup, tag, outcome and dates, replay and backtest
+trades left out unless switched on (then marked with a "replay" badge); the cumulative profit
 of the filtered closed trades; statistics by symbol, setup and tag; and, for the selected trade, its
 block's journal (setup, tags, notes) in a small form and a link to the chart at that time.
 
@@ -64,6 +65,11 @@ def _filters() -> dbc.Row:
             dbc.Col(
                 dcc.DatePickerRange(id="jr-dates", clearable=True, display_format="YYYY-MM-DD", first_day_of_week=1),
                 width="auto",
+            ),
+            dbc.Col(
+                dbc.Switch(id="jr-replay", label="Replays and backtests", value=False, class_name="mb-0 small"),
+                width="auto",
+                class_name="align-self-center",
             ),
         ],
         class_name="g-2 mb-2 align-items-center",
@@ -204,15 +210,16 @@ def _stats_range(flt: TradeFilter, since: date | None, tz: str) -> tuple[date, d
     Input("jr-next", "n_clicks"),
     Input(VERSION, "data"),
     Input(THEME_SWITCH, "value"),
+    Input("jr-replay", "value"),
     State(PAGE, "data"),
 )
 @require_role(*TRADERS)
 def render(
     status: Any, symbol: Any, side: Any, setup: Any, tag: Any, outcome: Any, first: Any, last: Any,
-    _prev: Any, _next: Any, _version: Any, dark: bool | None, page: Any,
+    _prev: Any, _next: Any, _version: Any, dark: bool | None, replay: Any, page: Any,
 ) -> tuple[Any, ...]:  # fmt: skip
     runtime, user = current_runtime(), current_view()
-    flt = jc.parse_filter(status, symbol, side, setup, tag, outcome, first, last)
+    flt = jc.parse_filter(status, symbol, side, setup, tag, outcome, first, last, replay)
     trigger = ctx.triggered_id
     keep = trigger in (VERSION, THEME_SWITCH)  # a save or a theme change stays on the page shown
     wanted = page if keep and isinstance(page, int) else jc.next_page(trigger, page)

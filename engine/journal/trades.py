@@ -2,7 +2,9 @@
 filtered and paged in SQL (limit/offset and a count), with P&L in money, % and R as the calendar
 computes them (engine.portfolio: % of the equity at the start of the closing day, R = P&L / the
 trade's share of the block's risk), unrealized P&L of open trades at the engine's last price,
-duration, fees, exit reason, setup and tags. Only the user's own blocks are ever read.
+duration, fees, exit reason, setup and tags. Only the user's own blocks are ever read. Trades of
+replay and backtest accounts are marked (`replay`) and left out unless the filter asks for them;
+their % is of their own replay account's equity (engine.portfolio's account scope).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Float, Select, and_, any_, cast, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from db.enums import CloseReason, Side, TradeStatus
+from db.enums import AccountKind, CloseReason, Side, TradeStatus
 from db.models import Block, BlockTag, ExchangeAccount, Market, Trade
 from engine.common.pnl import unrealized
 from engine.common.precision import wide_context
@@ -43,6 +45,7 @@ class TradeFilter:
     outcome: str | None = None  # win / loss (closed trades)
     first: date | None = None
     last: date | None = None
+    replay: bool = False  # also the trades of replay and backtest accounts (practice, left out by default)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class JournalTrade:
     tags: tuple[str, ...] = ()
     price_tick: Decimal | None = None
     amount_tick: Decimal | None = None
+    replay: bool = False  # a replay's or backtest's trade (its account is AccountKind.REPLAY)
 
     @property
     def duration(self) -> timedelta | None:
@@ -120,6 +124,11 @@ def filtered(session: Session, user_id: int, flt: TradeFilter, tz: str) -> Selec
         # the trades' block_id index instead of hash-joining a scan of every user's trades.
         mine = literal_column(f"ARRAY(SELECT id FROM {Block.__tablename__} WHERE user_id = {int(user_id)})")
         conditions.append(Trade.block_id == any_(mine))
+    if not flt.replay:
+        replays = select(ExchangeAccount.id).where(
+            ExchangeAccount.user_id == user_id, ExchangeAccount.kind == AccountKind.REPLAY
+        )
+        conditions.append(Block.account_id.not_in(replays.scalar_subquery()))
     if flt.symbol:
         conditions.append(Block.symbol == flt.symbol)
     if flt.side is not None:
@@ -164,6 +173,8 @@ _COLUMNS = (
     Trade.amount,
     Market.price_tick,
     Market.amount_tick,
+    Block.account_id,
+    ExchangeAccount.kind,
 )
 
 
@@ -222,13 +233,18 @@ def build_rows(
     equity: Mapping[date, Decimal | None],
     prices: Mapping[tuple[str, str], Decimal],
     tz: str,
+    replay_equity: Mapping[int, Mapping[date, Decimal | None]] | None = None,
 ) -> list[JournalTrade]:
+    """The rows as journal trades; % of `equity` (the live and paper accounts'), a replay trade's
+    of its own account's (`replay_equity`, by account id)."""
     out = []
     with wide_context():
         for row in rows:
             open_pnl = _unrealized(row, prices.get((row.exchange, row.symbol)))
             closed = row.status is TradeStatus.CLOSED and row.closed_at is not None
-            start = equity.get(_local_day(row.closed_at, tz)) if closed else None
+            replay = row.kind is AccountKind.REPLAY
+            basis = (replay_equity or {}).get(row.account_id, {}) if replay else equity
+            start = basis.get(_local_day(row.closed_at, tz)) if closed else None
             out.append(
                 JournalTrade(
                     trade_id=row.id,
@@ -255,6 +271,7 @@ def build_rows(
                     tags=tags.get(row.block_id, ()),
                     price_tick=row.price_tick,
                     amount_tick=row.amount_tick,
+                    replay=replay,
                 )
             )
     return out
@@ -285,9 +302,14 @@ def trade_page(
         first_entry = s.scalar(
             select(func.min(Trade.opened_at)).join(Block, Block.id == Trade.block_id).where(Block.user_id == user_id)
         )
-    days = {_local_day(r.closed_at, tz) for r in rows if r.status is TradeStatus.CLOSED and r.closed_at is not None}
-    equity = portfolio.equity_at_day_start(runtime, user_id, tz, days)
-    built = build_rows(rows, tags, equity, dict(runtime.trading.last_prices), tz)
+    days: dict[int | None, set[date]] = {}  # replay account id (None: live and paper) -> closing days
+    for r in rows:
+        if r.status is TradeStatus.CLOSED and r.closed_at is not None:
+            key = r.account_id if r.kind is AccountKind.REPLAY else None
+            days.setdefault(key, set()).add(_local_day(r.closed_at, tz))
+    equity = {key: portfolio.equity_at_day_start(runtime, user_id, tz, wanted, key) for key, wanted in days.items()}
+    replays = {key: value for key, value in equity.items() if key is not None}
+    built = build_rows(rows, tags, equity.get(None, {}), dict(runtime.trading.last_prices), tz, replays)
     since = _local_day(first_entry, tz) if first_entry is not None else None
     return JournalPage(built, total, page, per_page, setups, all_tags, symbols, since)
 

@@ -2,7 +2,10 @@
 positions, and what the calendar pages show: realized P&L booked per trading day in the user's
 timezone, month/week/year grids, statistics, the equity curve, exports, statistics grouped by symbol,
 setup or tag, the admins' month overview, and their desk overview (activity, blocks, volume and
-P&L per user, the desk's P&L over time)."""
+P&L per user, the desk's P&L over time). A user's figures count their live and paper accounts;
+`account_id=` (calendar_page, day_trades, export, export_table, group_stats, open_positions,
+equity_at_day_start) narrows them to one of the user's accounts, a replay's included
+(engine/portfolio/scope.py; another user's account raises engine.users.api.AccountAccessError)."""
 
 from engine.portfolio.balances import PortfolioReport, Position, open_positions, snapshot_equity, sync_balances
 from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity, zone

@@ -25,13 +25,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.enums import Side, TradeStatus
+from db.enums import AccountKind, Side, TradeStatus
 from db.models import AccountBalance, Block, EquitySnapshot, ExchangeAccount, Trade, User
 from engine.common.pnl import unrealized
 from engine.common.precision import to_decimal, wide_context
 from engine.exchanges.api import source, venue_for
 from engine.market.api import Ticks, ticks
 from engine.portfolio.bookings import day_of
+from engine.portfolio.scope import resolve
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ def sync_balances(runtime: Runtime) -> PortfolioReport:
         accounts = list(s.scalars(select(ExchangeAccount).order_by(ExchangeAccount.id)))
     for account in accounts:
         if getattr(account, "disabled", False):  # switched off in the settings: not asked
+            continue
+        if account.kind is AccountKind.REPLAY:  # its venue plays past bars: no balance of today to take
             continue
         report.accounts += 1
         try:
@@ -132,11 +135,14 @@ def _last_price(runtime: Runtime, exchange: str, symbol: str) -> Decimal | None:
         return None
 
 
-def open_positions(runtime: Runtime, user_id: int) -> list[Position]:
-    """The user's open positions (open trades) with unrealized P&L at the feed's last price."""
+def open_positions(runtime: Runtime, user_id: int, account_id: int | None = None) -> list[Position]:
+    """The user's open positions (open trades) with unrealized P&L at the feed's last price: of
+    their live and paper accounts, or of `account_id` alone (AccountAccessError if not theirs)."""
     with runtime.sessions() as s:
+        scope = resolve(s, [user_id], account_id)
+        mine = select(ExchangeAccount).where(ExchangeAccount.user_id == user_id)
         accounts = {
-            a.id: a.exchange for a in s.scalars(select(ExchangeAccount).where(ExchangeAccount.user_id == user_id))
+            a.id: a.exchange for a in s.scalars(mine) if a.id not in scope.excluded and scope.only in (None, a.id)
         }
         rows = _positions(s, sorted(accounts))
         precision = ticks(s, {(accounts[r[0]], r[3]) for r in rows})
@@ -159,9 +165,9 @@ def snapshot_equity(runtime: Runtime, now: datetime | None = None) -> PortfolioR
     report = PortfolioReport()
     with runtime.sessions() as s:
         accounts = s.execute(
-            select(ExchangeAccount.id, ExchangeAccount.user_id, ExchangeAccount.exchange, User.timezone).join(
-                User, User.id == ExchangeAccount.user_id
-            )
+            select(ExchangeAccount.id, ExchangeAccount.user_id, ExchangeAccount.exchange, User.timezone)
+            .join(User, User.id == ExchangeAccount.user_id)
+            .where(ExchangeAccount.kind != AccountKind.REPLAY)  # replays have no snapshots (engine.portfolio.scope)
         ).all()
         balances: dict[int, dict[str, Decimal]] = {}
         for b in s.scalars(select(AccountBalance)):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Context, Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, any_, case, func, literal, literal_column, or_, select, true, type_coerce
@@ -29,6 +29,9 @@ from sqlalchemy.orm import Session
 from db.enums import EXIT_ROLES, Side
 from db.models import Block, Fill, Trade
 from engine.common.precision import WIDE_PRECISION, wide_context
+
+if TYPE_CHECKING:  # scope.py reads this module's helpers: only the type is needed here
+    from engine.portfolio.scope import Scope
 
 ZERO = Decimal(0)
 DAY_MS = 86_400_000
@@ -193,9 +196,12 @@ class Booking(NamedTuple):
         return self.pnl / self.risk  # R is a ratio for display and sums: 28 digits are plenty
 
 
-def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: date) -> dict[int, list[Booking]]:
+def bookings(
+    session: Session, user_ids: list[int], tz: str, first: date, last: date, scope: Scope | None = None
+) -> dict[int, list[Booking]]:
     """Per user, what each trade booked on each trading day from `first` to `last` (inclusive), in
-    one query grouped by (user, local day, trade). Users must share the timezone `tz`."""
+    one query grouped by (user, local day, trade). Users must share the timezone `tz`. `scope` says
+    which accounts count (engine.portfolio.scope; None: every account)."""
     if not user_ids:
         return {}
     start_ms, end_ms = day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz)
@@ -209,8 +215,11 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
     sqlite = session.get_bind().dialect.name == "sqlite"
     ts = literal_column(f"+{Fill.__tablename__}.ts") if sqlite else Fill.ts
     ids = ", ".join(str(int(u)) for u in user_ids)
-    blocks_sql = f"ARRAY(SELECT id FROM {Block.__tablename__} WHERE user_id IN ({ids}))"
+    in_scope = scope.sql("account_id") if scope is not None else ""
+    blocks_sql = f"ARRAY(SELECT id FROM {Block.__tablename__} WHERE user_id IN ({ids}){in_scope})"
     mine = true() if sqlite else Trade.block_id == any_(literal_column(blocks_sql))
+    accounts = scope.where(Block.account_id) if scope is not None else None
+    wanted = and_(Block.user_id.in_(user_ids), mine, ts >= start_ms, ts < end_ms)
     fee = _quote_fee(sqlite)
     query = (
         select(
@@ -234,7 +243,7 @@ def bookings(session: Session, user_ids: list[int], tz: str, first: date, last: 
         .select_from(Fill)
         .join(Trade, Trade.id == Fill.trade_id)
         .join(Block, Block.id == Trade.block_id)
-        .where(and_(Block.user_id.in_(user_ids), mine, ts >= start_ms, ts < end_ms))
+        .where(wanted if accounts is None else and_(wanted, accounts))
         .group_by(Block.user_id, literal_column("day_no"), Trade.id, Block.id)
         .order_by(literal_column("day_no"), Trade.id)
     )

@@ -8,14 +8,17 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from engine.portfolio.views import load_period
+from engine.portfolio.periods import load_period
 from engine.runtime import Runtime
 
 
-def equity_at_day_start(runtime: Runtime, user_id: int, tz: str, days: Iterable[date]) -> dict[date, Decimal | None]:
-    """Equity at the start of each of `days` in the user's timezone; None where no snapshot says."""
+def equity_at_day_start(
+    runtime: Runtime, user_id: int, tz: str, days: Iterable[date], account_id: int | None = None
+) -> dict[date, Decimal | None]:
+    """Equity at the start of each of `days` in the user's timezone, of their live and paper
+    accounts or of `account_id` alone (a replay's own); None where no snapshot says."""
     wanted = sorted(set(days))
     if not wanted:
         return {}
-    period = load_period(runtime, user_id, tz, wanted[0], wanted[-1])
+    period = load_period(runtime, user_id, tz, wanted[0], wanted[-1], account_id)
     return {d: period.equity.get(d) for d in wanted}

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from engine.common.precision import CENTS, quantize_to_tick
 from engine.portfolio import calendar as cal
 
-if TYPE_CHECKING:  # views imports this module: the type only, to avoid a cycle
-    from engine.portfolio.views import Period
+if TYPE_CHECKING:  # periods and views import this module: the type only, to avoid a cycle
+    from engine.portfolio.periods import Period
 
 # A column's kind tells a writer how to show it: "exact" Decimals (prices, amounts) as they are;
 # "money" to the quote's cents, "percent" to 4 places, "r" to 2, as the screen rounds them.

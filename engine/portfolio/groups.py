@@ -21,6 +21,7 @@ from db.models import Block, BlockTag
 from engine.common.precision import wide_context
 from engine.portfolio import stats
 from engine.portfolio.bookings import Booking, bookings
+from engine.portfolio.scope import resolve
 from engine.portfolio.stats import TradeResult
 from engine.portfolio.views import trade_results
 from engine.runtime import Runtime
@@ -97,12 +98,16 @@ def _keys(session: Session, rows: Sequence[Booking], by: GroupBy) -> dict[int, l
     return {trade: per_block.get(bid) or [fallback] for trade, bid in block_of.items()}
 
 
-def group_stats(runtime: Runtime, user_id: int, first: date, last: date, tz: str, by: GroupBy) -> list[GroupStats]:
+def group_stats(
+    runtime: Runtime, user_id: int, first: date, last: date, tz: str, by: GroupBy, account_id: int | None = None
+) -> list[GroupStats]:
     """The user's trades that exited from `first` to `last` (local days in `tz`), grouped `by`
-    symbol, setup ("(no setup)" without one) or tag (one row per tag, "(no tag)" for untagged)."""
+    symbol, setup ("(no setup)" without one) or tag (one row per tag, "(no tag)" for untagged); of
+    their live and paper accounts, or of `account_id` alone (AccountAccessError if not theirs)."""
     if by not in ("symbol", "setup", "tag"):
         raise ValueError(f"cannot group by {by!r}")
     with runtime.sessions() as s:
-        rows = [b for b in bookings(s, [user_id], tz, first, last)[user_id] if b.exits]
+        scope = resolve(s, [user_id], account_id)
+        rows = [b for b in bookings(s, [user_id], tz, first, last, scope)[user_id] if b.exits]
         keys = _keys(s, rows, by)
     return group(trade_results(rows), keys)

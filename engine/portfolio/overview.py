@@ -8,6 +8,9 @@ agree) one query of P&L per user and day, one of volume per user and symbol, one
 per user. Money stays exact Decimal (NUMERIC sums on PostgreSQL, the joined-text sums of
 engine.portfolio.bookings on SQLite); the page rounds to cents when it shows it.
 
+Replay and backtest accounts (engine.portfolio.scope) are left out of every figure: they are
+practice on past markets, not the desk's trading.
+
 Volume is the filled notional, entry and exit fills alike (price x amount), in each symbol's quote
 currency, which is what the account is valued in; a user trading several quotes gets one figure
 per currency, never a sum of unlike money.
@@ -37,6 +40,7 @@ from engine.portfolio.bookings import (
     offset_segments,
     zone,
 )
+from engine.portfolio.scope import Scope, resolve
 from engine.runtime import Runtime
 from engine.users.api import as_utc
 
@@ -115,8 +119,9 @@ def desk_overview(runtime: Runtime, first: date, last: date, now: datetime | Non
         for u in users:
             by_tz.setdefault(str(zone(u.timezone)), []).append(u.id)
         acc = {u.id: _Acc({}, {}) for u in users}
+        scope = resolve(s, [u.id for u in users])
         for tz, ids in by_tz.items():
-            _load(s, acc, ids, tz, first, last)
+            _load(s, acc, ids, tz, first, last, scope)
     seen = [as_utc(u.last_seen_at) for u in users]
     active = {name: sum(1 for t in seen if t is not None and t > now - span) for name, span in ACTIVE_WINDOWS.items()}
     rows = tuple(_figures(u, acc[u.id]) for u in users)
@@ -158,14 +163,16 @@ def _totals(accs: Iterable[_Acc], first: date, last: date) -> tuple[TotalDay, ..
     return tuple(out)
 
 
-def _load(s: Session, acc: dict[int, _Acc], ids: list[int], tz: str, first: date, last: date) -> None:
-    """The three grouped queries of the users `ids`, who share the timezone `tz`."""
+def _load(s: Session, acc: dict[int, _Acc], ids: list[int], tz: str, first: date, last: date, scope: Scope) -> None:
+    """The three grouped queries of the users `ids`, who share the timezone `tz`, over the scope's accounts."""
     start_ms, end_ms = day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz)
     start_at = datetime.fromtimestamp(start_ms / 1000, tz=UTC)
     end_at = datetime.fromtimestamp(end_ms / 1000, tz=UTC)
     conn = s.connection()
     sqlite = s.get_bind().dialect.name == "sqlite"
-    in_period = and_(Block.user_id.in_(ids), Fill.ts >= start_ms, Fill.ts < end_ms)
+    accounts = scope.where(Block.account_id)
+    mine = Block.user_id.in_(ids) if accounts is None else and_(Block.user_id.in_(ids), accounts)
+    in_period = and_(mine, Fill.ts >= start_ms, Fill.ts < end_ms)
 
     day_no = literal_column(local_day_sql(f"{Fill.__tablename__}.ts", offset_segments(start_ms, end_ms, tz)))
     pnl = (
@@ -207,7 +214,7 @@ def _load(s: Session, acc: dict[int, _Acc], ids: list[int], tz: str, first: date
                 else_=0,
             )
         ),
-    ).where(Block.user_id.in_(ids))
+    ).where(mine)
     for uid, total, live, opened, closed in conn.execute(counts.group_by(Block.user_id)):
         acc[uid].blocks = (int(total), int(live or 0), int(opened or 0), int(closed or 0))
 

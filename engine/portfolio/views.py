@@ -2,7 +2,9 @@
 query), equity at the start of each day (from the snapshots), the calendar grids
 (engine.portfolio.calendar), statistics (engine.portfolio.stats), a day's trades, CSV exports, and the admins'
 month overview of every user. Callers pass the user's id and timezone; a user's own pages pass the
-signed-in user, so nobody reads another user's figures except through the admin pages.
+signed-in user, so nobody reads another user's figures except through the admin pages. An optional
+`account_id` narrows a user's figures to one of their accounts (engine.portfolio.scope: by default
+live and paper accounts count, replay accounts do not).
 """
 
 from __future__ import annotations
@@ -12,96 +14,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from db.enums import EXIT_ROLES
-from db.models import Block, EquitySnapshot, ExchangeAccount, Fill, User
+from db.models import Block, ExchangeAccount, Fill, User
 from engine.common.precision import wide_context
 from engine.market.api import Ticks, ticks
 from engine.portfolio import calendar as cal
-from engine.portfolio.bookings import (
-    Booking,
-    DayTotal,
-    as_decimal,
-    bookings,
-    day_start_ms,
-    day_totals,
-    start_equity,
-    zone,
-)
+from engine.portfolio.bookings import Booking, as_decimal, bookings, day_start_ms
 from engine.portfolio.exports import Table, csv_text, daily_table, trades_table
+from engine.portfolio.periods import Period, days_between, load_period, load_periods
+from engine.portfolio.scope import resolve
 from engine.portfolio.stats import StatDay, Stats, TradeResult, summarize
 from engine.runtime import Runtime
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-    tz: str
-    bookings: tuple[Booking, ...]
-    totals: dict[date, DayTotal]
-    equity: dict[date, Decimal | None]  # at the start of each day first..last
-    first_close: date | None = None  # the earliest snapshot day loaded (before `first` if the account was older)
-
-
-def closes(session: Session, user_ids: list[int], first: date, last: date) -> dict[int, dict[date, Decimal]]:
-    """End-of-day equity per user and day (accounts summed): the days from `first` - 1 to `last`,
-    and the nearest snapshot day on either side, which start_equity needs to bridge gaps."""
-    out: dict[int, dict[date, Decimal]] = {uid: {} for uid in user_ids}
-    near = (
-        select(EquitySnapshot.user_id, func.max(EquitySnapshot.day))
-        .where(EquitySnapshot.user_id.in_(user_ids), EquitySnapshot.day < first)
-        .group_by(EquitySnapshot.user_id)
-        .union_all(
-            select(EquitySnapshot.user_id, func.min(EquitySnapshot.day))
-            .where(EquitySnapshot.user_id.in_(user_ids), EquitySnapshot.day > last)
-            .group_by(EquitySnapshot.user_id)
-        )
-    )
-    conn = session.connection()
-    edges = {(uid, d) for uid, d in conn.execute(near) if d is not None}
-    wanted = and_(EquitySnapshot.day >= first, EquitySnapshot.day <= last)
-    rows = conn.execute(
-        select(EquitySnapshot.user_id, EquitySnapshot.day, EquitySnapshot.equity).where(
-            EquitySnapshot.user_id.in_(user_ids),
-            wanted | EquitySnapshot.day.in_(sorted({d for _, d in edges})),
-        )
-    )
-    with wide_context():
-        for uid, day, equity in rows:
-            if (first <= day <= last) or (uid, day) in edges:
-                out[uid][day] = out[uid].get(day, ZERO) + as_decimal(equity)
-    return out
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def load_periods(session: Session, users: Sequence[tuple[int, str]], first: date, last: date) -> dict[int, Period]:
-    """Periods of several users (id, timezone): one bookings query per timezone."""
-    by_tz: dict[str, list[int]] = {}
-    for uid, tz in users:
-        by_tz.setdefault(str(zone(tz)), []).append(uid)
-    days = _days(first, last)
-    eq = closes(session, [uid for uid, _ in users], first, last)
-    out = {}
-    for tz, uids in by_tz.items():
-        for uid, rows in bookings(session, uids, tz, first, last).items():
-            totals = day_totals(rows)
-            pnl = {d: t.pnl for d, t in totals.items()}
-            equity = start_equity(days, eq[uid], pnl)
-            out[uid] = Period(first, last, tz, tuple(rows), totals, equity, min(eq[uid], default=None))
-    return out
-
-
-def load_period(runtime: Runtime, user_id: int, tz: str, first: date, last: date) -> Period:
-    with runtime.sessions() as s:
-        return load_periods(s, [(user_id, tz)], first, last)[user_id]
 
 
 # --- calendar views ---
@@ -165,7 +92,7 @@ def stat_days(period: Period, first: date, last: date, today: date | None = None
     booked = [d for d in period.totals if first <= d <= last]
     start = max(first, min(booked)) if booked else first
     end = min(last, today) if today is not None else last
-    return _days(start, end) if end >= start else []
+    return days_between(start, end) if end >= start else []
 
 
 def period_stats(period: Period, first: date, last: date, today: date | None = None, unit: str = "money") -> Stats:
@@ -204,7 +131,7 @@ def curve_start(period: Period, first: date) -> date | None:
 def equity_curve(period: Period, first: date, last: date) -> list[CurvePoint]:
     """Equity at the end of each day from the curve's start to `last`; empty without any data."""
     start = curve_start(period, first)
-    days = _days(start, last) if start is not None else []
+    days = days_between(start, last) if start is not None else []
     if not days:
         return []
     base = period.equity.get(days[0])
@@ -237,11 +164,13 @@ class DayTrade:
     ticks: Ticks  # the market's precision, to show prices and amounts in
 
 
-def day_trades(runtime: Runtime, user_id: int, tz: str, day: date) -> list[DayTrade]:
-    """The trades that booked P&L on `day` with their exit fills of that day."""
+def day_trades(runtime: Runtime, user_id: int, tz: str, day: date, account_id: int | None = None) -> list[DayTrade]:
+    """The trades that booked P&L on `day` with their exit fills of that day (live and paper
+    accounts, or `account_id` alone: AccountAccessError when it is not the user's)."""
     start, end = day_start_ms(day, tz), day_start_ms(day + timedelta(days=1), tz)
     with runtime.sessions() as s:
-        rows = [b for b in bookings(s, [user_id], tz, day, day)[user_id] if b.exits]
+        scope = resolve(s, [user_id], account_id)
+        rows = [b for b in bookings(s, [user_id], tz, day, day, scope)[user_id] if b.exits]
         ids = [b.trade_id for b in rows]
         fills = s.execute(
             select(Fill.trade_id, Fill.ts, Fill.price, Fill.amount, Fill.realized_pnl)
@@ -276,7 +205,8 @@ class UserMonth:
 
 
 def overview(runtime: Runtime, year: int, month: int) -> list[UserMonth]:
-    """Every user's month, side by side (disabled users too: their history still counts)."""
+    """Every user's month, side by side (disabled users too: their history still counts), of their
+    live and paper accounts (replays are practice)."""
     first, last = cal.month_range(year, month)
     with runtime.sessions() as s:
         users = s.execute(select(User.id, User.username, User.role, User.timezone).order_by(User.username)).all()
@@ -331,9 +261,17 @@ class CalendarPage:
 
 
 def calendar_page(
-    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, mode: str, today: date | None = None
+    runtime: Runtime,
+    user_id: int,
+    tz: str,
+    view: str,
+    anchor: date,
+    mode: str,
+    today: date | None = None,
+    account_id: int | None = None,
 ) -> CalendarPage:
-    """Everything the calendar page shows for one view, from ONE bookings query."""
+    """Everything the calendar page shows for one view, from ONE bookings query: of the user's live
+    and paper accounts, or of `account_id` alone (AccountAccessError when it is not theirs)."""
     view = view if view in VIEWS else "month"
     mode = mode if mode in cal.MODES else "money"
     first, last = view_range(anchor, view)
@@ -344,7 +282,7 @@ def calendar_page(
         grid_first, grid_last = cal.month_days(anchor.year, 1)[0], cal.month_days(anchor.year, 12)[-1]
     else:
         grid_first, grid_last = first, last
-    period = load_period(runtime, user_id, tz, grid_first, grid_last)
+    period = load_period(runtime, user_id, tz, grid_first, grid_last, account_id)
     month = week = months = None
     if view == "month":
         month = cal.build_month(anchor.year, anchor.month, period.totals, period.equity, mode)
@@ -370,19 +308,34 @@ def calendar_page(
 
 
 def export_table(
-    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, today: date | None = None
+    runtime: Runtime,
+    user_id: int,
+    tz: str,
+    view: str,
+    anchor: date,
+    kind: str,
+    today: date | None = None,
+    account_id: int | None = None,
 ) -> tuple[str, Table]:
     """(file name without its extension, table) of the view's trades ("trades") or daily P&L
-    ("daily", up to `today`, the user's today: the calendar's own days)."""
+    ("daily", up to `today`, the user's today: the calendar's own days), of the accounts
+    calendar_page counts."""
     first, last = view_range(anchor, view if view in VIEWS else "month")
-    period = load_period(runtime, user_id, tz, first, last)
+    period = load_period(runtime, user_id, tz, first, last, account_id)
     table = trades_table(period) if kind == "trades" else daily_table(period, today)
     return f"tradeblock-{table.kind}-{first.isoformat()}-{last.isoformat()}", table
 
 
 def export(
-    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, today: date | None = None
+    runtime: Runtime,
+    user_id: int,
+    tz: str,
+    view: str,
+    anchor: date,
+    kind: str,
+    today: date | None = None,
+    account_id: int | None = None,
 ) -> tuple[str, str]:
     """(file name, CSV text) of export_table."""
-    stem, table = export_table(runtime, user_id, tz, view, anchor, kind, today)
+    stem, table = export_table(runtime, user_id, tz, view, anchor, kind, today, account_id)
     return f"{stem}.csv", csv_text(table)

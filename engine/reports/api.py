@@ -20,12 +20,21 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_file(
-    runtime: Runtime, user_id: int, tz: str, view: str, anchor: date, kind: str, fmt: str, today: date | None = None
+    runtime: Runtime,
+    user_id: int,
+    tz: str,
+    view: str,
+    anchor: date,
+    kind: str,
+    fmt: str,
+    today: date | None = None,
+    account_id: int | None = None,
 ) -> tuple[str, bytes]:
-    """(file name, content) of the view's trades or daily P&L as CSV or xlsx: the same rows."""
+    """(file name, content) of the view's trades or daily P&L as CSV or xlsx: the same rows (of the
+    accounts the calendar counts: live and paper, or `account_id` alone)."""
     if fmt not in FORMATS:
         raise ValueError(f"export as {' or '.join(FORMATS)}, not {fmt!r}")
-    stem, table = portfolio.export_table(runtime, user_id, tz, view, anchor, kind, today)
+    stem, table = portfolio.export_table(runtime, user_id, tz, view, anchor, kind, today, account_id)
     if fmt == "xlsx":
         return f"{stem}.xlsx", workbook(table)
     return f"{stem}.csv", portfolio.csv_text(table).encode()
@@ -38,11 +47,13 @@ def report_file(
     anchor: date,
     today: date | None = None,
     progress: Progress | None = None,
+    account_id: int | None = None,
 ) -> tuple[str, bytes]:
-    """(file name, PDF) of the user's report of the view around `anchor`."""
+    """(file name, PDF) of the user's report of the view around `anchor`: their live and paper
+    accounts, or `account_id` alone (AccountAccessError when it is not theirs)."""
     if progress:
         progress(0, STEPS)
-    data = gather(runtime, user_id, view, anchor, today)
+    data = gather(runtime, user_id, view, anchor, today, account_id)
     if progress:
         progress(1, STEPS)
     return f"tradeblock-report-{data.first.isoformat()}-{data.last.isoformat()}.pdf", render(data, progress)

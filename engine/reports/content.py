@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from db.enums import AccountKind
 from db.models import EquitySnapshot, ExchangeAccount
 from engine.portfolio import api as portfolio
 from engine.runtime import Runtime
@@ -47,13 +48,16 @@ class ReportError(LookupError):
     """The report's user does not exist."""
 
 
-def _accounts(runtime: Runtime, user_id: int) -> tuple[tuple[str, ...], str]:
-    """The user's accounts ("name · exchange (kind)") and the quote currency their equity is in
-    (the latest snapshot's; several when accounts differ; USDT before any snapshot)."""
+def _accounts(runtime: Runtime, user_id: int, account_id: int | None = None) -> tuple[tuple[str, ...], str]:
+    """The report's accounts ("name · exchange (kind)": the user's live and paper ones, or
+    `account_id` alone) and the quote currency their equity is in (the latest snapshot's; several
+    when accounts differ; USDT before any snapshot)."""
+    mine = ExchangeAccount.user_id == user_id
+    counted = ExchangeAccount.id == account_id if account_id is not None else ExchangeAccount.kind != AccountKind.REPLAY
     with runtime.sessions() as s:
         accounts = s.execute(
             select(ExchangeAccount.name, ExchangeAccount.exchange, ExchangeAccount.kind)
-            .where(ExchangeAccount.user_id == user_id)
+            .where(mine, counted)
             .order_by(ExchangeAccount.id)
         ).all()
         quotes = s.scalars(select(EquitySnapshot.quote).where(EquitySnapshot.user_id == user_id).distinct()).all()
@@ -61,15 +65,18 @@ def _accounts(runtime: Runtime, user_id: int) -> tuple[tuple[str, ...], str]:
     return names, " + ".join(sorted(quotes)) or DEFAULT_CURRENCY
 
 
-def gather(runtime: Runtime, user_id: int, view: str, anchor: date, today: date | None = None) -> ReportData:
-    """Everything the report of `user_id`'s view (month, week or year around `anchor`) shows."""
+def gather(
+    runtime: Runtime, user_id: int, view: str, anchor: date, today: date | None = None, account_id: int | None = None
+) -> ReportData:
+    """Everything the report of `user_id`'s view (month, week or year around `anchor`) shows, of
+    the accounts the calendar counts (live and paper, or `account_id` alone)."""
     user = users.load_user(runtime, user_id)
     if user is None:
         raise ReportError(f"no user {user_id}")
     tz = user.timezone
     today = today or portfolio.day_of(time.time_ns() // 1_000_000, tz)
-    page = portfolio.calendar_page(runtime, user_id, tz, view, anchor, "money", today)
-    accounts, currency = _accounts(runtime, user_id)
+    page = portfolio.calendar_page(runtime, user_id, tz, view, anchor, "money", today, account_id)
+    accounts, currency = _accounts(runtime, user_id, account_id)
     months = tuple(page.months or ([page.month] if page.month is not None else []))
     return ReportData(
         username=user.username,
@@ -85,6 +92,6 @@ def gather(runtime: Runtime, user_id: int, view: str, anchor: date, today: date 
         week=page.week,
         stats=page.stats,
         curve=tuple(page.curve),
-        by_symbol=tuple(portfolio.group_stats(runtime, user_id, page.first, page.last, tz, "symbol")),
-        by_setup=tuple(portfolio.group_stats(runtime, user_id, page.first, page.last, tz, "setup")),
+        by_symbol=tuple(portfolio.group_stats(runtime, user_id, page.first, page.last, tz, "symbol", account_id)),
+        by_setup=tuple(portfolio.group_stats(runtime, user_id, page.first, page.last, tz, "setup", account_id)),
     )

@@ -1,6 +1,10 @@
 """Exchange accounts of a user: opening a paper account (the simulated venue's account and the
 exchange_accounts row, in one transaction), listing them, fetching one only for its owner, and
-the default paper account a trader gets when they have none."""
+the default paper account a trader gets when they have none.
+
+Replay accounts (AccountKind.REPLAY: a replay's or backtest's own, engine/replay) are listed with
+the others but offered for trading only when asked for (the chart's replay mode): a block placed
+from the form goes to a live or paper account."""
 
 from __future__ import annotations
 
@@ -36,19 +40,31 @@ def open_paper_account(
     """A paper account trading on `exchange`'s prices, funded with `balance` of `quote`.
 
     `margin=True` simulates a margin account: sells may take the base balance below zero (shorts)."""
+    with sessions.begin() as session:
+        return add_paper_account(session, user_id, name, exchange, quote, balance, margin)
+
+
+def add_paper_account(
+    session: Session,
+    user_id: int,
+    name: str,
+    exchange: str,
+    quote: str,
+    balance: Decimal,
+    margin: bool,
+    kind: AccountKind = AccountKind.PAPER,
+) -> ExchangeAccount:
+    """open_paper_account inside the caller's transaction; `kind` REPLAY for a run's own account."""
     if not isinstance(balance, Decimal) or not balance.is_finite() or balance < 0:
         raise ValueError(f"starting balance must be a non-negative Decimal, got {balance!r}")
-    with sessions.begin() as session:
-        paper = PaperAccount(owner_user_id=user_id, name=name, margin=margin)
-        session.add(paper)
-        session.flush()
-        session.add(PaperBalance(account_id=paper.id, currency=quote, free=balance, used=Decimal(0)))
-        account = ExchangeAccount(
-            user_id=user_id, name=name, kind=AccountKind.PAPER, exchange=exchange, paper_account_id=paper.id
-        )
-        session.add(account)
-        session.flush()
-        return account
+    paper = PaperAccount(owner_user_id=user_id, name=name, margin=margin)
+    session.add(paper)
+    session.flush()
+    session.add(PaperBalance(account_id=paper.id, currency=quote, free=balance, used=Decimal(0)))
+    account = ExchangeAccount(user_id=user_id, name=name, kind=kind, exchange=exchange, paper_account_id=paper.id)
+    session.add(account)
+    session.flush()
+    return account
 
 
 DEFAULT_PAPER_NAME = "Paper"
@@ -61,14 +77,19 @@ def ensure_default_paper_account(
     """The user's first account; a user without any gets a paper account on `exchange` funded with
     10,000 USDT, so the trade-block form always has an account to trade on."""
     with sessions() as session:
-        existing = user_accounts(session, user_id)
+        existing = _tradable(user_accounts(session, user_id))
     if existing:
         return existing[0]
     try:
         return open_paper_account(sessions, user_id, DEFAULT_PAPER_NAME, exchange, "USDT", DEFAULT_PAPER_BALANCE)
     except IntegrityError:  # two requests of the same user raced: (user_id, name) is unique
         with sessions() as session:
-            return user_accounts(session, user_id)[0]
+            return _tradable(user_accounts(session, user_id))[0]
+
+
+def _tradable(accounts: list[ExchangeAccount]) -> list[ExchangeAccount]:
+    # A replay account is no account of the user's own trading: they still get a paper one.
+    return [a for a in accounts if a.kind is not AccountKind.REPLAY]
 
 
 def user_accounts(session: Session, user_id: int) -> list[ExchangeAccount]:
@@ -85,8 +106,9 @@ def get_account(session: Session, user_id: int, account_id: int) -> ExchangeAcco
 
 
 def is_margin(session: Session, account: ExchangeAccount) -> bool:
-    """Whether the account may short: a margin paper account (live accounts: by the market)."""
-    if account.kind is not AccountKind.PAPER or account.paper_account_id is None:
+    """Whether the account may short: a margin paper account, as every replay account is (live
+    accounts: by the market)."""
+    if account.kind is AccountKind.LIVE or account.paper_account_id is None:
         return False
     paper = session.get(PaperAccount, account.paper_account_id)
     return bool(paper and paper.margin)
@@ -99,17 +121,38 @@ class AccountChoice:
     exchange: str
     kind: AccountKind
 
+    disabled: bool = False
+
+    @property
+    def replay(self) -> bool:
+        return self.kind is AccountKind.REPLAY
+
     @property
     def label(self) -> str:
-        return f"{self.name} · {self.exchange} · {self.kind.value}"
+        """ "Paper · demo · paper"; a replay account says so, and nothing else: "Backtest #3 · replay"."""
+        if self.replay:
+            return f"{self.name} · replay"
+        return f"{self.name} · {self.exchange} · {self.kind.value}" + (" · disabled" if self.disabled else "")
 
 
-def account_choices(runtime: Runtime, user_id: int, create_default: bool = True) -> list[AccountChoice]:
-    """The user's accounts that can trade; a user with none first gets the default paper account
-    on the first configured exchange."""
+def account_choices(
+    runtime: Runtime,
+    user_id: int,
+    create_default: bool = True,
+    include_replay: bool = False,
+    include_disabled: bool = False,
+) -> list[AccountChoice]:
+    """The user's accounts that can trade: live and paper, replay ones too with `include_replay`
+    (the chart's replay mode), retired ones too with `include_disabled` (pickers of history, as the
+    calendar's); a user with none first gets the default paper account on the first configured
+    exchange."""
     if create_default:
         ensure_default_paper_account(runtime.sessions, user_id, runtime.settings.exchanges[0])
     with runtime.sessions() as session:
         accounts = user_accounts(session, user_id)
-    # Retired (disabled) accounts keep their history but take no new block.
-    return [AccountChoice(a.id, a.name, a.exchange, a.kind) for a in accounts if not a.disabled]
+    return [
+        AccountChoice(a.id, a.name, a.exchange, a.kind, bool(a.disabled))
+        for a in accounts
+        if (include_disabled or not a.disabled)  # retired accounts keep their history but take no new block
+        and (include_replay or a.kind is not AccountKind.REPLAY)
+    ]

@@ -118,7 +118,7 @@ def _live_block_counts(session: Session, account_ids: list[int]) -> dict[int, in
 
 
 def _view(runtime: Runtime, session: Session, account: ExchangeAccount, live_blocks: int) -> AccountView:
-    if account.kind is AccountKind.PAPER:
+    if account.kind is not AccountKind.LIVE:  # paper, or a replay's own simulated account
         credentials, details = "", _paper_details(session, account)
     else:
         credentials, details = _credential_hint(runtime, account), "spot"
