@@ -1,17 +1,24 @@
 """The exchanges package's public surface: market-data sources (the demo feed, any ccxt exchange),
-the trading venue of an account (the paper exchange or a ccxt venue), and the plain data and
+the trading venue of an account (the paper exchange or a ccxt venue), the push watchers of live
+accounts (ccxt.pro order streams), and the plain data and
 errors they speak in. Other packages, pages, the CLI and benches import this module only."""
 
 from engine.exchanges.base import OHLCV, ExchangeError, MarketDataSource, MarketInfo, Ticker
 from engine.exchanges.demo import DemoExchange
 from engine.exchanges.paper import PaperExchange
 from engine.exchanges.protection import protection_mode
+from engine.exchanges.push import PUSH_OVERRIDES, Backoff, PushHub, pushes
+from engine.exchanges.push_accounts import refresh_push, start_push, stop_push
 from engine.exchanges.quirks import DERIVATIVES, Quirks, quirks_of
+from engine.exchanges.replay_feed import ReplayFeed
 from engine.exchanges.sources import source
 from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
     InvalidOrder,
+    OcoLegs,
+    OcoRequest,
+    OcoVenue,
     OrderNotFound,
     OrderRequest,
     OrderSide,
@@ -23,11 +30,22 @@ from engine.exchanges.venue import (
     VenueTrade,
     VenueUnavailable,
 )
-from engine.exchanges.venues import VenueNotReadyError, engine_clock, install_venue, live_venue, venue_for
+from engine.exchanges.venues import (
+    VenueNotReadyError,
+    drop_feed,
+    engine_clock,
+    feed_for,
+    install_feed,
+    install_venue,
+    live_venue,
+    venue_for,
+)
 
 __all__ = [
     "DERIVATIVES",
     "OHLCV",
+    "PUSH_OVERRIDES",
+    "Backoff",
     "Balance",
     "DemoExchange",
     "ExchangeError",
@@ -35,11 +53,16 @@ __all__ = [
     "InvalidOrder",
     "MarketDataSource",
     "MarketInfo",
+    "OcoLegs",
+    "OcoRequest",
+    "OcoVenue",
     "OrderNotFound",
     "OrderRequest",
     "OrderSide",
     "PaperExchange",
+    "PushHub",
     "Quirks",
+    "ReplayFeed",
     "Ticker",
     "TradingVenue",
     "VenueCapabilities",
@@ -49,11 +72,18 @@ __all__ = [
     "VenueStatus",
     "VenueTrade",
     "VenueUnavailable",
+    "drop_feed",
     "engine_clock",
+    "feed_for",
+    "install_feed",
     "install_venue",
     "live_venue",
     "protection_mode",
+    "pushes",
     "quirks_of",
+    "refresh_push",
     "source",
+    "start_push",
+    "stop_push",
     "venue_for",
 ]

@@ -137,9 +137,11 @@ def to_balances(balance: dict[str, Any]) -> dict[str, Balance]:
 # --- capabilities ---
 
 
-def capabilities_of(market_type: str) -> VenueCapabilities:
-    """What a ccxt venue can do natively on `market_type` (every contract market has reduce-only orders)."""
-    return VenueCapabilities(supports_reduce_only=market_type in DERIVATIVES)
+def capabilities_of(market_type: str, quirks: Quirks | None = None) -> VenueCapabilities:
+    """What a ccxt venue can do natively on `market_type` (every contract market has reduce-only
+    orders; OCO lists where the venue's quirks row says so)."""
+    oco = quirks is not None and market_type in quirks.oco_markets
+    return VenueCapabilities(supports_reduce_only=market_type in DERIVATIVES, supports_oco=oco)
 
 
 # --- errors ---

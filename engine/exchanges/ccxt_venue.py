@@ -25,6 +25,7 @@ from tenacity import Retrying
 
 from db.enums import OrderType
 from engine.exchanges.ccxt_feed import feature_section, network_retrying
+from engine.exchanges.ccxt_oco import OcoMixin
 from engine.exchanges.ccxt_orders import (
     capabilities_of,
     contract_size,
@@ -56,8 +57,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class CcxtTradingVenue:
-    """The TradingVenue of one account on one market type of a ccxt exchange."""
+class CcxtTradingVenue(OcoMixin):
+    """The TradingVenue of one account on one market type of a ccxt exchange (an OcoVenue too
+    where the quirks table gives the market type OCO lists)."""
 
     def __init__(
         self,
@@ -88,7 +90,7 @@ class CcxtTradingVenue:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return capabilities_of(self.market_type)
+        return capabilities_of(self.market_type, self.quirks)
 
     # --- orders ---
 

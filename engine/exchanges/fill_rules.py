@@ -1,12 +1,13 @@
 """Pure fill rules of the paper exchange: does a resting order fill on a candle, at what price, and
 which of several orders fills first. No I/O, no state; every rule is written out with an example in
-docs/fill-rules.md and checked by tests/test_fill_rules.py.
+docs/fill-rules.md and checked by tests/exchanges/test_fill_rules.py.
 
 In short: a limit fills when the price trades THROUGH it (strictly) at the limit, or at the open when
 the bar opens past it; a stop-market triggers when touched and fills at the stop, or at the open on a
 gap, plus slippage against the trader; a market order fills at the next price plus slippage. When one
-bar fills several orders, stops go before limits unless finer bars show otherwise. Fees are in quote:
-maker for limits filled while resting, taker for everything else.
+bar fills several orders, stops go before limits unless finer bars show otherwise. A stop or target
+that an entry's fill triggers (a contingent order) rests from the entry's fill bar on, which it sees
+from the fill price on. Fees are in quote: maker for limits filled while resting, taker for everything else.
 """
 
 from __future__ import annotations
@@ -191,6 +192,36 @@ def fill_on_bar(order: OrderLike, bar: Bar, rules: FillRules) -> Fill | None:
         price = stop_fill(order.side, order.stop_price, bar, rules.slippage_bps)
         return None if price is None else Fill(price, Liquidity.TAKER, bar.ts)
     return Fill(market_fill(order.side, bar.open, rules.slippage_bps), Liquidity.TAKER, bar.ts)
+
+
+def rest_of_bar(bar: Bar, price: Decimal) -> Bar:
+    """What is left of `bar` after a fill at `price` on it, read as a bar that opens at that price: the
+    order it triggers sees the bar's high, low and close, all assumed to come after the fill (rule 10)."""
+    return Bar(bar.ts, price, bar.high, bar.low, bar.close)
+
+
+def fill_after_parent(
+    order: OrderLike, bars: Sequence[Bar], parent_ts: int, parent_price: Decimal, on_bar: bool, rules: FillRules
+) -> Fill | None:
+    """Where an order that rests since its parent (the entry) filled first fills on `bars`, oldest
+    first, or None (docs/fill-rules.md, rule 10). Bars that open before `parent_ts` are skipped (rule 6).
+    When the parent filled on a candle (`on_bar`), the candle opening at `parent_ts` is read from the
+    fill on (`rest_of_bar`), and a limit fills there at its own price: the fill at `parent_price` lies
+    on the near side of a target, except when slippage pushed it past one, which never makes a better
+    price. Later bars fill by the usual rules (a gap through a stop fills at the open)."""
+    for bar in sorted(bars, key=lambda b: b.ts):
+        if bar.ts < parent_ts:
+            continue
+        if on_bar and bar.ts == parent_ts:
+            fill = fill_on_bar(order, rest_of_bar(bar, parent_price), rules)
+            if fill is not None and order.type == OrderType.LIMIT:
+                assert order.price is not None
+                fill = Fill(order.price, fill.liquidity, fill.ts)
+        else:
+            fill = fill_on_bar(order, bar, rules)
+        if fill is not None:
+            return fill
+    return None
 
 
 def _first_on_finer(order: OrderLike, finer_bars: Sequence[Bar], rules: FillRules) -> tuple[int, Fill] | None:

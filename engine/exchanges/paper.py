@@ -4,7 +4,9 @@ Implements `TradingVenue` like a spot exchange: resting orders lock their funds 
 quote, a sell locks the base coins), so a take-profit and a stop cannot both sell the same coins.
 An account created with margin=True lets sells take the base balance below zero (a short) instead.
 Orders fill by the rules of `engine.exchanges.fill_rules` (docs/fill-rules.md) when candles or prices are fed
-in with `process_candle`, `process_price` or `sync_with_feed`; an order always fills whole (the
+in with `process_candle`, `process_price` or `sync_with_feed`; a stop or target contingent on an entry
+that filled is matched from the entry's fill bar on (`engine.exchanges.paper_path`, rule 10 of
+docs/fill-rules.md). An order always fills whole (the
 simulation knows no volume, so no partial fills). Every operation is one transaction that first
 locks the account row, so two instances on one account see and keep one truth.
 """
@@ -14,18 +16,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderType
 from db.models import PaperAccount, PaperFeedCursor, PaperFill, PaperOrder
 from db.session import transaction
 from engine.common.precision import to_decimal
 from engine.common.symbols import SymbolError, split_symbol
 from engine.common.timeframes import last_closed_open, tf_ms
-from engine.exchanges.base import OHLCV, Ticker
 from engine.exchanges.fill_rules import (
     Bar,
     FeeSchedule,
@@ -33,19 +33,24 @@ from engine.exchanges.fill_rules import (
     FillRules,
     Liquidity,
     arrival_price,
+    fill_after_parent,
+    market_fill,
     sequence_fills,
-    slip,
     stop_triggered,
 )
 from engine.exchanges.paper_ledger import (
-    ZERO,
     Ledger,
     Money,
+    can_pay,
+    check_reduce_only,
     create_paper_account,
+    lock_funds,
+    new_order_row,
     order_of,
     release_order_lock,
     trade_of,
 )
+from engine.exchanges.paper_path import Placement, PriceFeed, cursor_ts_query, read_placement
 from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
@@ -66,14 +71,6 @@ MAX_SYNC_PAGES = 1_000
 __all__ = ["PaperExchange", "create_paper_account"]
 
 
-class PriceFeed(Protocol):
-    """All the paper exchange needs from a market-data source (any MarketDataSource qualifies)."""
-
-    def fetch_ticker(self, symbol: str) -> Ticker: ...
-
-    def fetch_ohlcv(self, symbol: str, timeframe: str, since: int | None, limit: int | None) -> list[OHLCV]: ...
-
-
 class PaperExchange:
     """One paper account seen as a trading venue (see the module docstring)."""
 
@@ -86,10 +83,14 @@ class PaperExchange:
         slippage_bps: Decimal | int = 0,
         limit_requires_trade_through: bool = True,
         clock: Callable[[], int] | None = None,
+        timeframe: str = "1m",
+        exits_rest_together: bool = False,
     ) -> None:
         self.sessions, self.account_id, self.feed = sessions, account_id, price_feed
         self.rules = FillRules(Decimal(slippage_bps), limit_requires_trade_through, fees or FeeSchedule())
         self._clock = clock or getattr(price_feed, "milliseconds", None) or (lambda: int(time.time() * 1000))
+        self.timeframe = timeframe  # of the candles sync_with_feed plays (a replay plays its run's)
+        self.exits_rest_together = exits_rest_together
         with sessions() as s:
             account = s.get(PaperAccount, account_id)
             if account is None:
@@ -99,7 +100,9 @@ class PaperExchange:
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return VenueCapabilities(supports_reduce_only=self.margin)
+        return VenueCapabilities(
+            supports_reduce_only=self.margin, exits_rest_together=self.margin and self.exits_rest_together
+        )
 
     # --- orders ---
 
@@ -112,11 +115,15 @@ class PaperExchange:
         known = self.fetch_orders_by_client_ids([req.client_order_id])
         if known:  # a retry of an order already placed: place nothing new
             return known[0]
-        last = self._last_price(req.symbol)  # outside the transaction: no row lock held over the network
+        # Prices are read outside the transaction: no row lock is held over the network.
+        placement = self._placement(req)
+        last = self._last_price(req.symbol)
         with transaction(self.sessions) as s:
             self._lock_account(s)
             row = s.scalar(self._orders().where(PaperOrder.client_order_id == req.client_order_id))
-            if row is None:
+            if row is None and placement is not None:
+                row = self._place_contingent(s, req, placement, last)
+            elif row is None:
                 row = self._place(s, req, last)
             return order_of(row, self.money)
 
@@ -211,9 +218,12 @@ class PaperExchange:
             previous = self.money.read(cursor.last_price) if cursor else None
         return self.process_candle(symbol, Bar.tick(ts, to_decimal(price), previous))
 
-    def sync_with_feed(self, symbol: str, since_ts: int | None = None, timeframe: str = "1m") -> list[VenueTrade]:
+    def sync_with_feed(
+        self, symbol: str, since_ts: int | None = None, timeframe: str | None = None
+    ) -> list[VenueTrade]:
         """Pull the closed candles of `symbol` after the last one processed (or from `since_ts` the
         first time, else the last closed candle only) and process them in order."""
+        timeframe = timeframe or self.timeframe
         step, now = tf_ms(timeframe), self._clock()
         with self.sessions() as s:
             cursor = s.scalar(self._cursor_query(symbol))
@@ -280,79 +290,57 @@ class PaperExchange:
             s.add(cursor)
         return cursor
 
+    def _placement(self, req: OrderRequest) -> Placement | None:
+        fetch = lambda *args: self._feed_call(self.feed.fetch_ohlcv, *args)  # noqa: E731
+        return read_placement(self.sessions, self.account_id, req, fetch, self.timeframe)
+
     def _place(self, s: Session, req: OrderRequest, last: Decimal) -> PaperOrder:
         """A new order: filled at once when it is a market order or a marketable limit, else resting."""
         ledger, now = Ledger(s, self.account_id, self.money), self._clock()
-        self._check_reduce_only(ledger, req.symbol, req.side, req.amount, req.reduce_only, raise_error=True)
-        row = PaperOrder(
-            account_id=self.account_id,
-            client_order_id=req.client_order_id,
-            symbol=req.symbol,
-            side=req.side.value,
-            type=req.type,
-            amount=req.amount,
-            price=req.price,
-            stop_price=req.stop_price,
-            reduce_only=req.reduce_only,
-            status=VenueStatus.OPEN.value,
-            filled=ZERO,
-            cost=ZERO,
-            fee=ZERO,
-            locked_amount=ZERO,
-            created_ts=now,
-            updated_ts=now,
-        )
+        check_reduce_only(ledger, req.symbol, req.side, req.amount, req.reduce_only, raise_error=True)
+        row = new_order_row(self.account_id, req, now, now)
         if req.stop_price is not None and stop_triggered(req.side, req.stop_price, last):
             raise InvalidOrder(f"stop {req.stop_price} would trigger immediately (last price {last})")
         immediate = arrival_price(req, last, self.rules)
         if immediate is not None:
-            if not self._can_pay(ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER):
+            fees = self.rules.fees
+            if not can_pay(ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER, fees, self.margin):
                 raise InsufficientFunds(f"cannot pay for {req.side} {req.amount} {req.symbol} at {immediate}")
             s.add(row)
             s.flush()
             self._apply_fill(s, ledger, row, Fill(immediate, Liquidity.TAKER, now))
             return row
-        self._lock_funds(ledger, row, req)
+        lock_funds(ledger, row, req, self.rules, self.margin)
         s.add(row)
         s.flush()
         return row
 
-    def _lock_funds(self, ledger: Ledger, row: PaperOrder, req: OrderRequest) -> None:
-        base, quote = split_symbol(req.symbol)
-        if req.side == OrderSide.BUY:
-            # The dearest fill a resting buy can get without a gap, plus the highest fee it could pay.
-            trigger = req.price if req.type == OrderType.LIMIT else req.stop_price
-            assert trigger is not None  # validate_request saw to it
-            worst = trigger if req.type == OrderType.LIMIT else slip(trigger, "buy", self.rules.slippage_bps)
-            currency, amount = quote, worst * req.amount * (1 + self.rules.fees.highest)
-        elif self.margin:
-            return  # a margin account may sell what it does not hold: nothing to lock
-        else:
-            currency, amount = base, req.amount
-        if ledger.free(currency) < amount:
-            raise InsufficientFunds(f"{currency}: {amount} needed, {ledger.free(currency)} free")
-        ledger.lock(currency, amount)
-        row.locked_currency, row.locked_amount = currency, Money.write(amount)
-
-    def _can_pay(
-        self, ledger: Ledger, symbol: str, side: str, amount: Decimal, price: Decimal, liquidity: Liquidity
-    ) -> bool:
-        base, quote = split_symbol(symbol)
-        if side == OrderSide.BUY:
-            return ledger.free(quote) >= price * amount + self.rules.fees.fee(price, amount, liquidity)
-        return self.margin or ledger.free(base) >= amount
-
-    def _check_reduce_only(
-        self, ledger: Ledger, symbol: str, side: str, amount: Decimal, reduce_only: bool, raise_error: bool
-    ) -> bool:
-        """A reduce-only order must shrink the position (the base total) without flipping it."""
-        if not reduce_only:
-            return True
-        position = ledger.total(split_symbol(symbol)[0])
-        ok = position >= amount if side == OrderSide.SELL else -position >= amount
-        if not ok and raise_error:
-            raise InvalidOrder(f"reduce-only {side} {amount} would not reduce the position {position}")
-        return ok
+    def _place_contingent(self, s: Session, req: OrderRequest, placement: Placement, last: Decimal) -> PaperOrder:
+        """A stop or target whose entry has filled: it rests since that fill (created at the fill's
+        time, so every later candle matches it) and is matched now against the candles processed since
+        (rule 10). A stop that path leaves unfilled but the last price is past triggered after the last
+        candle processed: it fills now at the last price, as the market order it became (not refused).
+        A limit is never filled on arrival: it rests. A reduce-only child whose position is gone (a
+        sibling stop filled on the same path) expires, as on a venue with one-triggers-other orders."""
+        cursor = s.scalar(cursor_ts_query(self.account_id, req.symbol))
+        if (-1 if cursor is None else cursor) != placement.cursor_ts:
+            raise VenueUnavailable("the paper account processed new prices meanwhile: place the order again")
+        ledger, now, parent = Ledger(s, self.account_id, self.money), self._clock(), placement.parent
+        row = new_order_row(self.account_id, req, min(parent.ts, now), now)
+        if not check_reduce_only(ledger, req.symbol, req.side, req.amount, req.reduce_only, raise_error=False):
+            row.status = VenueStatus.EXPIRED.value
+            s.add(row)
+            s.flush()
+            return row
+        lock_funds(ledger, row, req, self.rules, self.margin)
+        s.add(row)
+        s.flush()
+        fill = fill_after_parent(req, placement.bars, parent.ts, parent.price, parent.on_bar, self.rules)
+        if fill is None and req.stop_price is not None and stop_triggered(req.side, req.stop_price, last):
+            fill = Fill(market_fill(req.side, last, self.rules.slippage_bps), Liquidity.TAKER, now)
+        if fill is not None:
+            self._settle(s, ledger, row, fill)
+        return row
 
     def _fill_bar(
         self, s: Session, symbol: str, bar: Bar, finer_bars: Sequence[Bar | Sequence[float]] | None
@@ -379,11 +367,11 @@ class PaperExchange:
         """Fill a resting order, unless it can no longer: a reduce-only order whose position is gone
         expires; a stop buy that gapped beyond what the account can pay is rejected."""
         amount = self.money.must(row.amount)
-        if not self._check_reduce_only(ledger, row.symbol, row.side, amount, row.reduce_only, raise_error=False):
+        if not check_reduce_only(ledger, row.symbol, row.side, amount, row.reduce_only, raise_error=False):
             self._finish(ledger, row, VenueStatus.EXPIRED, fill.ts)
             return None
         release_order_lock(ledger, row)
-        if not self._can_pay(ledger, row.symbol, row.side, amount, fill.price, fill.liquidity):
+        if not can_pay(ledger, row.symbol, row.side, amount, fill.price, fill.liquidity, self.rules.fees, self.margin):
             self._finish(ledger, row, VenueStatus.REJECTED, fill.ts)
             return None
         return self._apply_fill(s, ledger, row, fill)

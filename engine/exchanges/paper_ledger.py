@@ -1,5 +1,6 @@
 """Bookkeeping of the paper exchange inside one DB transaction: exact Decimal money in and out of the
-paper tables, an account's balances with their locks, and paper rows turned into venue dataclasses.
+paper tables, an account's balances with their locks (what an order locks, whether a fill can be
+paid, whether a reduce-only order still reduces), and paper rows turned into venue dataclasses.
 
 Money columns are exact on both databases (db.types.Money); `Money.write` cuts a value to the
 column's 18 decimals so that what Python holds is what the database stores.
@@ -13,11 +14,22 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.enums import OrderType
 from db.models import PaperAccount, PaperBalance, PaperFill, PaperOrder
 from db.session import transaction
 from db.types import to_scale
 from engine.common.symbols import split_symbol
-from engine.exchanges.venue import Balance, OrderSide, VenueOrder, VenueStatus, VenueTrade
+from engine.exchanges.fill_rules import FeeSchedule, FillRules, Liquidity, slip
+from engine.exchanges.venue import (
+    Balance,
+    InsufficientFunds,
+    InvalidOrder,
+    OrderRequest,
+    OrderSide,
+    VenueOrder,
+    VenueStatus,
+    VenueTrade,
+)
 
 _SCALE = Decimal("1e-18")  # the scale of db.models.PRICE
 _WIDE = Context(prec=60)
@@ -111,6 +123,82 @@ def release_order_lock(ledger: Ledger, row: PaperOrder) -> None:
     if row.locked_currency and locked:
         ledger.release(row.locked_currency, locked)
     row.locked_amount = ZERO
+
+
+def new_order_row(account_id: int, req: OrderRequest, created_ts: int, now: int) -> PaperOrder:
+    """An open order row for `req`, resting since `created_ts` (candles before it are not its own)."""
+    return PaperOrder(
+        account_id=account_id,
+        client_order_id=req.client_order_id,
+        symbol=req.symbol,
+        side=req.side.value,
+        type=req.type,
+        amount=req.amount,
+        price=req.price,
+        stop_price=req.stop_price,
+        reduce_only=req.reduce_only,
+        status=VenueStatus.OPEN.value,
+        filled=ZERO,
+        cost=ZERO,
+        fee=ZERO,
+        locked_amount=ZERO,
+        created_ts=created_ts,
+        updated_ts=now,
+    )
+
+
+def lock_funds(ledger: Ledger, row: PaperOrder, req: OrderRequest, rules: FillRules, margin: bool) -> None:
+    """Lock what the resting order `row` may need (docs/fill-rules.md, "Spot accounts lock funds"), or
+    raise InsufficientFunds."""
+    base, quote = split_symbol(req.symbol)
+    if margin and req.reduce_only:
+        # It can only shrink a position: a short's stop and target both buy back the same coins,
+        # and locking quote for each would refuse the second (or the closing order) for nothing.
+        return
+    if req.side == OrderSide.BUY:
+        # The dearest fill a resting buy can get without a gap, plus the highest fee it could pay.
+        trigger = req.price if req.type == OrderType.LIMIT else req.stop_price
+        assert trigger is not None  # validate_request saw to it
+        worst = trigger if req.type == OrderType.LIMIT else slip(trigger, "buy", rules.slippage_bps)
+        currency, amount = quote, worst * req.amount * (1 + rules.fees.highest)
+    elif margin:
+        return  # a margin account may sell what it does not hold: nothing to lock
+    else:
+        currency, amount = base, req.amount
+    if ledger.free(currency) < amount:
+        raise InsufficientFunds(f"{currency}: {amount} needed, {ledger.free(currency)} free")
+    ledger.lock(currency, amount)
+    row.locked_currency, row.locked_amount = currency, Money.write(amount)
+
+
+def can_pay(
+    ledger: Ledger,
+    symbol: str,
+    side: str,
+    amount: Decimal,
+    price: Decimal,
+    liquidity: Liquidity,
+    fees: FeeSchedule,
+    margin: bool,
+) -> bool:
+    """Whether the account can pay for a fill now (its locks released first by the caller)."""
+    base, quote = split_symbol(symbol)
+    if side == OrderSide.BUY:
+        return ledger.free(quote) >= price * amount + fees.fee(price, amount, liquidity)
+    return margin or ledger.free(base) >= amount
+
+
+def check_reduce_only(
+    ledger: Ledger, symbol: str, side: str, amount: Decimal, reduce_only: bool, raise_error: bool
+) -> bool:
+    """A reduce-only order must shrink the position (the base total) without flipping it."""
+    if not reduce_only:
+        return True
+    position = ledger.total(split_symbol(symbol)[0])
+    ok = position >= amount if side == OrderSide.SELL else -position >= amount
+    if not ok and raise_error:
+        raise InvalidOrder(f"reduce-only {side} {amount} would not reduce the position {position}")
+    return ok
 
 
 _SIDES = {side.value: side for side in OrderSide}

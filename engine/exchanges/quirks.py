@@ -31,18 +31,23 @@ class Quirks:
     # Error codes meaning "this client order id is taken", which ccxt maps to InvalidOrder or
     # ExchangeError instead of DuplicateOrderId (a message saying "duplicate" counts everywhere).
     duplicate_order_codes: tuple[str, ...] = ()
+    # Market types with native one-cancels-other order lists (a limit target and a stop selling the
+    # same coins, one canceled by the venue when the other fills): targets rest there beside the stop.
+    oco_markets: frozenset[str] = frozenset()
 
 
 DEFAULT = Quirks()
 
 QUIRKS: dict[str, Quirks] = {
     # -2010 "Duplicate order sent." is caught by the word; -4116 on the futures API is a bare code.
-    # Contract algo (conditional) orders live apart from ordinary ones; spot stops do not.
+    # Contract algo (conditional) orders live apart from ordinary ones; spot stops do not. Spot has
+    # OCO order lists (POST /api/v3/orderList/oco, engine.exchanges.ccxt_oco).
     "binance": Quirks(
         fetch_by_client_id="origClientOrderId",
         cancel_by_client_id="origClientOrderId",
         separate_trigger_markets=DERIVATIVES,
         duplicate_order_codes=("-4116",),
+        oco_markets=frozenset({"spot"}),
     ),
     # Algo orders (every trigger order) live apart on every market type.
     "okx": Quirks(

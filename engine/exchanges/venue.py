@@ -77,6 +77,10 @@ class OrderRequest:
     price: Decimal | None = None  # limit price (LIMIT only)
     stop_price: Decimal | None = None  # trigger price (STOP_MARKET only)
     reduce_only: bool = False
+    # The client order id of the entry whose fill makes this order exist (a one-triggers-other child):
+    # the paper exchange then matches it from the entry's fill bar on (docs/fill-rules.md, rule 10).
+    # Real venues are sent no such thing (ccxt_venue builds its params field by field) and ignore it.
+    contingent_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,35 @@ class VenueCapabilities:
     """What a venue can do natively that changes how the engine protects a position."""
 
     supports_reduce_only: bool = False
+    # Target and stop may rest side by side on any market, spot included: a simulated margin
+    # account (a replay's) locks nothing, so the two exits never compete for the same coins.
+    exits_rest_together: bool = False
+    # One-cancels-other order lists (a limit target and a stop on the same coins): the venue
+    # implements `OcoVenue` too (engine.exchanges.ccxt_oco).
+    supports_oco: bool = False
+
+
+@dataclass(frozen=True)
+class OcoRequest:
+    """One OCO order list: a limit (maker) at `price` and a stop triggered at `stop_price`, both for
+    `amount` on `side`; the venue cancels one when the other fills. Every id is the engine's own."""
+
+    list_client_order_id: str
+    symbol: str
+    side: OrderSide
+    amount: Decimal
+    limit_client_order_id: str
+    price: Decimal
+    stop_client_order_id: str
+    stop_price: Decimal
+
+
+@dataclass(frozen=True)
+class OcoLegs:
+    """The two orders of an OCO list as the venue sees them."""
+
+    limit: VenueOrder
+    stop: VenueOrder
 
 
 def validate_request(req: OrderRequest) -> None:
@@ -154,6 +187,19 @@ def validate_request(req: OrderRequest) -> None:
 
 def _positive(value: Decimal | None) -> bool:
     return isinstance(value, Decimal) and value.is_finite() and value > 0
+
+
+class OcoVenue(Protocol):
+    """A venue with OCO order lists (VenueCapabilities.supports_oco)."""
+
+    def place_oco(self, req: OcoRequest) -> OcoLegs:
+        """Place the list; if its legs' client ids are already known, return those and place nothing."""
+        ...
+
+    def cancel_oco(self, req: OcoRequest) -> OcoLegs:
+        """Cancel the list (both legs). A list already done (a leg filled, the list canceled) is
+        returned as it is; an unknown one raises OrderNotFound."""
+        ...
 
 
 class TradingVenue(Protocol):

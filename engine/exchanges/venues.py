@@ -7,6 +7,9 @@ a live account's ccxt venue serves one market type (spot, swap, future; its bala
 lists, contract sizes), so a block on a swap market trades through a swap venue. The paper exchange
 serves every market type of its account, so paper accounts have one venue (market type None).
 Tests and benchmarks put their own (wrapped) venue there with `install_venue`.
+
+A replay account (engine.replay) is a paper account on its run's `ReplayFeed`, installed with
+`install_feed`: that feed is its prices and its clock.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from collections.abc import Callable
 
 from db.enums import AccountKind
 from db.models import ExchangeAccount
-from engine.exchanges.base import ExchangeError
+from engine.exchanges.base import ExchangeError, MarketDataSource
 from engine.exchanges.paper import PaperExchange
+from engine.exchanges.replay_feed import ReplayFeed
 from engine.exchanges.sources import source
 from engine.exchanges.venue import TradingVenue
 from engine.runtime import Runtime
@@ -31,6 +35,32 @@ def install_venue(runtime: Runtime, account_id: int, venue: TradingVenue, market
     """Use `venue` for `account_id` from now on (tests, benchmarks, a fault-injecting wrapper): on
     `market_type` only, or (None) on every market type the account has no venue of its own for."""
     runtime.trading.venues[(account_id, market_type)] = venue
+
+
+def install_feed(runtime: Runtime, account_id: int, feed: ReplayFeed, venue: TradingVenue) -> None:
+    """Make `feed` the prices and clock of replay account `account_id`, traded through `venue`."""
+    with runtime.sources_lock:
+        runtime.replay_feeds[account_id] = feed
+    install_venue(runtime, account_id, venue)
+
+
+def drop_feed(runtime: Runtime, account_id: int) -> None:
+    """Forget a replay account's feed and venue (the run ended or was deleted)."""
+    with runtime.sources_lock:
+        runtime.replay_feeds.pop(account_id, None)
+    for key in [k for k in runtime.trading.venues if k[0] == account_id]:
+        del runtime.trading.venues[key]
+
+
+def feed_for(runtime: Runtime, account: ExchangeAccount) -> MarketDataSource:
+    """The prices an account trades on: its run's feed for a replay account, else its exchange's."""
+    if account.kind is not AccountKind.REPLAY:
+        return source(runtime, account.exchange)
+    with runtime.sources_lock:
+        feed = runtime.replay_feeds.get(account.id)
+    if feed is None:
+        raise VenueNotReadyError(f"replay account {account.name!r} is not loaded: open its run again")
+    return feed
 
 
 def venue_for(runtime: Runtime, account: ExchangeAccount, market_type: str = "spot") -> TradingVenue:
@@ -50,14 +80,16 @@ def venue_for(runtime: Runtime, account: ExchangeAccount, market_type: str = "sp
 
 
 def engine_clock(runtime: Runtime, account: ExchangeAccount) -> Callable[[], int]:
-    """The clock decisions use: the price feed's (settable in tests) for paper, wall time for live."""
-    if account.kind is AccountKind.PAPER:
-        feed = source(runtime, account.exchange)
-        return feed.milliseconds
+    """The clock decisions use: the price feed's (settable in tests; a replay's own) for paper and
+    replay accounts, wall time for live."""
+    if account.kind is not AccountKind.LIVE:
+        return feed_for(runtime, account).milliseconds
     return lambda: time.time_ns() // 1_000_000
 
 
 def _build(runtime: Runtime, account: ExchangeAccount, market_type: str) -> TradingVenue:
+    if account.kind is AccountKind.REPLAY:
+        feed_for(runtime, account)  # raises: a loaded replay has its venue installed with its feed
     if account.kind is AccountKind.PAPER:
         if account.paper_account_id is None:
             raise VenueNotReadyError(f"paper account {account.name!r} has no simulated account")
@@ -77,10 +109,23 @@ def live_venue(
         raise VenueNotReadyError(f"account {account.name!r} has no stored API key and secret")
     import ccxt  # only live accounts need it
 
-    from engine.common.secrets import SecretError, box_for
     from engine.exchanges.ccxt_venue import CcxtTradingVenue
 
-    # The same box that encrypted them (engine.users.settings): the configured keys come first.
+    config = credentials(runtime, account)
+    exchange_class = getattr(ccxt, account.exchange, None)
+    if exchange_class is None:
+        raise VenueNotReadyError(f"ccxt has no exchange {account.exchange!r}")
+    client = exchange_class({**config, "enableRateLimit": True})
+    return CcxtTradingVenue(client, market_type=market_type)
+
+
+def credentials(runtime: Runtime, account: ExchangeAccount) -> dict[str, str]:
+    """The account's ccxt credentials (apiKey, secret, password), decrypted with the same box that
+    encrypted them (engine.users.settings): the configured keys come first."""
+    if not account.api_key_enc or not account.secret_enc:
+        raise VenueNotReadyError(f"account {account.name!r} has no stored API key and secret")
+    from engine.common.secrets import SecretError, box_for
+
     box = box_for(runtime.settings.encryption_keys, runtime.settings.secret_key)
     try:
         config = {"apiKey": box.decrypt(account.api_key_enc), "secret": box.decrypt(account.secret_enc)}
@@ -88,8 +133,4 @@ def live_venue(
             config["password"] = box.decrypt(account.password_enc)
     except SecretError as exc:
         raise VenueNotReadyError(f"credentials of account {account.name!r} cannot be decrypted: {exc}") from exc
-    exchange_class = getattr(ccxt, account.exchange, None)
-    if exchange_class is None:
-        raise VenueNotReadyError(f"ccxt has no exchange {account.exchange!r}")
-    client = exchange_class({**config, "enableRateLimit": True})
-    return CcxtTradingVenue(client, market_type=market_type)
+    return config

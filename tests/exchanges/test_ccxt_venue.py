@@ -283,6 +283,23 @@ def test_binance_spot_stop_becomes_a_stop_limit_where_the_market_has_no_stop_mar
     assert order.stop_price == D("90.12")
 
 
+def test_a_real_venue_is_not_told_which_entry_a_stop_is_contingent_on() -> None:
+    body = fixture_entries("binance", "createOrder")[0]["httpResponse"] | {"symbol": "LTCUSDT"}
+    sent = []
+    for contingent in (None, "tb-parent-entry-1"):
+        venue = make_venue("binance")
+        transport = replay(venue.client, body | {"type": "STOP_LOSS_LIMIT", "stopPrice": "90.12"})
+        req = OrderRequest(
+            "tb-sl-1", "LTC/USDT", OrderSide.SELL, OrderType.STOP_MARKET, D("0.1"), stop_price=D("90.12"),
+            contingent_on=contingent,
+        )  # fmt: skip
+        venue.create_order(req)
+        fields = dict(pair.split("=", 1) for pair in transport.requests[0].body.split("&"))
+        sent.append({k: v for k, v in fields.items() if k not in ("timestamp", "signature")})
+    assert sent[0] == sent[1]
+    assert "tb-parent-entry-1" not in str(sent[1])
+
+
 def test_bybit_contract_stop_carries_its_trigger_direction() -> None:
     venue = make_venue("bybit", "swap")
     transport = replay(venue.client, fixture_entries("bybit", "createOrder")[0]["httpResponse"])
@@ -518,7 +535,8 @@ def test_messages_and_logs_carry_no_credentials_nor_signed_queries(caplog: pytes
 @pytest.mark.parametrize(
     ("exchange_id", "market_type", "reduce_only", "mode"),
     [
-        ("binance", "spot", False, ProtectionMode.STOP_RESTS),
+        ("binance", "spot", False, ProtectionMode.NATIVE_OCO),  # its quirks row names spot's OCO lists
+        ("binance", "swap", True, ProtectionMode.REDUCE_ONLY),
         ("okx", "swap", True, ProtectionMode.REDUCE_ONLY),
         ("bybit", "swap", True, ProtectionMode.REDUCE_ONLY),
         ("bybit", "spot", False, ProtectionMode.STOP_RESTS),
@@ -532,7 +550,8 @@ def test_capabilities_and_the_protection_they_lead_to(
     caps = venue.capabilities
     assert caps.supports_reduce_only is reduce_only
     assert protection_mode(caps, market_type) == mode
-    assert capabilities_of(market_type) == caps
+    assert capabilities_of(market_type, venue.quirks) == caps
+    assert caps.supports_oco is (mode is ProtectionMode.NATIVE_OCO)
 
 
 # --- the pure mapping ---

@@ -11,13 +11,16 @@ from db.enums import OrderType
 from engine.exchanges.fill_rules import (
     Bar,
     FeeSchedule,
+    Fill,
     FillRules,
     Liquidity,
     arrival_price,
+    fill_after_parent,
     fill_on_bar,
     limit_fill,
     market_fill,
     resolve_same_bar,
+    rest_of_bar,
     sequence_fills,
     slip,
     stop_fill,
@@ -186,3 +189,62 @@ def test_stop_triggered_on_touch() -> None:
     assert not stop_triggered("sell", Decimal(95), Decimal("95.01"))
     assert stop_triggered("buy", Decimal(105), Decimal(106))
     assert not stop_triggered("buy", Decimal(105), Decimal("104.9"))
+
+
+# --- rule 10: stops and targets on the entry's fill bar ---
+
+NEXT = Bar(60_000, Decimal(94), Decimal("94.5"), Decimal(92), Decimal(93))  # the bar after BAR, gapping down
+
+
+def after(
+    order: Order, price: str, rules: FillRules | None = None, on_bar: bool = True, parent_ts: int = 0
+) -> Fill | None:
+    """Where `order`, contingent on an entry filled at `price` on BAR, first fills on BAR then NEXT."""
+    return fill_after_parent(order, [NEXT, BAR], parent_ts, Decimal(price), on_bar, rules or FillRules())
+
+
+def test_the_rest_of_the_fill_bar_opens_at_the_fill_price() -> None:
+    assert rest_of_bar(BAR, Decimal(103)) == Bar(0, Decimal(103), Decimal(105), Decimal(95), Decimal(101))
+
+
+def test_a_long_entrys_stop_and_target_fill_on_its_fill_bar_at_their_own_prices() -> None:
+    # A buy stop entry at 103 fills on BAR at 103; the rest of BAR is 103 / 105 / 95 / 101.
+    assert after(stop("sell", "96"), "103") == Fill(Decimal(96), Liquidity.TAKER, 0)  # min(96, 103)
+    assert after(limit("sell", "104"), "103") == Fill(Decimal(104), Liquidity.MAKER, 0)  # high 105 > 104
+    # The brief's bar: a buy stop at 105 touched at the high, then the low 95 through the stop at 96.
+    assert after(stop("sell", "96"), "105") == Fill(Decimal(96), Liquidity.TAKER, 0)
+    # A buy limit entry at 97: the stop at 96 and a target at 104 both on BAR, each at its price.
+    assert after(stop("sell", "96"), "97") == Fill(Decimal(96), Liquidity.TAKER, 0)
+    assert after(limit("sell", "104"), "97") == Fill(Decimal(104), Liquidity.MAKER, 0)
+
+
+def test_a_short_entrys_stop_and_target_mirror_it() -> None:
+    # A sell limit entry at 104 fills on BAR at 104; the rest of BAR is 104 / 105 / 95 / 101.
+    assert after(limit("buy", "96"), "104") == Fill(Decimal(96), Liquidity.MAKER, 0)  # min(96, 104)
+    assert after(stop("buy", "105"), "104") == Fill(Decimal(105), Liquidity.TAKER, 0)  # touched at the high
+
+
+def test_a_stop_or_target_the_fill_bar_misses_waits_for_the_next_bar_and_its_gap() -> None:
+    assert after(stop("sell", "94.9"), "100") == Fill(Decimal(94), Liquidity.TAKER, 60_000)  # NEXT opens at 94
+    assert after(limit("sell", "106"), "100") is None  # neither bar goes above 106
+    assert after(limit("buy", "93"), "104") == Fill(Decimal(93), Liquidity.MAKER, 60_000)  # NEXT's low 92 < 93
+
+
+def test_never_a_fill_better_than_the_orders_price_on_the_fill_bar() -> None:
+    rules = FillRules(slippage_bps=Decimal(10))
+    # A buy stop at 103 fills at 103 x 1.001 = 103.103 (BAR opens at 100, below it). A target at 103.05
+    # sits below that fill: reached (high 105), it fills at its own 103.05, not at the 103.103 "open".
+    assert after(limit("sell", "103.05"), "103.103", rules) == Fill(Decimal("103.05"), Liquidity.MAKER, 0)
+    assert after(stop("sell", "96"), "103.103", rules) == Fill(Decimal("95.904"), Liquidity.TAKER, 0)  # 96 x 0.999
+    # On the whole bar (the rules before rule 10), the same sell limit would have filled at the open.
+    assert fill_on_bar(limit("sell", "99"), BAR, rules) == Fill(Decimal(100), Liquidity.MAKER, 0)
+    assert after(limit("sell", "99"), "97", rules) == Fill(Decimal(99), Liquidity.MAKER, 0)
+
+
+def test_a_parent_filled_on_arrival_sees_whole_bars_from_its_fill_on() -> None:
+    # A market entry filled at 100 as BAR opened: BAR is read as it is (the fill was its open).
+    assert after(limit("sell", "104"), "100", on_bar=False) == Fill(Decimal(104), Liquidity.MAKER, 0)
+    # Filled mid-BAR (rule 6): BAR's low may have come before the fill, so the stop waits for NEXT.
+    assert after(stop("sell", "96"), "100", on_bar=False, parent_ts=30_000) == Fill(
+        Decimal(94), Liquidity.TAKER, 60_000
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,7 @@ from engine.exchanges.venue import (
     OrderRequest,
     OrderSide,
     VenueStatus,
+    VenueTrade,
     VenueUnavailable,
 )
 from engine.runtime import Runtime
@@ -245,6 +247,19 @@ def test_margin_reduce_only_target_expires_after_the_stop(sessions: sessionmaker
     assert free_used(ex, "BTC") == (Decimal(0), Decimal(0))
 
 
+def test_a_margin_shorts_stop_and_target_lock_no_quote(sessions: sessionmaker[Session], feed: ScriptedFeed) -> None:
+    ex = make(sessions, feed, margin=True, USDT="1000")
+    ex.create_order(order("short", "sell", OrderType.MARKET, "0.5"))  # at 19990: proceeds 9995, fee 19.99
+    # Each buys back the 0.5 BTC (about 10,000 USDT): locking quote for both would refuse the second.
+    ex.create_order(order("tp", "buy", OrderType.LIMIT, "0.5", "19000", reduce_only=True))
+    ex.create_order(order("sl", "buy", OrderType.STOP_MARKET, "0.5", "21000", reduce_only=True))
+    assert free_used(ex, "USDT") == (Decimal("10975.01"), Decimal(0))
+    (trade,) = ex.process_candle(SYMBOL, [T0 + MIN, 20000, 20100, 18500, 19000, 5])
+    assert (trade.client_order_id, trade.price) == ("tp", Decimal(19000))
+    # bought back 0.5 at 19000 = 9500, maker fee 0.1 % = 9.5
+    assert free_used(ex, "USDT") == (Decimal("1465.51"), Decimal(0))
+
+
 def test_finer_bars_let_the_target_fill_first(sessions: sessionmaker[Session], feed: ScriptedFeed) -> None:
     ex = make(sessions, feed, margin=True, USDT="0", BTC="1")
     ex.create_order(order("tp", "sell", OrderType.LIMIT, "1", "21000", reduce_only=True))
@@ -317,3 +332,151 @@ def test_racing_instances_place_one_order(runtime: Runtime, feed: ScriptedFeed) 
         results = list(pool.map(lambda venue: venue.create_order(req), venues))
     assert len({r.id for r in results}) == 1
     assert free_used(venues[0], "USDT") == (Decimal("8096.2"), Decimal("1903.8"))  # 1900 x 1.002 locked once
+
+
+# --- rule 10: an order contingent on an entry's fill is matched from the entry's fill bar on ---
+
+
+def replay(ex: PaperExchange, feed: ScriptedFeed, *candles: list[float]) -> list[VenueTrade]:
+    """Append closed candles to the feed (the clock past them, the last price their close) and let
+    the account process them."""
+    feed.candles += [list(c) for c in candles]
+    feed.now, feed.last = int(candles[-1][0]) + MIN, float(candles[-1][4])
+    return ex.sync_with_feed(SYMBOL, since_ts=T0)
+
+
+def unslipped(
+    sessions: sessionmaker[Session], feed: ScriptedFeed, margin: bool = False, **balances: str
+) -> PaperExchange:
+    account = create_paper_account(sessions, None, "paper", {k: Decimal(v) for k, v in balances.items()}, margin=margin)
+    return PaperExchange(sessions, account, feed, fees=FEES)
+
+
+def test_a_contingent_stop_fills_on_the_bar_that_filled_its_entry(
+    sessions: sessionmaker[Session], feed: ScriptedFeed
+) -> None:
+    ex = unslipped(sessions, feed, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.STOP_MARKET, "0.1", "20500"))
+    # One bar up through the entry's stop at 20500 and down to 19400, closing at 19500.
+    (entry,) = replay(ex, feed, [T0, 20000, 20600, 19400, 19500, 5])
+    assert (entry.price, entry.ts) == (Decimal(20500), T0)
+    stop = order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600")
+    with pytest.raises(InvalidOrder, match="trigger immediately"):  # as before: the last price 19500 is past it
+        ex.create_order(stop)
+    placed = ex.create_order(replace(stop, contingent_on="entry"))
+    # The rest of the bar after the fill, 20500 / 20600 / 19400 / 19500, goes through 19600: filled there.
+    assert (placed.status, placed.average, placed.fee, placed.ts) == (
+        VenueStatus.CLOSED,
+        Decimal(19600),
+        Decimal("3.92"),  # 1960 x 0.2 % taker
+        T0,  # it rests since the entry filled: fetch_my_trades(since=its ts) finds its fill
+    )
+    assert [(t.client_order_id, t.price, t.ts) for t in ex.fetch_my_trades(since=placed.ts)] == [
+        ("entry", Decimal(20500), T0),
+        ("sl", Decimal(19600), T0),
+    ]
+    # 10000 - 2050 - 4.1 (the entry) + 1960 - 3.92 (the stop)
+    assert free_used(ex, "USDT") == (Decimal("9901.98"), Decimal(0))
+    assert free_used(ex, "BTC") == (Decimal(0), Decimal(0))
+
+
+def test_a_contingent_target_fills_at_its_price_not_at_the_close(
+    sessions: sessionmaker[Session], feed: ScriptedFeed
+) -> None:
+    ex = unslipped(sessions, feed, margin=True, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.1", "19800"))
+    replay(ex, feed, [T0, 20000, 20300, 19700, 20250, 5])  # the entry fills at 19800, the bar closes at 20250
+    target = order("tp", "sell", OrderType.LIMIT, "0.1", "20200", reduce_only=True)
+    placed = ex.create_order(replace(target, contingent_on="entry"))
+    assert (placed.status, placed.average, placed.fee) == (VenueStatus.CLOSED, Decimal(20200), Decimal("2.02"))
+    # Not contingent it would be marketable at the last price and fill there, 50 better than its price.
+    other = unslipped(sessions, feed, margin=True, USDT="0", BTC="0.1")
+    assert other.create_order(target).average == Decimal(20250)
+
+
+def test_stop_first_the_target_placed_after_it_expires(sessions: sessionmaker[Session], feed: ScriptedFeed) -> None:
+    ex = unslipped(sessions, feed, margin=True, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.1", "19800"))
+    replay(ex, feed, [T0, 20000, 20300, 19500, 19900, 5])  # the entry at 19800; the bar reaches 19600 and 20200
+    sl = ex.create_order(
+        order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600", reduce_only=True, contingent_on="entry")
+    )
+    tp = ex.create_order(order("tp", "sell", OrderType.LIMIT, "0.1", "20200", reduce_only=True, contingent_on="entry"))
+    assert (sl.status, sl.average) == (VenueStatus.CLOSED, Decimal(19600))
+    assert (tp.status, tp.filled) == (VenueStatus.EXPIRED, Decimal(0))  # its position went with the stop
+    assert free_used(ex, "BTC") == (Decimal(0), Decimal(0))
+
+
+def test_candles_processed_since_the_fill_are_matched_in_order_with_their_gaps(
+    sessions: sessionmaker[Session], feed: ScriptedFeed
+) -> None:
+    ex = unslipped(sessions, feed, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.1", "19800"))
+    replay(  # the engine was away for four candles (the feed pages two at a time)
+        ex,
+        feed,
+        [T0, 20000, 20000, 19700, 19900, 5],  # the entry fills at 19800
+        [T0 + MIN, 19900, 19950, 19650, 19700, 5],
+        [T0 + 2 * MIN, 19700, 19750, 19620, 19650, 5],
+        [T0 + 3 * MIN, 19400, 19500, 19300, 19450, 5],  # gaps down through the stop at 19600
+    )
+    sl = ex.create_order(order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600", contingent_on="entry"))
+    assert (sl.status, sl.average) == (VenueStatus.CLOSED, Decimal(19400))  # at the gap's open
+    assert ex.fetch_my_trades()[-1].ts == T0 + 3 * MIN
+
+
+def test_past_the_last_candle_a_contingent_stop_fills_at_the_last_price_and_a_target_rests(
+    sessions: sessionmaker[Session], feed: ScriptedFeed
+) -> None:
+    ex = unslipped(sessions, feed, margin=True, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.2", "19800"))
+    replay(ex, feed, [T0, 20000, 20000, 19700, 19750, 5])  # filled at 19800; neither 19600 nor 20200 reached
+    feed.last = 20300.0  # the forming candle is past the target: it rests (never a fill better than its price)
+    tp = ex.create_order(order("tp", "sell", OrderType.LIMIT, "0.1", "20200", reduce_only=True, contingent_on="entry"))
+    assert (tp.status, tp.ts) == (VenueStatus.OPEN, T0)  # resting since the fill: the forming candle counts
+    (trade,) = replay(ex, feed, [T0 + MIN, 19750, 20350, 19740, 20300, 5])
+    assert (trade.client_order_id, trade.price, trade.taker_or_maker) == ("tp", Decimal(20200), "maker")
+    feed.last = 19500.0  # now past the stop, after the last candle: the stop triggered, a market sell now
+    sl = ex.create_order(
+        order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600", reduce_only=True, contingent_on="entry")
+    )
+    assert (sl.status, sl.average, sl.fee, sl.last_update_ts) == (
+        VenueStatus.CLOSED,
+        Decimal(19500),
+        Decimal("3.9"),
+        feed.now,
+    )
+
+
+def test_a_parent_unknown_or_unfilled_places_as_before(sessions: sessionmaker[Session], feed: ScriptedFeed) -> None:
+    ex = unslipped(sessions, feed, USDT="10000", BTC="0.2")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.1", "19000"))  # rests
+    with pytest.raises(InvalidOrder, match="trigger immediately"):
+        ex.create_order(order("a", "sell", OrderType.STOP_MARKET, "0.1", "20100", contingent_on="unknown"))
+    with pytest.raises(InvalidOrder, match="trigger immediately"):
+        ex.create_order(order("b", "sell", OrderType.STOP_MARKET, "0.1", "20100", contingent_on="entry"))
+    placed = ex.create_order(order("c", "sell", OrderType.STOP_MARKET, "0.1", "19500", contingent_on="entry"))
+    assert (placed.status, placed.ts) == (VenueStatus.OPEN, T0)
+    market = ex.create_order(order("d", "sell", OrderType.MARKET, "0.1", contingent_on="entry"))
+    assert market.average == Decimal(20000)  # a market order fills at the next price whatever it names
+
+
+def test_a_contingent_placement_racing_the_feed_is_retried(sessions: sessionmaker[Session], feed: ScriptedFeed) -> None:
+    ex = unslipped(sessions, feed, USDT="10000")
+    ex.create_order(order("entry", "buy", OrderType.LIMIT, "0.1", "19800"))
+    replay(ex, feed, [T0, 20000, 20000, 19700, 19900, 5])
+    later = [T0 + MIN, 19900, 19950, 19850, 19900, 5]
+    fetch = feed.fetch_ohlcv
+
+    def racing(*args: object) -> list[OHLCV]:  # another instance processes a candle meanwhile
+        feed.fetch_ohlcv = fetch  # type: ignore[method-assign]
+        feed.candles.append(later)
+        feed.now = T0 + 2 * MIN
+        PaperExchange(sessions, ex.account_id, feed).sync_with_feed(SYMBOL)
+        return fetch(*args)  # type: ignore[arg-type]
+
+    feed.fetch_ohlcv = racing  # type: ignore[method-assign]
+    with pytest.raises(VenueUnavailable, match="meanwhile"):
+        ex.create_order(order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600", contingent_on="entry"))
+    assert ex.fetch_orders_by_client_ids(["sl"]) == []  # nothing placed: the executor sends it again
+    assert ex.create_order(order("sl", "sell", OrderType.STOP_MARKET, "0.1", "19600", contingent_on="entry")).is_open

@@ -1,0 +1,109 @@
+"""A live binance spot account on the stateful simulator (tests/helpers/binance_spot_sim.py): the
+account made as a user makes it, its venue built by engine.exchanges.venues.live_venue from the stored
+(fake) credentials, the ccxt client made offline with the simulator as its HTTP layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from db.enums import OrderStatus
+from db.models import ExchangeAccount, Order
+from engine.exchanges.ccxt_feed import CcxtExchange
+from engine.exchanges.ccxt_venue import CcxtTradingVenue
+from engine.exchanges.venues import install_venue, live_venue
+from engine.market.markets import sync_markets
+from engine.runtime import Runtime
+from engine.users.settings import add_live, set_live_enabled
+from tests.helpers.binance_spot_sim import BinanceSpotSim
+from tests.helpers.ccxt_replay import fixture, fixture_markets
+from tests.helpers.trading import add_user, orders_of
+
+# The simulator's order statuses as the database's.
+VENUE_STATUS = {
+    "NEW": OrderStatus.ACCEPTED,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELED,
+    "EXPIRED": OrderStatus.EXPIRED,
+}
+FAKE_KEY = "fake-binance-api-key-not-real-0001"
+FAKE_SECRET = "fake-binance-secret-not-real-0001"
+
+
+@dataclass
+class Desk:
+    runtime: Runtime
+    user_id: int
+    account_id: int
+    sim: BinanceSpotSim
+    venue: CcxtTradingVenue
+    oco: bool = False  # binance spot's OCO lists used (its quirks row), or the stop rests alone
+
+    def restart(self) -> None:
+        """A new process: no venue, no memory; the same database and the same exchange."""
+        self.runtime.reset_trading()
+        self.runtime.sources.clear()
+        self.venue = connect(self.runtime, self.account_id, self.sim, oco=self.oco)
+
+
+def connect(
+    runtime: Runtime,
+    account_id: int,
+    sim: BinanceSpotSim | None = None,
+    commission: str = "quote",
+    oco: bool = False,
+) -> CcxtTradingVenue:
+    """The account's venue as engine.exchanges.venues builds it, its ccxt client made offline: the recorded
+    markets, no rate limiter, no retry waits, and the simulator as its HTTP layer. Without `oco` the
+    venue forgets binance spot's OCO lists (the stop rests, the engine takes profit)."""
+    with runtime.sessions() as s:
+        account = s.get(ExchangeAccount, account_id)
+        assert account is not None
+    venue = live_venue(runtime, account)
+    assert isinstance(venue, CcxtTradingVenue)
+    client = venue.client
+    assert (client.apiKey, client.secret) == (FAKE_KEY, FAKE_SECRET)  # decrypted from the database
+    client.enableRateLimit = False
+    client.set_markets(fixture_markets("binance"))
+    client.extend_exchange_options(fixture("binance").get("options") or {})
+    venue.retry_wait = 0
+    if not oco:
+        venue.quirks = replace(venue.quirks, oco_markets=frozenset())
+    if sim is None:
+        sim = BinanceSpotSim(client, price="100", balances={"USDT": "10000", "BNB": "1"}, commission=commission)
+    sim.client, client.fetch = client, sim
+    install_venue(runtime, account_id, venue)
+    runtime.sources["binance"] = CcxtExchange("binance", client=client, attempts=1, wait_initial=0)
+    return venue
+
+
+def make_desk(runtime: Runtime, commission: str, oco: bool = False) -> Desk:
+    runtime.reset_trading()
+    user_id = add_user(runtime.sessions)
+    account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
+    set_live_enabled(runtime, user_id, account.id, True)
+    venue = connect(runtime, account.id, commission=commission, oco=oco)
+    sync_markets(runtime.sessions, runtime.sources["binance"])
+    sim = venue.client.fetch
+    assert isinstance(sim, BinanceSpotSim)
+    return Desk(runtime, user_id, account.id, sim, venue, oco)
+
+
+def orders_match_venue(desk: Desk, block_id: int) -> dict[int, Order]:
+    """Assert every sent order of the block is on the exchange with the same status, fill and id
+    (an order still INITIALIZED was never sent); the block's orders by their exchange order id."""
+    by_venue_id = {}
+    for order in orders_of(desk.runtime.sessions, block_id):
+        venue = desk.sim.by_client_id(order.client_order_id)
+        if order.status is OrderStatus.INITIALIZED:
+            assert venue is None, order.client_order_id
+            continue
+        assert venue is not None, order.client_order_id
+        assert (order.status, order.filled, order.exchange_order_id) == (
+            VENUE_STATUS[venue["status"]],
+            Decimal(venue["executedQty"]),
+            venue["orderId"],
+        ), order.client_order_id
+        by_venue_id[venue["orderId"]] = order
+    return by_venue_id
