@@ -2,10 +2,12 @@
 closing beyond a price, the price crossing a level, a time) before they are placed, with an
 optional `then` step armed when the first fires. Save (checked like the form's block), list,
 cancel; and the engine's check, run on each sync tick and each new candle (engine.scheduler).
-Blocks are placed only through engine.blocks.api."""
+Blocks are placed only through engine.blocks.api. `market_price`: the last price the checks read
+(price alerts, engine.alerts, read the same)."""
 
 from engine.conditions.fire import CheckReport, check_conditions
 from engine.conditions.parse import KINDS, MAX_STEPS, ConditionSpec, parse_condition
+from engine.conditions.prices import market_price
 from engine.conditions.store import (
     ConditionAccessError,
     ConditionRefused,
@@ -31,5 +33,6 @@ __all__ = [
     "create_condition",
     "get_condition",
     "list_conditions",
+    "market_price",
     "parse_condition",
 ]

@@ -3,7 +3,8 @@
 The last price is the newest stored close of the condition's watched series (fetched every minute
 by the scheduler), else the sync tick's TradingState.last_prices. Not the other way round: the
 sync tick refreshes a symbol's last price only while a block on it is live, so after the block
-ends its entry there is stale, while a watched series keeps being fetched."""
+ends its entry there is stale, while a watched series keeps being fetched. `market_price` is the
+same reading for a market (price alerts, engine.alerts, use it: one price source for both)."""
 
 from __future__ import annotations
 
@@ -30,16 +31,25 @@ def _stored_end(runtime: Runtime, user_id: int, series_id: int) -> tuple[str, in
 
 
 def last_price(runtime: Runtime, user_id: int, c: BlockCondition) -> Decimal | None:
-    stored = _stored_end(runtime, user_id, c.series_id) if c.series_id is not None else None
-    if c.series_id is not None and stored is not None:
+    return market_price(runtime, user_id, c.series_id, c.exchange, c.symbol)
+
+
+def market_price(
+    runtime: Runtime, user_id: int, series_id: int | None, exchange: str | None, symbol: str | None
+) -> Decimal | None:
+    """The last price of a market: the newest stored close of the user's watched `series_id`, else
+    the sync tick's last price of (exchange, symbol); None when neither is known. Price alerts
+    (engine.alerts) read it too."""
+    stored = _stored_end(runtime, user_id, series_id) if series_id is not None else None
+    if series_id is not None and stored is not None:
         timeframe, end = stored
         with runtime.db.connect() as conn:
-            newest = market.read_candles(conn, c.series_id, timeframe, end - tf_ms(timeframe), end, 2)
+            newest = market.read_candles(conn, series_id, timeframe, end - tf_ms(timeframe), end, 2)
         if newest.close:
             return to_decimal(newest.close[-1])
-    if c.exchange is None or c.symbol is None:
+    if exchange is None or symbol is None:
         return None
-    return runtime.trading.last_prices.get((c.exchange, c.symbol))
+    return runtime.trading.last_prices.get((exchange, symbol))
 
 
 def closes_since(runtime: Runtime, user_id: int, c: BlockCondition) -> list[Decimal]:

@@ -65,6 +65,7 @@ class ConditionView:
     created_at: datetime
     done_at: datetime | None
     text: str
+    block_exchange: str = ""  # the block's market's exchange; "" for the account's own
 
 
 def now_ms() -> int:
@@ -87,7 +88,7 @@ def _view(c: BlockCondition) -> ConditionView:
         c.id, c.parent_id, c.kind, c.account_id, c.series_id, c.exchange, c.symbol, c.timeframe, c.price,
         c.at_ms, c.status, c.reason, c.block_id, str(block.get("symbol", "")), str(block.get("side", "")),
         str(block.get("entry_type", "")), users.as_utc(c.created_at) or c.created_at,
-        users.as_utc(c.done_at), describe(c),
+        users.as_utc(c.done_at), describe(c), str(block.get("exchange") or ""),
     )  # fmt: skip
 
 

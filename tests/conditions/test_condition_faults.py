@@ -1,7 +1,8 @@
 """Conditional blocks through the fault harness (tests.helpers.faults): the engine is killed at
 every commit and venue-call boundary while a met condition fires (the block's planning and
-intents, the condition marked fired in the same transaction, the entries sent) and restarted;
-after each run there is exactly one block, the condition names it, the venue holds no duplicate
+intents, the condition marked fired and its `then` step armed in the same transaction, the
+entries sent) and restarted; after each run there is exactly one block, the condition names it,
+its next step was armed once (at the moment it fired) and waits, the venue holds no duplicate
 order, and once the entries fill every position has its stop. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from db.session import make_session_factory
 from engine.blocks.api import recover, sync_tick
 from engine.conditions import api as conditions
 from engine.runtime import Runtime
+from engine.users import api as users
 from tests.helpers.conditions import LIMIT_BLOCK
 from tests.helpers.faults import Boundaries, Crash, World, check_truth, crashing_sessions, db_orders, wipe
 from tests.helpers.trading import load_demo_markets
@@ -24,9 +26,17 @@ MIN = 60_000
 
 
 def arm(world: World) -> int:
-    """A condition "at time T" placing the harness's limit long, saved by a crash-free engine."""
+    """A condition "at time T" placing the harness's limit long, then a step "an hour later"
+    placing another, saved by a crash-free engine."""
     runtime = world.engine(make_session_factory(world.base.db), _noop, _noop)
-    raw = {"kind": "at_time", "account_id": world.account_id, "at": world.feed.now + MIN, "block": LIMIT_BLOCK}
+    later = {"kind": "at_time", "account_id": world.account_id, "at": world.feed.now + 60 * MIN, "block": LIMIT_BLOCK}
+    raw = {
+        "kind": "at_time",
+        "account_id": world.account_id,
+        "at": world.feed.now + MIN,
+        "block": LIMIT_BLOCK,
+        "then": later,
+    }
     return conditions.create_condition(runtime, world.user_id, raw, now=world.feed.now)
 
 
@@ -70,6 +80,12 @@ def the_one_block(world: World, condition_id: int) -> int:
         assert condition is not None
         assert len(blocks) == 1, blocks
         assert (condition.status, condition.block_id) == ("fired", blocks[0])
+        (step,) = s.scalars(select(BlockCondition).where(BlockCondition.parent_id == condition_id))
+        fired_at = users.as_utc(condition.done_at)
+        assert fired_at is not None
+        # Armed once, by the transaction that fired the first step; not fired (its time is to come).
+        assert (step.status, step.block_id) == ("waiting", None)
+        assert step.armed_at_ms == int(fired_at.timestamp() * 1000)
         open_trades = s.scalar(
             select(func.count()).select_from(Trade).where(Trade.block_id == blocks[0], Trade.status == TradeStatus.OPEN)
         )
