@@ -6,8 +6,11 @@ candlestick trace holding data and its candles painted: ours (the chart page, wh
 newest candles and reads more on zoom) and the baseline (a tiny Dash app in this file whose layout
 reads every 1m row of the series and sends them in one dcc.Graph figure). Then the bytes of one
 live update (the /_dash-update-component answer of the live-poll callback, caught with
-page.on("response")): the forming candle moving and a new one appended. The last line is the
-first-candles speed-up (baseline median / ours median).
+page.on("response")): the forming candle moving and a new one appended. And the server's part of
+adding an indicator to the year view: engine.market.api's point-budgeted read of the whole year
+plus its indicator compute, per indicator. Targets (issue 10): first candles <= 800 ms median, a
+live update <= 5 KB, an indicator <= 100 ms. The last line is the first-candles speed-up
+(baseline median / ours median).
 
     .venv/bin/python -m bench.chart_page [--quick] [--baseline-candles N]
 """
@@ -35,6 +38,7 @@ from bench._common import (
     app_database_url,
     database_label,
     make_series,
+    percentiles,
     print_ratio,
     scratch_engine,
     synthetic_candles,
@@ -43,6 +47,7 @@ from db.enums import BackfillStatus, Role
 from db.models import Series, Watch
 from db.session import make_session_factory
 from engine.config import load_settings
+from engine.market import api as market
 from engine.market.api import ingest_candles
 from engine.users.api import add_user
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_for_js
@@ -50,13 +55,16 @@ from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_for_js
 DAY = 1_440 * MINUTE
 USER, PASSWORD = "bench", "bench password 1"
 VIEWPORT = {"width": 1280, "height": 800}
+PAINT_TARGET_MS, INDICATOR_TARGET_MS = 800, 100  # issue 10's targets (the live update's is 5 KB)
 # Drawn: the figure's first trace holds candles and plotly painted their paths.
-DRAWN_JS = """() => {
+# An expression, not a function: wait_for_js polls Boolean(DRAWN_JS), and a function is always truthy
+# (the bench then timed nothing and read the graph before the page had drawn it).
+DRAWN_JS = """(() => {
     const gd = document.querySelector('#chart-graph .js-plotly-plot');
     const trace = gd && gd.data && gd.data[0];
     return !!(trace && trace.type === 'candlestick' && trace.x && trace.x.length > 0
         && gd.querySelector('.boxlayer path'));
-}"""
+})()"""
 CANDLES_JS = "document.querySelector('#chart-graph .js-plotly-plot').data[0].x.length"
 
 
@@ -92,10 +100,29 @@ def store_year(engine: Engine, count: int) -> tuple[int, float, float]:
     return series_id, elapsed, float(arr[-1, 4])
 
 
-def watch(runtime: Any, series_id: int) -> None:
+def watch(runtime: Any, series_id: int) -> int:
+    """The bench user, watching the series; its id."""
     user = add_user(runtime, USER, PASSWORD, Role.TRADER)
     with runtime.sessions.begin() as session:
         session.add(Watch(user_id=user.id, series_id=series_id))
+    return user.id
+
+
+def indicator_times(runtime: Any, user_id: int, series_id: int, repeat: int) -> dict[str, tuple[float, float]]:
+    """(p50, p95) seconds per indicator of adding it to the year view: the chart's point-budgeted
+    read of everything stored (what a zoom-out to the year shows) plus the indicator's compute,
+    both through engine.market.api (the server's part; the figure's trace is not built here)."""
+    window = market.stored_window(runtime, user_id, series_id)
+    assert window is not None
+
+    def add(name: str) -> Callable[[], object]:
+        def run() -> object:
+            candles = market.chart_candles(runtime, user_id, series_id, window.start_ms, window.end_ms)
+            return market.compute(name, candles)
+
+        return run
+
+    return {name: percentiles(add(name), repeat) for name in market.INDICATORS}
 
 
 def baseline_app(engine: Engine, series_id: int, limit: int) -> Any:
@@ -123,7 +150,8 @@ def baseline_app(engine: Engine, series_id: int, limit: int) -> Any:
 
 def time_to_candles(page: Page, url: str, timeout_s: float) -> float:
     start = time.perf_counter()
-    page.goto(url, wait_until="commit")
+    # The baseline's server builds its year-long figure before the first byte: past goto's 30 s default.
+    page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
     wait_for_js(page, DRAWN_JS, timeout=timeout_s * 1000)
     return time.perf_counter() - start
 
@@ -168,13 +196,20 @@ def live_update_bytes(browser: Browser, base_url: str) -> tuple[int, str]:
     page.goto(base_url + "/")
     wait_for_js(page, DRAWN_JS, timeout=60_000)
     deadline = time.monotonic() + 30
-    while not answers and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         page.wait_for_timeout(250)
-    if not answers:
-        raise SystemExit("no live update arrived within 30 s")
-    body = answers[0].body()
-    context.close()
-    return len(body), body.decode()
+        for answer in answers:
+            body = answer.body()
+            # The first answer that patches the figure (on a busy machine one may carry the view alone).
+            if "operations" in json.loads(body)["response"].get("chart-graph", {}).get("figure", {}):
+                context.close()
+                return len(body), body.decode()
+        answers.clear()
+    raise SystemExit("no live update of the figure arrived within 30 s")
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 def fmt(samples: list[float]) -> str:
@@ -207,7 +242,15 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         runtime = app.server.config["TRADEBLOCK_RUNTIME"]
         runtime.sources["bench"] = BenchFeed(T0 + count * MINUTE + 30_000, last_close)
-        watch(runtime, series_id)
+        user_id = watch(runtime, series_id)
+        year = market.chart_candles(runtime, user_id, series_id, T0, T0 + count * MINUTE)
+        indicators = indicator_times(runtime, user_id, series_id, 20 if args.quick else 50)
+        worst_indicator = max(p95 for _p50, p95 in indicators.values())
+        for name, (p50, p95) in indicators.items():
+            print(
+                f"indicator {name}: read of all stored ({len(year)} x {year.timeframe}) + compute"
+                f" p50 {p50 * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms"
+            )
         limit = min(args.baseline_candles or count, count)
         baseline = baseline_app(engine, series_id, limit)
         with sync_playwright() as playwright, serve(app.server) as ours_url, serve(baseline.server) as base_url:
@@ -228,9 +271,11 @@ def main() -> None:
             label = f"baseline ({limit:,} raw 1m candles in one figure)"
             print(f"{label}: first candles {fmt(base)} over {baseline_runs} loads")
             browser.close()
+        paint_ms, indicator_ms = statistics.median(ours) * 1e3, worst_indicator * 1e3
         print(
-            f"targets: first candles < 1.5 s: {'met' if statistics.median(ours) < 1.5 else 'MISSED'};"
-            f" live update < 5 KB: {'met' if size < 5_000 else 'MISSED'}"
+            f"targets: first candles <= {PAINT_TARGET_MS} ms: {met(paint_ms <= PAINT_TARGET_MS)};"
+            f" live update <= 5 KB: {met(size <= 5_000)};"
+            f" an indicator on the year view <= {INDICATOR_TARGET_MS} ms: {met(indicator_ms <= INDICATOR_TARGET_MS)}"
         )
         # The machine is shared: a busy one slows the page (and the baseline) down.
         print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -25,11 +25,21 @@ from engine.market.chart import (
     watched,
     watchlist,
 )
+from engine.market.chart_prefs import (
+    MAX_INDICATORS,
+    ChartPrefError,
+    ChartPrefs,
+    IndicatorSpec,
+    chart_prefs,
+    keep_chart_prefs,
+    parse_spec,
+    parse_specs,
+)
 from engine.market.data import DOWNLOAD_MAX_ROWS, Download, data_detail, data_inventory, data_job, download
 from engine.market.data_jobs import DataJobError, start_data_job, start_import
 from engine.market.drawings import DrawingError
 from engine.market.export import EXPORT_FORMATS, XLSX_MAX_ROWS, ExportTooLargeError, export_series
-from engine.market.frame import base_series, candles_frame
+from engine.market.frame import base_series, candles_frame, stored_candles
 from engine.market.gaps import Gap, find_gaps
 from engine.market.importer import (
     IMPORT_FORMATS,
@@ -54,6 +64,7 @@ from engine.market.jobs import (
 from engine.market.markets import Ticks, get_market, list_markets, sync_markets, ticks
 from engine.market.reads import ChartCandles, read_candles
 from engine.market.rollups import ingest_candles, refresh_rollups
+from engine.market.studies import StudyLines, chart_atr, chart_studies
 from engine.market.watchlist import NotWatchedError, WatchEntry, WatchError, remove_watch, user_watchlist
 
 __all__ = [
@@ -61,9 +72,12 @@ __all__ = [
     "EXPORT_FORMATS",
     "IMPORT_FORMATS",
     "INDICATORS",
+    "MAX_INDICATORS",
     "XLSX_MAX_ROWS",
     "CandleFileError",
     "ChartCandles",
+    "ChartPrefError",
+    "ChartPrefs",
     "DataJobError",
     "Download",
     "DrawingError",
@@ -71,6 +85,7 @@ __all__ = [
     "FetchResult",
     "Gap",
     "ImportResult",
+    "IndicatorSpec",
     "JobView",
     "LevelInventory",
     "NotWatchedError",
@@ -78,6 +93,7 @@ __all__ = [
     "RepairResult",
     "SeriesDetail",
     "SeriesInventory",
+    "StudyLines",
     "Ticks",
     "WatchEntry",
     "WatchError",
@@ -88,7 +104,10 @@ __all__ = [
     "base_series",
     "candles_frame",
     "candles_since",
+    "chart_atr",
     "chart_candles",
+    "chart_prefs",
+    "chart_studies",
     "compute",
     "data_detail",
     "data_inventory",
@@ -107,10 +126,13 @@ __all__ = [
     "import_series",
     "ingest_candles",
     "inventory",
+    "keep_chart_prefs",
     "keep_drawings",
     "latest_atr",
     "list_markets",
     "market_ticks",
+    "parse_spec",
+    "parse_specs",
     "pick_series",
     "read_candle_file",
     "read_candles",
@@ -125,6 +147,7 @@ __all__ = [
     "start_backfill",
     "start_data_job",
     "start_import",
+    "stored_candles",
     "stored_levels",
     "stored_window",
     "sync_markets",

@@ -74,10 +74,13 @@ def watchlist(runtime: Runtime, user_id: int) -> list[WatchEntry]:
 
 
 def watched(runtime: Runtime, user_id: int, series_id: int | None) -> WatchEntry:
-    """The user's watchlist entry for this series; NotWatchedError if there is none."""
-    for entry in watchlist(runtime, user_id):
-        if entry.series_id == series_id:
-            return entry
+    """The user's watchlist entry for this series; NotWatchedError if there is none (or for an id
+    that is no integer: browsers and API bodies send what they like, and PostgreSQL refuses to
+    compare an integer column with text)."""
+    if isinstance(series_id, int) and not isinstance(series_id, bool):  # one entry, not the whole list
+        with runtime.sessions() as session:
+            for entry in user_watchlist(session, user_id, series_id):
+                return entry
     raise NotWatchedError(f"series {series_id} is not on this user's watchlist")
 
 
@@ -120,10 +123,13 @@ def remove_series(runtime: Runtime, user_id: int, series_id: int) -> bool:
 
 def stored_window(runtime: Runtime, user_id: int, series_id: int) -> Window | None:
     """[first, last candle's end) of what is stored for a watched series, or None if nothing is."""
-    entry = watched(runtime, user_id, series_id)
+    return _stored(runtime, watched(runtime, user_id, series_id))
+
+
+def _stored(runtime: Runtime, entry: WatchEntry) -> Window | None:
     step = tf_ms(entry.timeframe)
     with runtime.db.connect() as conn:
-        stored = candle_range(conn, series_id, step)
+        stored = candle_range(conn, entry.series_id, step)
     return None if stored is None else Window(stored[0], stored[1] + step)
 
 
@@ -131,11 +137,12 @@ def recent_window(
     runtime: Runtime, user_id: int, series_id: int, candles: int | None = None, level: str | None = None
 ) -> Window | None:
     """The newest `candles` (at most the point budget) at `level` (default: the series' own timeframe)."""
-    stored = stored_window(runtime, user_id, series_id)
+    entry = watched(runtime, user_id, series_id)
+    stored = _stored(runtime, entry)
     if stored is None:
         return None
     count = min(candles or runtime.settings.point_budget, runtime.settings.point_budget)
-    span = count * tf_ms(level or watched(runtime, user_id, series_id).timeframe)
+    span = count * tf_ms(level or entry.timeframe)
     return Window(max(stored.start_ms, stored.end_ms - span), stored.end_ms)
 
 
@@ -145,16 +152,23 @@ def stored_levels(timeframe: str) -> tuple[str, ...]:
 
 
 def chart_candles(
-    runtime: Runtime, user_id: int, series_id: int, start_ms: int, end_ms: int, level: str | None = None
+    runtime: Runtime,
+    user_id: int,
+    series_id: int,
+    start_ms: int,
+    end_ms: int,
+    level: str | None = None,
+    until_ms: int | None = None,
 ) -> ChartCandles:
     """Candles of a watched series over [start_ms, end_ms) at `level` (one of its stored levels;
-    default its own timeframe), within the point budget. ValueError for a level it does not store."""
+    default its own timeframe), within the point budget; with `until_ms` (a replay's clock) only
+    those closed by then. ValueError for a level it does not store."""
     entry = watched(runtime, user_id, series_id)
     level = level or entry.timeframe
     if level not in stored_levels(entry.timeframe):
         raise ValueError(f"{level} is not a stored level of a {entry.timeframe} series")
     with runtime.db.connect() as conn:
-        return read_candles(conn, series_id, level, start_ms, end_ms, runtime.settings.point_budget)
+        return read_candles(conn, series_id, level, start_ms, end_ms, runtime.settings.point_budget, until_ms)
 
 
 def market_ticks(runtime: Runtime, exchange: str, symbol: str) -> Ticks:

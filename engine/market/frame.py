@@ -11,8 +11,10 @@ the finest stored series of that market whose pyramid holds it (a 1m series give
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
@@ -21,11 +23,13 @@ from db.models import Series
 from db.session import make_engine
 from engine.common.timeframes import levels_above, tf_ms
 from engine.config import database_url_from
+from engine.runtime import Runtime
 
 _QUERY = text(
     "SELECT ts, open, high, low, close, volume FROM candles "
     "WHERE series_id = :sid AND tf_ms = :tf AND ts >= :start AND ts < :end ORDER BY ts"
 )
+_PAGE = 50_000  # rows per fetch of stored_candles
 TimeLike = datetime | pd.Timestamp | str | int | None
 
 
@@ -53,6 +57,33 @@ def read_frame(
     frame = pd.read_sql(_QUERY, conn, params=params)
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("ts"), unit="ms", utc=True), name="time")
     return frame.astype("float64")
+
+
+def stored_candles(
+    runtime: Runtime, exchange: str, symbol: str, timeframe: str, start_ms: int, end_ms: int
+) -> np.ndarray:
+    """The stored candles of (exchange, symbol) at `timeframe` with start <= open time < end, as an
+    (n, 6) float array [ts, open, high, low, close, volume], oldest first (a replay's bars: read by
+    the hundred thousand, so in pages from the driver's own cursor straight into numpy: a year of
+    1m rows as SQLAlchemy Rows, then tuples, took 300 MB and 2 s). LookupError when no stored
+    series gives that timeframe."""
+    with runtime.sessions() as session:
+        series = base_series(session, exchange, symbol, timeframe)
+        if series is None:
+            raise LookupError(f"no stored series of {exchange} {symbol} gives {timeframe} candles")
+        params = {"sid": series.id, "tf": tf_ms(timeframe), "start": start_ms, "end": end_ms}
+        sql = str(_QUERY)
+        if session.get_bind().dialect.name != "sqlite":  # psycopg's named style; sqlite3 reads :name
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            pages = []
+            while page := cursor.fetchmany(_PAGE):
+                pages.append(np.array(page, dtype=np.float64))
+        finally:
+            cursor.close()
+    return np.concatenate(pages) if pages else np.empty((0, 6))
 
 
 def candles_frame(

@@ -24,6 +24,7 @@ from engine.market.frame import base_series
 from engine.market.reads import ChartCandles, read_candles
 
 Values = list[float | None]  # one per candle; None while the indicator warms up
+Lines = Callable[[ChartCandles, int, float], dict[str, Values]]  # (candles, period, width) -> lines
 
 
 def _bars(candles: ChartCandles) -> list[OHLCV]:
@@ -35,19 +36,19 @@ def _bars(candles: ChartCandles) -> list[OHLCV]:
 class Indicator:
     label: str
     period: int | None  # the default period (None: none, as VWAP)
-    compute: Callable[[ChartCandles, int], dict[str, Values]]
+    compute: Lines
 
 
-def _one(line: str, build: Callable[[ChartCandles, int], Any]) -> Callable[[ChartCandles, int], dict[str, Values]]:
-    return lambda candles, period: {line: _floats(build(candles, period))}
+def _one(line: str, build: Callable[[ChartCandles, int], Any]) -> Lines:
+    return lambda candles, period, _width: {line: _floats(build(candles, period))}
 
 
 def _floats(values: Any) -> Values:
     return [None if v is None else float(v) for v in values]
 
 
-def _bollinger(candles: ChartCandles, period: int) -> dict[str, Values]:
-    bands = list(BB(period, 2.0, input_values=list(candles.close)))
+def _bollinger(candles: ChartCandles, period: int, width: float) -> dict[str, Values]:
+    bands = list(BB(period, width, input_values=list(candles.close)))
     return {
         "lower": [None if b is None else b.lb for b in bands],
         "middle": [None if b is None else b.cb for b in bands],
@@ -55,7 +56,7 @@ def _bollinger(candles: ChartCandles, period: int) -> dict[str, Values]:
     }
 
 
-def _daily_vwap(candles: ChartCandles, _period: int) -> dict[str, Values]:
+def _daily_vwap(candles: ChartCandles, _period: int, _width: float) -> dict[str, Values]:
     """VWAP anchored at each UTC day's start (TradingView's session VWAP for 24/7 markets)."""
     out: Values = []
     bars, day, vwap = _bars(candles), None, None
@@ -71,24 +72,32 @@ def _daily_vwap(candles: ChartCandles, _period: int) -> dict[str, Values]:
 INDICATORS: dict[str, Indicator] = {
     "sma": Indicator("SMA", 20, _one("sma", lambda c, n: SMA(n, input_values=list(c.close)))),
     "ema": Indicator("EMA", 20, _one("ema", lambda c, n: EMA(n, input_values=list(c.close)))),
-    "bb": Indicator("Bollinger (2σ)", 20, _bollinger),
+    "bb": Indicator("Bollinger", 20, _bollinger),
     "vwap": Indicator("VWAP (daily)", None, _daily_vwap),
     "rsi": Indicator("RSI", 14, _one("rsi", lambda c, n: RSI(n, input_values=list(c.close)))),
     "atr": Indicator("ATR", 14, _one("atr", lambda c, n: ATR(n, input_values=_bars(c)))),
 }
 MAX_PERIOD = 500
+BAND_WIDTH = 2.0  # Bollinger's default width in standard deviations
+MAX_WIDTH = 10.0
 
 
-def compute(name: str, candles: ChartCandles, period: int | None = None) -> dict[str, Values]:
-    """The indicator `name` over `candles` (its default period unless given); ValueError for an
-    unknown name or a period out of 1..MAX_PERIOD."""
+def compute(
+    name: str, candles: ChartCandles, period: int | None = None, width: float | None = None
+) -> dict[str, Values]:
+    """The indicator `name` over `candles` (its default period unless given; `width`: Bollinger's
+    in standard deviations, 2 unless given); ValueError for an unknown name, a period out of
+    1..MAX_PERIOD or a width out of (0, MAX_WIDTH]."""
     found = INDICATORS.get(name)
     if found is None:
         raise ValueError(f"unknown indicator {name!r}: one of {', '.join(INDICATORS)}")
     chosen = period if period is not None else found.period or 0
     if found.period is not None and not 1 <= chosen <= MAX_PERIOD:
         raise ValueError(f"{found.label}: the period must be 1 to {MAX_PERIOD}, not {chosen}")
-    return found.compute(candles, chosen)
+    band = BAND_WIDTH if width is None else width
+    if not 0 < band <= MAX_WIDTH:
+        raise ValueError(f"{found.label}: the width must be above 0 and at most {MAX_WIDTH:g}, not {band:g}")
+    return found.compute(candles, chosen, band)
 
 
 def latest_atr(

@@ -4,6 +4,10 @@ A request for more candles than the budget is answered from the finest stored py
 fits; when even the coarsest level does not fit, that level is aggregated further in SQL. The
 result holds plain column lists, which is what a plotly Candlestick takes (and what a dcc.Store
 serialises), with `to_frame()` for pandas.
+
+A replay's chart reads `until` its clock: only candles that had closed by then, at whatever level
+the budget picks (a coarser candle still open at the clock would show the future's high and low,
+so it is left out, not cut).
 """
 
 from __future__ import annotations
@@ -86,20 +90,34 @@ def _stored_source(requested: str, chosen: str) -> str:
 
 
 def read_candles(
-    conn: Connection, series_id: int, timeframe: str, start_ms: int, end_ms: int, budget: int = 2_000
+    conn: Connection,
+    series_id: int,
+    timeframe: str,
+    start_ms: int,
+    end_ms: int,
+    budget: int = 2_000,
+    until_ms: int | None = None,
 ) -> ChartCandles:
-    """Candles of a series overlapping [start_ms, end_ms), at most `budget` of them.
+    """Candles of a series overlapping [start_ms, end_ms), at most `budget` of them; with
+    `until_ms`, only those closed by then (open time + length <= until_ms).
 
     `timeframe` must be a stored level of the series: its own timeframe or a pyramid level above.
     """
+    if until_ms is not None:
+        end_ms = min(end_ms, until_ms)  # the budget is spent on the candles that can be shown
+        if end_ms <= start_ms:
+            return ChartCandles(timeframe, timeframe, False)
     chosen = choose_level(timeframe, start_ms, end_ms, budget)
+    step = tf_ms(chosen)
     lo, hi = bucket_bounds(start_ms, end_ms, chosen)
     if chosen in (timeframe, *levels_above(timeframe)):
-        params = {"sid": series_id, "tf": tf_ms(chosen), "lo": lo, "hi": end_ms}
-        rows = conn.execute(_READ_SQL, params).all()
+        top = end_ms if until_ms is None else min(end_ms, until_ms - step + 1)
+        rows = conn.execute(_READ_SQL, {"sid": series_id, "tf": step, "lo": lo, "hi": top}).all()
     else:
         source = tf_ms(_stored_source(timeframe, chosen))
-        params = {"sid": series_id, "src": source, "step": tf_ms(chosen), "off": bucket_offset(chosen)}
+        params = {"sid": series_id, "src": source, "step": step, "off": bucket_offset(chosen)}
         rows = conn.execute(_AGGREGATE_READ_SQL, {**params, "lo": lo, "hi": hi}).all()
+        if until_ms is not None:  # the last bucket may hold source rows after the clock
+            rows = [r for r in rows if r[0] + step <= until_ms]
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(6)]
     return ChartCandles(chosen, timeframe, chosen != timeframe, *columns)

@@ -74,10 +74,12 @@ def remove_watch(session: Session, user_id: int, series_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def user_watchlist(session: Session, user_id: int) -> list[WatchEntry]:
-    rows = session.scalars(
-        select(Series).join(Watch, Watch.series_id == Series.id).where(Watch.user_id == user_id).order_by(Watch.id)
-    )
+def user_watchlist(session: Session, user_id: int, series_id: int | None = None) -> list[WatchEntry]:
+    """The user's watchlist in the order it was made; with `series_id`, only that entry (if any)."""
+    query = select(Series).join(Watch, Watch.series_id == Series.id).where(Watch.user_id == user_id)
+    if series_id is not None:
+        query = query.where(Series.id == series_id)
+    rows = session.scalars(query.order_by(Watch.id))
     return [
         WatchEntry(
             s.id,

@@ -102,3 +102,30 @@ def test_to_frame_and_an_empty_range(runtime: Runtime, ten_days: int) -> None:
     assert len(frame) == 3
     assert (len(empty), empty.to_frame().empty) == (0, True)
     assert tf_ms(chart.timeframe) == 3_600_000
+
+
+def test_until_keeps_only_the_candles_closed_by_then(runtime: Runtime, ten_days: int) -> None:
+    clock = MONDAY + DAY + 10 * 60 * MIN + 32 * MIN  # a replay at Tuesday 10:32
+    with runtime.db.connect() as conn:
+        minutes = read_candles(conn, ten_days, "1m", MONDAY + DAY, MONDAY + 3 * DAY, until_ms=clock)
+        hours = read_candles(conn, ten_days, "1h", MONDAY, MONDAY + 3 * DAY, until_ms=clock)
+        ahead = read_candles(conn, ten_days, "1m", clock, clock + DAY, until_ms=clock)
+    assert minutes.timeframe == "1m"
+    assert minutes.ts[-1] == clock - MIN  # the 10:31 candle closed at 10:32; 10:32 is the future
+    assert len(minutes) == 10 * 60 + 32
+    # The 10:00 hour is still open at 10:32: its high and low would tell the future, so it is left out.
+    assert hours.ts[-1] == clock - 32 * MIN - 60 * MIN
+    assert all(t + 60 * MIN <= clock for t in hours.ts)
+    assert len(ahead) == 0
+
+
+def test_until_spends_the_budget_on_what_can_be_shown(runtime: Runtime, ten_days: int) -> None:
+    clock = MONDAY + 1_000 * MIN
+    with runtime.db.connect() as conn:
+        # 10 days would need 5m candles; up to the clock 1,000 minutes fit the budget at 1m.
+        chart = read_candles(conn, ten_days, "1m", MONDAY, MONDAY + 10 * DAY, budget=2_000, until_ms=clock)
+        coarse = read_candles(conn, ten_days, "1m", MONDAY, MONDAY + 10 * DAY, budget=1, until_ms=clock + 7 * DAY)
+    assert (chart.timeframe, len(chart), chart.ts[-1]) == ("1m", 1_000, clock - MIN)
+    # Aggregated beyond the pyramid (2w buckets): the bucket still open at the clock is left out.
+    assert coarse.timeframe.endswith("w")
+    assert coarse.ts == []
