@@ -18,6 +18,7 @@ from engine.runtime import Runtime, build_runtime, configure_logging
 from pages.components.layout import register_shell_callbacks, shell
 from web.api import init_api
 from web.auth import init_auth
+from web.background import build_manager, celery_broker_setting, init_background
 from web.hardening import init_hardening, init_origin_check
 from web.hooks import init_hooks
 from web.security import csrf_token
@@ -58,12 +59,17 @@ def create_app(
     start_engine: bool | None = None,
     secure_cookies: bool | None = None,
     redis_url: str | None = None,
+    celery_broker: str | None = None,
 ) -> Dash:
     """Build the Dash app on `settings` (default: from the environment) and start the engine.
-    Sessions go to `redis_url` (default: TRADEBLOCK_REDIS_URL) or to the instance folder."""
+    Sessions go to `redis_url` (default: TRADEBLOCK_REDIS_URL) or to the instance folder; background
+    callbacks run on Celery over `celery_broker` (default: TRADEBLOCK_CELERY_BROKER) or in
+    processes of this server with a diskcache in the instance folder (web.background)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings)
+    # Made before the app: Dash registers the pages' background callbacks with it as it imports them.
+    jobs, celery = build_manager(settings.instance_dir, celery_broker or celery_broker_setting())
     app = TradeblockDash(
         __name__,
         use_pages=True,
@@ -71,6 +77,7 @@ def create_app(
         suppress_callback_exceptions=True,
         title="Tradeblock",
         update_title=None,  # live updates every few seconds would make the tab title flicker
+        background_callback_manager=jobs,
     )
     app.server.config.update(SECRET_KEY=settings.secret_key, TRADEBLOCK_RUNTIME=runtime)
     secure = secure_cookies_setting() if secure_cookies is None else secure_cookies
@@ -79,6 +86,8 @@ def create_app(
     init_auth(app.server, secure)
     init_api(app.server)
     init_hooks(app.server)
+    init_background(app, jobs)
+    app.server.extensions["tradeblock_celery"] = celery
     init_hardening(app, secure)
     app.layout = _layout
     register_shell_callbacks(app)
@@ -101,6 +110,14 @@ def __getattr__(name: str) -> Any:
         built = create_app()
         globals().update(app=built, server=built.server)
         return globals()[name]
+    if name == "celery_app":
+        # `celery -A app:celery_app worker`: the worker builds the app (never its engine) so the
+        # pages register their background callbacks as Celery tasks, and runs them.
+        celery = create_app(start_engine=False).server.extensions["tradeblock_celery"]
+        if celery is None:
+            raise RuntimeError("set TRADEBLOCK_CELERY_BROKER (e.g. redis://127.0.0.1:6379/1) to run a worker")
+        globals()["celery_app"] = celery
+        return celery
     raise AttributeError(name)
 
 

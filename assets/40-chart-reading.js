@@ -363,7 +363,9 @@
       if ((tries || 0) < 50) { window.setTimeout(function () { attach(view, figure, (tries || 0) + 1); }, 100); }
       return;
     }
-    var cfg = Object.assign({}, view.reading, { key: view.series_id + "-" + view.timeframe });
+    // A replay is a chart of its own: the newest bar it follows is the replay's, not the live one.
+    var key = view.series_id + "-" + view.timeframe + (view.replay ? "-replay-" + view.replay : "");
+    var cfg = Object.assign({}, view.reading, { key: key });
     if (!gd._tbCfg || gd._tbCfg.key !== cfg.key) { gd._tbManual = false; }
     gd._tbCfg = cfg;
     hook(gd);

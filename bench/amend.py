@@ -9,26 +9,18 @@ submit a new one with the new stop, until its stops rest. The last line is basel
 from __future__ import annotations
 
 import sys
-import tempfile
 from decimal import Decimal
 from itertools import cycle
 
 from sqlalchemy import select
 
 from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
-from db.enums import EntryType, OrderRole, OrderStatus, Role, Side, SizeMode
-from db.models import Order, User
-from db.session import make_session_factory
+from bench._desk import SYMBOL, demo_desk
+from db.enums import EntryType, OrderRole, OrderStatus, Side, SizeMode
+from db.models import Order
 from engine.blocks.api import BlockAmend, BlockRequest, TargetSpec, amend_block, cancel_block, submit_block, sync_tick
-from engine.common.precision import to_decimal
-from engine.config import load_settings
-from engine.exchanges.api import DemoExchange
-from engine.market.api import sync_markets
 from engine.runtime import Runtime
-from engine.users.api import open_paper_account
 
-NOW = 1_717_200_000_000  # the demo feed's clock stands still: nothing fills during the timing
-SYMBOL = "BTC/USDT"
 TARGET_P95_MS = 300.0
 
 
@@ -48,21 +40,12 @@ def _request(last: Decimal, stop: Decimal) -> BlockRequest:
 
 def build(engine, others: int) -> tuple[Runtime, int, int, Decimal]:  # type: ignore[no-untyped-def]
     """(runtime, user, account, last price) with `others` live blocks placed and protected."""
-    settings = load_settings({"TRADEBLOCK_INSTANCE_DIR": tempfile.mkdtemp(), "SECRET_KEY": "bench-secret-key-123"})
-    feed = DemoExchange(clock=lambda: NOW)
-    runtime = Runtime(settings, engine, make_session_factory(engine), {"demo": feed})
-    sync_markets(runtime.sessions, feed)
-    with runtime.sessions.begin() as s:
-        user = User(username="bench", password_hash="x", role=Role.TRADER)
-        s.add(user)
-        s.flush()
-        user_id = user.id
-    account = open_paper_account(runtime.sessions, user_id, "bench", balance=Decimal("10000000"))
-    last = to_decimal(feed.fetch_ticker(SYMBOL).last)
+    desk = demo_desk(engine)
+    runtime, last = desk.runtime, desk.last
     for _ in range(others):
-        submit_block(runtime, user_id, account.id, _request(last, _stop(last, "0.8")), drive=False)
+        submit_block(runtime, desk.user_id, desk.account_id, _request(last, _stop(last, "0.8")), drive=False)
     sync_tick(runtime)  # entries filled at market, every stop placed
-    return runtime, user_id, account.id, last
+    return runtime, desk.user_id, desk.account_id, last
 
 
 def _stop(last: Decimal, factor: str) -> Decimal:

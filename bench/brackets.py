@@ -9,43 +9,26 @@ place nothing (the prices do not move). The last line is baseline / ours.
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
-from db.enums import EntryType, OrderStatus, Role, Side, SizeMode
-from db.models import Order, User
-from db.session import make_session_factory
+from bench._desk import SYMBOL, demo_desk
+from db.enums import EntryType, OrderStatus, Side, SizeMode
+from db.models import Order
 from engine.blocks.api import BlockRequest, TargetSpec, submit_block, sync_tick
-from engine.common.precision import to_decimal
-from engine.config import load_settings
-from engine.exchanges.api import DemoExchange
-from engine.market.api import sync_markets
 from engine.runtime import Runtime
-from engine.users.api import open_paper_account
 
-NOW = 1_717_200_000_000  # the demo feed's clock stands still: no fills during the timing
-SYMBOL = "BTC/USDT"
 TARGET_MS = 200.0
 TARGET_RATIO = 10.0
 RUNS = 7
 
 
 def build(engine, blocks: int) -> Runtime:  # type: ignore[no-untyped-def]
-    settings = load_settings({"TRADEBLOCK_INSTANCE_DIR": tempfile.mkdtemp(), "SECRET_KEY": "bench-secret-key-123"})
-    feed = DemoExchange(clock=lambda: NOW)
-    runtime = Runtime(settings, engine, make_session_factory(engine), {"demo": feed})
-    sync_markets(runtime.sessions, feed)
-    with runtime.sessions.begin() as s:
-        user = User(username="bench", password_hash="x", role=Role.TRADER)
-        s.add(user)
-        s.flush()
-        user_id = user.id
-    account = open_paper_account(runtime.sessions, user_id, "bench", balance=Decimal("10000000"))
-    last = to_decimal(feed.fetch_ticker(SYMBOL).last)
+    desk = demo_desk(engine)
+    runtime, last = desk.runtime, desk.last
     targets = tuple(TargetSpec((last * Decimal(f"1.{20 + i}")).quantize(Decimal("0.01"))) for i in range(4))
     req = BlockRequest(
         symbol=SYMBOL,
@@ -59,7 +42,7 @@ def build(engine, blocks: int) -> Runtime:  # type: ignore[no-untyped-def]
     )
     started = time.perf_counter()
     for _ in range(blocks):
-        submit_block(runtime, user_id, account.id, req, drive=False)
+        submit_block(runtime, desk.user_id, desk.account_id, req, drive=False)
     print(f"submitted {blocks} blocks in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     report = sync_tick(runtime)  # sends the market entries (filled at once) and places every stop

@@ -113,7 +113,11 @@ def draw_body(plan: Plan) -> dict:
             {"id": "chart-view", "property": "data"},
             {"id": "chart-status", "property": "children"},
         ],
-        "inputs": [_value("chart-prefs", "data", {"series_id": plan.series_id}), _value("series-state", "data", None)],
+        "inputs": [
+            _value("chart-prefs", "data", {"series_id": plan.series_id}),
+            _value("series-state", "data", None),
+            _value("chart-replay", "data", None),  # no replay playing: the live chart
+        ],
         "state": [
             _value("theme-switch", "value", False),
             _value("chart-view", "data", None),
@@ -167,7 +171,7 @@ def preview_body(plan: Plan, account_id: int, nudge: int) -> dict:
             [{"id": note, "property": "children"}],
         ],
         "inputs": inputs,
-        "state": [_value("bf-attempted", "data", False)],
+        "state": [_value("bf-attempted", "data", False), _value("chart-replay", "data", None)],
         "changedPropIds": ["bf-entry-price.value"],
     }
 

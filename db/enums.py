@@ -90,6 +90,7 @@ LIVE_BLOCKS: tuple[BlockStatus, ...] = (BlockStatus.PENDING, BlockStatus.ACTIVE)
 class AccountKind(enum.StrEnum):
     PAPER = "paper"
     LIVE = "live"
+    REPLAY = "replay"  # a replay or backtest's own simulated account (engine.replay)
 
 
 class ProtectionMode(enum.StrEnum):
@@ -106,3 +107,19 @@ class CloseReason(enum.StrEnum):
     BREAKEVEN = "breakeven"
     TIME = "time"
     CANCEL = "cancel"
+
+
+class AlertState(enum.StrEnum):
+    """A price alert's life (engine/alerts/states.py holds the one transition function)."""
+
+    ACTIVE = "active"
+    TRIGGERED = "triggered"
+    CANCELLED = "cancelled"
+
+
+class AlertDirection(enum.StrEnum):
+    """Which way the price must cross an alert's level."""
+
+    ABOVE = "above"  # from below: fires once the price is at or above the level
+    BELOW = "below"  # from above: fires once the price is at or below the level
+    CROSSES = "crosses"  # either way, from the first price seen

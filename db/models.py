@@ -31,6 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.enums import (
     AccountKind,
+    AlertDirection,
+    AlertState,
     BackfillStatus,
     BlockStatus,
     CloseReason,
@@ -509,6 +511,18 @@ class Drawing(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class ChartPreference(Base):
+    """A user's chart studies: the indicators drawn on every chart (JSON, validated by
+    engine.market.chart_prefs) and whether closed trades' markers are shown."""
+
+    __tablename__ = "chart_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    indicators: Mapped[str] = mapped_column(Text, default="[]")
+    show_trades: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 # --- automation ---
 
 
@@ -629,3 +643,56 @@ class BlockCondition(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     armed_at_ms: Mapped[int | None] = mapped_column(BigInteger)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReplayRun(Base):
+    """A replay (played bar by bar) or a backtest (blocks from a file, one pass) on stored candles,
+    trading on its own replay account (engine.replay). `cursor_ms` is the run's clock: every bar
+    that opened before it has been played."""
+
+    __tablename__ = "replay_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # engine.replay.api.RunKind
+    status: Mapped[str] = mapped_column(String(16))  # engine.replay.api.RunStatus
+    name: Mapped[str] = mapped_column(String(128))
+    exchange: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    symbols: Mapped[str] = mapped_column(Text)  # comma-separated
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    cursor_ms: Mapped[int] = mapped_column(BigInteger)
+    trade_through: Mapped[bool] = mapped_column(Boolean, default=True)
+    slippage_bps: Mapped[Decimal] = mapped_column(PRICE)
+    bars_done: Mapped[int] = mapped_column(Integer, default=0)
+    bars_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PriceAlert(Base):
+    """A level that tells its user when the price crosses it (engine.alerts): checked on each new
+    candle and each sync tick, fired once (state, `triggered_at` and `price_seen` written in the
+    transaction that books its notification). `reference`: the price when it was set (None until
+    one is seen), which way a "crosses" alert goes. `shown_at`: when the desk's toast showed it."""
+
+    __tablename__ = "price_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    exchange: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(64))
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    direction: Mapped[AlertDirection] = mapped_column(enum_column(AlertDirection))
+    reference: Mapped[Decimal | None] = mapped_column(PRICE)
+    note: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[AlertState] = mapped_column(enum_column(AlertState), index=True, default=AlertState.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    triggered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    price_seen: Mapped[Decimal | None] = mapped_column(PRICE)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shown_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

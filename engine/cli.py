@@ -1,5 +1,5 @@
 """The command line: `python -m engine COMMAND` (database, users, markets, watchlist, backfill,
-gaps, export, report, secrets). Long commands show a progress bar."""
+gaps, export, report, secrets; backtests in engine.cli_replay). Long commands show a progress bar."""
 
 from __future__ import annotations
 
@@ -380,3 +380,6 @@ def data_command() -> None:
             f"{name}: {first} .. {last}, {own.rows:,} candles, {own.missing:,} missing, {entry.holes:,} holes, "
             f"{len(entry.levels)} levels, backfill {entry.backfill_status}{job}"
         )
+
+
+from engine import cli_replay  # noqa: E402, F401 - its commands join the group (it imports this module)

@@ -74,6 +74,8 @@ class Runtime:
     # put their own (a demo feed on a fixed clock) here.
     sources: dict[str, Any] = field(default_factory=dict)
     sources_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Replay account id -> its run's ReplayFeed (engine.exchanges.venues.install_feed).
+    replay_feeds: dict[int, Any] = field(default_factory=dict)
     trading: TradingState = field(default_factory=TradingState)
     # One lock per series, so a scheduled fetch never races a backfill of the same series.
     series_lock: KeyedLocks = field(default_factory=KeyedLocks)
@@ -85,6 +87,10 @@ class Runtime:
     engine_guard: threading.Lock = field(default_factory=threading.Lock)
     # The daemon thread that keeps trying for the engine lock and checks it is still held.
     engine_watch: Any = None
+    # The engine's push watchers (engine.exchanges.push.PushHub) while it runs them, and ccxt.pro
+    # settings per exchange id merged into each watcher's client (tests point its urls at a local server).
+    push: Any = None
+    push_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def submit(self, job_id: str, func: Callable[..., Any], *args: Any) -> bool:
         """Run `func(*args)` now in the engine's pool (once per id); False when this process runs

@@ -1,13 +1,15 @@
 """APScheduler wiring: one background scheduler per database, with failover and fencing.
 
 Jobs: at start-up the bracket recovery tick (what a crash left in flight is resolved before
-anything new is sent); then the bracket sync every few seconds, the conditional blocks checked
-after each; every watched series fetched right after each minute closes (every timeframe closes on
-a minute boundary), the conditions checked again on the new candles; gaps repaired every six
-hours; balances and the day's equity snapshot every five minutes; the notification outbox
-delivered every few seconds (engine.notify: its own job, so a slow service never delays a sync);
-and one-off backfills
-submitted by the pages or at start-up (resuming any that a restart interrupted).
+anything new is sent); then the bracket sync every few seconds, the conditional blocks and the
+price alerts checked after each; every watched series fetched right after each minute closes
+(every timeframe closes on a minute boundary), the conditions and alerts checked again on the new
+candles; gaps repaired every six hours; balances and the day's equity snapshot every five
+minutes; the notification outbox delivered every few seconds (engine.notify: its own job, so a
+slow service never delays a sync); one-off backfills submitted by the pages or at start-up
+(resuming any that a restart interrupted); and, after the recovery tick, the push watchers
+(engine.exchanges.push: a live account's order update syncs that account at once,
+`blocks.api.sync_account`), their set of accounts refreshed every PUSH_REFRESH_S.
 
 Exactly one engine per database: only the holder of the engine lock (engine.lock) runs one. Every
 process that starts the engine keeps a watch thread: without the lock it stands by and tries
@@ -37,8 +39,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from db.models import Series
+from engine.alerts import api as alerts
 from engine.blocks import api as blocks
 from engine.conditions import api as conditions
+from engine.exchanges import api as exchanges
 from engine.lock import EngineLock, holder_name, record_tick, take_epoch
 from engine.market import api as market
 from engine.notify import api as notify
@@ -49,6 +53,7 @@ from engine.users import api as users
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
 PORTFOLIO_EVERY_MIN = 5
+PUSH_REFRESH_S = 15  # accounts switched on or off are watched or dropped within this
 NOTIFY_EVERY_S = 5
 JOB_THREADS = 10  # APScheduler's default pool size
 STANDBY_RETRY_S = 2.0  # a process without the lock tries again this often
@@ -87,11 +92,13 @@ def stop(runtime: Runtime, wait: bool = True) -> None:
         if run is None:
             return
         log.info("engine stopping (epoch %d)%s", run.epoch, ": running jobs finish first" if wait else "")
+        exchanges.stop_push(runtime)  # first: a pushed sync in flight finishes, no new one starts
         # Not shutdown(wait=True): it waits for running jobs while holding the scheduler's job-store
         # lock, so a job still adding jobs (the start-up one, if stopped at once) would deadlock.
         run.scheduler.shutdown(wait=False)
         if wait and run.executor is not None:
             run.executor.shutdown(wait=True)
+        exchanges.stop_push(runtime)  # again: a start-up job still running may have started it
         log.info("engine scheduler stopped" if run.started else "engine stopped before its first job")
         run.lock.release()
 
@@ -159,6 +166,7 @@ def _depose(runtime: Runtime, run: EngineRun, reason: str) -> None:
             return  # stopped meanwhile
         run.scheduler.shutdown(wait=False)
         runtime.engine = None
+    exchanges.stop_push(runtime)
     run.lock.release()
     log.warning("engine deposed (epoch %d): %s; scheduler stopped, standing by", run.epoch, reason)
 
@@ -175,6 +183,7 @@ def _sync(runtime: Runtime, run: EngineRun) -> None:
     try:
         blocks.sync_tick(runtime)
         conditions.check_conditions(runtime)  # after the tick: it has just refreshed the last prices
+        alerts.check_alerts(runtime)
     finally:
         log.info("sync tick epoch=%d mono=%.3f-%.3f", run.epoch, began, time.monotonic())
 
@@ -191,6 +200,36 @@ def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime, run: E
     scheduler.add_job(_portfolio, every, id="portfolio", args=[runtime], next_run_time=datetime.now(UTC))
 
 
+def _start_push(runtime: Runtime, run: EngineRun) -> None:
+    """The push watchers (engine.exchanges.push), after the recovery tick: each order update of a
+    watched account syncs that account at once; the sync tick stays as the safety net."""
+    if run.deposed.is_set() or runtime.engine is not run:
+        return  # stopped or deposed during the start-up job
+    try:
+        exchanges.start_push(runtime, lambda account_id, gap: _push_sync(runtime, run, account_id, gap))
+    except Exception:
+        log.exception("push watchers could not start; the sync tick alone follows the orders")
+        return
+    every = IntervalTrigger(seconds=PUSH_REFRESH_S)
+    run.scheduler.add_job(exchanges.refresh_push, every, id="push-watchers", args=[runtime])
+
+
+def _push_sync(runtime: Runtime, run: EngineRun, account_id: int, gap: bool) -> None:
+    """A watcher's request: sync that account now (after a gap in its stream: every live order of it)."""
+    if run.deposed.is_set():
+        return
+    report = blocks.sync_account(runtime, account_id)
+    if gap or report.orders_updated or report.orders_placed:
+        log.info(
+            "push sync of account %d%s: %d orders updated, %d placed, %d fills",
+            account_id,
+            " after a stream gap" if gap else "",
+            report.orders_updated,
+            report.orders_placed,
+            report.fills_recorded,
+        )
+
+
 def _notify(runtime: Runtime) -> None:
     report = notify.deliver_due(runtime)
     if report.retried or report.failed or report.dropped:
@@ -199,10 +238,11 @@ def _notify(runtime: Runtime) -> None:
 
 
 def _fetch_due(runtime: Runtime, run: EngineRun) -> None:
-    """The new candles, then the conditions that wait for a candle to close."""
+    """The new candles, then the conditions that wait for a candle to close and the price alerts."""
     market.fetch_due(runtime)
     if not run.deposed.is_set():
         conditions.check_conditions(runtime)
+        alerts.check_alerts(runtime)
 
 
 def _portfolio(runtime: Runtime) -> None:
@@ -226,6 +266,7 @@ def _startup(runtime: Runtime, run: EngineRun) -> None:
         log.exception("bracket recovery failed; the periodic sync will retry")
     log.info("sync tick epoch=%d mono=%.3f-%.3f (recovery)", run.epoch, began, time.monotonic())
     _add_recurring_jobs(run.scheduler, runtime, run)
+    _start_push(runtime, run)
     for exchange in runtime.settings.exchanges:
         try:
             market.ensure_markets(runtime, exchange)

@@ -37,6 +37,7 @@ dash.register_page(
 block_amend.CALLBACKS.register()
 block_conditions.CALLBACKS.register()
 condition_form.CALLBACKS.register()
+condition_form.register_clientside()
 
 REFRESH_MS = 3_000
 GRID, FILTER, MESSAGE = "blocks-grid", "blocks-filter", "blocks-message"

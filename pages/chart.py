@@ -21,8 +21,19 @@ from engine.market.api import ChartCandles
 from engine.users.api import account_choices
 from pages.components import (
     block_form,
+    block_form_atr_callbacks,
     block_form_callbacks,
+    chart_alerts,
+    chart_alerts_callbacks,
+    chart_blocks,
+    chart_blocks_callbacks,
+    chart_conditions,
+    chart_conditions_callbacks,
     chart_focus,
+    chart_indicators,
+    chart_indicators_callbacks,
+    chart_replay,
+    chart_replay_callbacks,
     chart_shapes,
     chart_shapes_callbacks,
     chart_view,
@@ -37,7 +48,17 @@ from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, 
 block_form_callbacks.CALLBACKS.register()
 chart_shapes_callbacks.CALLBACKS.register()
 chart_view_callbacks.CALLBACKS.register()
+chart_replay_callbacks.CALLBACKS.register()
+chart_alerts_callbacks.CALLBACKS.register()
 chart_view_callbacks.register_clientside()
+chart_indicators_callbacks.CALLBACKS.register()  # indicators and closed trades over the candles
+chart_indicators_callbacks.register_clientside()
+block_form_atr_callbacks.CALLBACKS.register()  # the form's ATR stop suggestion
+block_form_atr_callbacks.register_clientside()
+chart_conditions_callbacks.CALLBACKS.register()
+chart_conditions_callbacks.register_clientside()
+chart_blocks_callbacks.CALLBACKS.register()
+chart_blocks_callbacks.register_clientside()
 # The form's own copies of the chart's series and relayouts (block_form.SERIES/RELAYOUT): an
 # analyst's chart has no form, so nothing is copied and no form callback is asked for.
 dash.clientside_callback(
@@ -95,6 +116,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
             dcc.Store(id=chart_view_callbacks.HOOK),
             dcc.Store(id="watch-version", data=0),
+            dcc.Store(id=chart_replay.REPLAY),  # the run replayed (pages/components/chart_replay.py)
             dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
             dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
             # Over the candles (pages/components/chart_shapes_callbacks.py): what each shape is, the drawings,
@@ -103,6 +125,9 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=chart_shapes_callbacks.DRAWINGS),
             dcc.Store(id=block_form.PREVIEW_STORE),
             dcc.Store(id=block_form.VERSION, data=0),
+            *chart_alerts.stores(),  # the price alerts' lines (pages/components/chart_alerts.py)
+            dcc.Store(id=chart_conditions.SHAPES),  # the conditions drawn (a trader's section fills it)
+            *chart_blocks.stores(),  # placed blocks managed on the chart (pages/components/chart_blocks.py)
             bar,
             dbc.Row(
                 [
@@ -116,8 +141,10 @@ def layout(**query: Any) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            html.Div(id="chart-status", className="d-flex align-items-center gap-2 mb-1"),
+                            *chart_replay.toolbar(trader),  # the status line, Replay and its bar
+                            *([chart_alerts.bar()] if trader else []),
                             html.Div(id="chart-progress"),
+                            chart_indicators.toolbar(market.chart_prefs(current_runtime(), current_view().id)),
                             chart_view.readout(),
                             dcc.Graph(
                                 id="chart-graph",
@@ -125,6 +152,8 @@ def layout(**query: Any) -> html.Div:
                                 config=chart_shapes.graph_config(),
                                 style={"height": "68vh"},
                             ),
+                            *([chart_conditions.section()] if trader else []),
+                            *chart_blocks.panel(trader),
                         ],
                         lg=9,
                         xl=7 if trader else 10,
@@ -277,13 +306,19 @@ def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict 
     Output("chart-status", "children"),
     Input("chart-prefs", "data"),
     Input("series-state", "data"),
+    Input(chart_replay.REPLAY, "data"),
     State(THEME_SWITCH, "value"),
     State("chart-view", "data"),
     State(chart_focus.STORE, "data"),
 )
 @require_role(*READERS)
 def draw_chart(
-    prefs: dict | None, state: dict | None, dark: bool | None, view: dict | None, focus: dict | None = None
+    prefs: dict | None,
+    state: dict | None,
+    replay: dict | None,
+    dark: bool | None,
+    view: dict | None,
+    focus: dict | None = None,
 ) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
     if ctx.triggered_id == "series-state":
@@ -308,16 +343,24 @@ def draw_chart(
     if recent is None:
         return figures.empty_figure(f"No candles stored for {wl.label(entry)} yet.", dark), None, ""
     focused = chart_view_callbacks.focused_range(focus, series_id, level, tf_ms(level))
-    if focused is not None:
+    # A replay shows the candles closed by its clock, never one after it.
+    cursor = chart_replay.cursor_for(runtime, user.id, replay, entry.exchange, entry.symbol)
+    if cursor is not None:
+        since = cursor - figures.FIRST_LOAD_CANDLES * tf_ms(level)
+        candles = market.chart_candles(runtime, user.id, series_id, since, cursor, level, until_ms=cursor)
+        x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
+    elif focused is not None:
         (start, end), x_range = focused
         candles = market.chart_candles(runtime, user.id, series_id, start, end, level)
     else:
         candles = market.chart_candles(runtime, user.id, series_id, recent.start_ms, recent.end_ms, level)
         x_range = figures.initial_range(candles, tf_ms(candles.timeframe))
+    # The browser follows a replay's bars as its own chart (assets/40-chart-reading.js keys on it).
     view = chart_view_callbacks.view_data(entry, candles, level)
+    view["replay"] = None if cursor is None else (replay or {}).get("run_id")
     tick = Decimal(view["tick"]) if view["tick"] else None
     # uirevision: a new series or level is a new chart (its own range); a pan keeps the user's view.
-    revision = f"{series_id}-{level}"
+    revision = f"{series_id}-{level}" + ("" if cursor is None else f"-replay-{replay['run_id']}")  # type: ignore[index]
     figure = figures.candle_figure(candles, f"{entry.symbol} {level}", dark, revision, x_range, tick)
     return figure, view, chart_view_callbacks.status(entry, candles, level)
 
@@ -328,10 +371,11 @@ def draw_chart(
     Output("chart-status", "children", allow_duplicate=True),
     Input("chart-graph", "relayoutData"),
     State("chart-view", "data"),
+    State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
+def follow_zoom(relayout: dict | None, view: dict | None, replay: dict | None = None) -> tuple[Any, ...]:
     """Re-read the window a zoom or pan left in view, within the point budget."""
     window = figures.visible_range(relayout)
     if not view or window is None:
@@ -352,9 +396,11 @@ def follow_zoom(relayout: dict | None, view: dict | None) -> tuple[Any, ...]:
         pad = int((end - start) * MARGIN)
         start, end = start - pad, end + pad
     level = chart_view.level_for(entry.timeframe, view.get("timeframe"))
-    candles = market.chart_candles(runtime, user.id, series_id, start, end, level)
+    until = chart_replay.cursor_for(runtime, user.id, replay, entry.exchange, entry.symbol)
+    candles = market.chart_candles(runtime, user.id, series_id, start, end, level, until_ms=until)
     last = view.get("last")
     new_view = chart_view_callbacks.view_data(entry, candles, level, last)
+    new_view["replay"] = None if until is None else view.get("replay")
     patch = figures.replace_data(candles, tuple(new_view["last"]) if new_view["last"] else None)
     return patch, new_view, chart_view_callbacks.status(entry, candles, level)
 
@@ -374,13 +420,16 @@ def follow_theme(dark: bool | None) -> Any:
     Output("chart-view", "data", allow_duplicate=True),
     Input("live-poll", "n_intervals"),
     State("chart-view", "data"),
+    State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def live_update(_tick: int, view: dict | None) -> tuple[Any, Any]:
+def live_update(_tick: int, view: dict | None, replay: dict | None = None) -> tuple[Any, Any]:
     if not view or view.get("last_ts") is None:
         return no_update, no_update
     runtime, user = current_runtime(), current_view()
+    if chart_replay.cursor_for(runtime, user.id, replay, view.get("exchange", ""), view.get("symbol", "")):
+        return no_update, no_update  # a replay's chart moves with its clock, not the wall's
     try:
         tail = market.candles_since(runtime, user.id, view["series_id"], view["level"], int(view["last_ts"]))
     except market.NotWatchedError:

@@ -1,14 +1,17 @@
 """The load bench builds its callback requests by hand (as dash-renderer sends them); each must
 still name an existing callback with its inputs and states, or the bench measures HTTP 500s (it
-did: the chart's draw gained a State and the blocks refresh lost an Input)."""
+did: the chart's draw gained a State and the blocks refresh lost an Input). So does the chart-drag
+bench's."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from dash import Dash
 
+from bench.chart_drag import drag_body, drag_key
 from bench.load import Plan, blocks_body, draw_body, preview_body
 from engine.config import Settings
 from engine.runtime import Runtime
@@ -31,6 +34,14 @@ def _name(ident: object) -> object:
     "body", [draw_body(Plan(1, {}, 100.0)), blocks_body(1), preview_body(Plan(1, {}, 100.0), 1, 0)]
 )
 def test_each_bench_request_matches_its_callback(app: Dash, body: dict) -> None:
+    _matches(app, body)
+
+
+def test_the_chart_drag_bench_request_matches_its_callback(app: Dash) -> None:
+    _matches(app, drag_body(drag_key(app), 1, Decimal("95"), Decimal("96"), 1))
+
+
+def _matches(app: Dash, body: dict) -> None:
     entry = app.callback_map.get(body["output"])
     assert entry is not None, f"no callback {body['output']}"
     for sent, declared in ((body["inputs"], entry["inputs"]), (body["state"], entry["state"])):

@@ -36,7 +36,7 @@ from engine.blocks.store import load_live, seq_of
 from engine.blocks.views import BlockView
 from engine.common.precision import RoundMode, format_money, multiply, to_decimal
 from engine.common.symbols import split_symbol
-from engine.exchanges.api import MarketInfo, VenueError, VenueNotReadyError, source, venue_for
+from engine.exchanges.api import MarketInfo, VenueError, VenueNotReadyError, feed_for, venue_for
 from engine.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def amend_block(
 
 def _last_price(runtime: Runtime, account: ExchangeAccount, symbol: str) -> Decimal | None:
     try:
-        return to_decimal(source(runtime, account.exchange).fetch_ticker(symbol).last)
+        return to_decimal(feed_for(runtime, account).fetch_ticker(symbol).last)
     except Exception as exc:  # no fresh price: the last one the sync saw, or none (the checks then skip it)
         log.warning("no price for %s on %s: %s", symbol, account.exchange, exc)
         return runtime.trading.last_prices.get((account.exchange, symbol))

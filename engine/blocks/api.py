@@ -9,6 +9,7 @@ from engine.blocks.amend import AmendOutcome, amend_block
 from engine.blocks.amend_plan import BlockAmend, NewTarget
 from engine.blocks.bounds import MAX_MINUTES, MAX_VALUE
 from engine.blocks.commands import CancelOutcome, can_short, cancel_block, preview_block, submit_block
+from engine.blocks.deadlines import next_deadline
 from engine.blocks.detail import (
     BlockDetail,
     BlockSummary,
@@ -18,6 +19,7 @@ from engine.blocks.detail import (
     block_detail,
     list_blocks,
 )
+from engine.blocks.markers import TradeMarker, trade_markers
 from engine.blocks.parse import parse_account_id, parse_block
 from engine.blocks.parse_amend import parse_amend
 from engine.blocks.plan import (
@@ -39,7 +41,7 @@ from engine.blocks.queries import (
     overlays,
     table_rows,
 )
-from engine.blocks.sync import SyncReport, recover, sync_tick
+from engine.blocks.sync import SyncReport, recover, sync_account, sync_tick
 
 __all__ = [
     "MAX_MINUTES",
@@ -65,6 +67,7 @@ __all__ = [
     "OverlayLine",
     "SyncReport",
     "TargetSpec",
+    "TradeMarker",
     "TradeRecord",
     "amend_block",
     "block_detail",
@@ -73,6 +76,7 @@ __all__ = [
     "cancel_block",
     "fee_parts",
     "list_blocks",
+    "next_deadline",
     "overlays",
     "parse_account_id",
     "parse_amend",
@@ -80,6 +84,8 @@ __all__ = [
     "preview_block",
     "recover",
     "submit_block",
+    "sync_account",
     "sync_tick",
     "table_rows",
+    "trade_markers",
 ]

@@ -38,6 +38,7 @@ from engine.blocks.bounds import request_problems
 from engine.blocks.executor import fence_for
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
 from engine.blocks.queries import BlockAccessError, owned_block
+from engine.blocks.resting import protection_note
 from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
 from engine.blocks.store import client_order_id, from_ms
 from engine.blocks.sync import sync_account
@@ -49,8 +50,8 @@ from engine.exchanges.api import (
     VenueError,
     VenueNotReadyError,
     engine_clock,
+    feed_for,
     protection_mode,
-    source,
     venue_for,
 )
 from engine.market.api import get_market
@@ -92,8 +93,8 @@ def submit_block(
     mode = protection_mode(venue.capabilities, market.type)
     block_id = _write_block(runtime, user_id, account, req, plan, mode, now, within)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
-    if drive:
-        drive_account(runtime, account.id, block_id, now_ms)
+    if drive:  # this block's orders alone: a submit's latency does not grow with the account's other blocks
+        drive_account(runtime, account.id, block_id, now_ms, only_block=True)
     return block_id
 
 
@@ -108,7 +109,9 @@ def preview_block(runtime: Runtime, user_id: int, account_id: int, req: BlockReq
         ready = _prepare(runtime, user_id, account_id, req)
     except BlockRejected as exc:
         return BlockPreview(None, None, None, None, (), None, exc.errors)
-    return preview(ready.req, ready.market, ready.equity, ready.free)
+    mode = protection_mode(ready.venue.capabilities, ready.market.type)
+    note = protection_note(mode, ready.account.kind, ready.account.exchange)
+    return replace(preview(ready.req, ready.market, ready.equity, ready.free), protection=note)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def cancel_block(
         if not is_block_terminal(before):
             _request_cancel(s, block, close_positions)
     if not is_block_terminal(before):
-        drive_account(runtime, account_id, block_id, now_ms)
+        drive_account(runtime, account_id, block_id, now_ms, only_block=True)
     with runtime.sessions() as s:
         block = owned_block(s, user_id, block_id)
         held = s.scalar(select(func.count()).where(Trade.block_id == block_id, Trade.status == TradeStatus.OPEN))
@@ -182,9 +185,10 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
 
 
 def traded_market(s: Session, account: ExchangeAccount, symbol: str) -> MarketInfo | None:
-    """The market as this account trades it: a paper account shorts exactly when it simulates margin."""
+    """The market as this account trades it: a paper (or replay) account shorts exactly when it
+    simulates margin."""
     market = get_market(s, account.exchange, symbol)
-    if market is not None and account.kind is AccountKind.PAPER:
+    if market is not None and account.kind is not AccountKind.LIVE:
         market = replace(market, can_short=is_margin(s, account))
     return market
 
@@ -201,7 +205,7 @@ def _last_price(runtime: Runtime, account: ExchangeAccount, req: BlockRequest) -
     if req.reference_price is not None:
         return req.reference_price
     try:
-        return to_decimal(source(runtime, account.exchange).fetch_ticker(req.symbol).last)
+        return to_decimal(feed_for(runtime, account).fetch_ticker(req.symbol).last)
     except Exception as exc:  # no price: plan_block says so for a market entry; limits need none
         log.warning("no price for %s on %s: %s", req.symbol, account.exchange, exc)
         return None

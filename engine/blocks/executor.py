@@ -34,14 +34,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderRole, OrderStatus
+from db.enums import OrderRole, OrderStatus, OrderType, ProtectionMode
 from db.models import Block, EngineState, Order, Trade
-from engine.blocks.pnl import FeeParts, fee_parts
-from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOrder
+from engine.blocks.answers import FencedError, apply_venue_order
+from engine.blocks.oco_exec import OcoExecution
+from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOco, PlaceOrder
 from engine.blocks.states import (
-    IllegalTransition,
     OrderEvent,
-    ccxt_status_to_event,
     is_order_terminal,
     transition_order,
 )
@@ -85,10 +84,6 @@ class Fence:
     deposed: Callable[[], bool] = _never
 
 
-class _FencedError(Exception):
-    """Rolls back a claim the fence refuses."""
-
-
 def database_epoch(s: Session) -> int:
     """engine_state.epoch (0 before any engine ever ran on this database)."""
     # A plain read: an epoch raised after it is the case of a takeover after the claim's commit,
@@ -104,56 +99,20 @@ def fence_for(runtime: Runtime, s: Session) -> Fence:
     return Fence(database_epoch(s))
 
 
-def venue_fees(vo: VenueOrder) -> FeeParts | None:
-    """The order's fees as the books need them (valued at its average), or None when the venue's
-    answer says nothing about fees (binance spot order queries carry no commission): the fees known
-    so far then stand, and the fills tell the rest (engine.blocks.sync.fees_from_fills)."""
-    if not vo.fee and vo.fee_currency is None:
-        return None
-    return fee_parts(vo.fee, vo.fee_currency, vo.symbol, vo.average)
-
-
-def _fee_columns(row: Order) -> tuple[object, ...]:
-    return (row.fee, row.fee_base, row.fee_other, row.fee_other_currency)
-
-
-def set_fees(row: Order, fees: FeeParts) -> None:
-    row.fee, row.fee_base = fees.quote, fees.base
-    row.fee_other, row.fee_other_currency = fees.other, fees.other_currency
-
-
-def apply_venue_order(row: Order, vo: VenueOrder) -> bool:
-    """Move `row` to what the venue reports (through engine.blocks.states); False when nothing changed."""
-    if is_order_terminal(row.status):
-        return False
-    event = ccxt_status_to_event(vo.status, vo.filled, vo.amount)
-    try:
-        status = transition_order(row.status, event)
-    except IllegalTransition as exc:
-        row.last_error = str(exc)
-        log.warning("order %s: %s", row.client_order_id, exc)
-        return False
-    before = (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
-    row.status, row.filled, row.average = status, vo.filled, vo.average
-    fees = venue_fees(vo)
-    if fees is not None:
-        set_fees(row, fees)
-    row.exchange_order_id = vo.id
-    return before != (row.status, row.filled, row.average, row.exchange_order_id, *_fee_columns(row))
-
-
 def mark_unknown(row: Order, note: str) -> None:
     """The venue does not know an order we thought was live: it is gone (canceled) for good."""
     row.status = transition_order(row.status, OrderEvent.CANCEL)
     row.last_error = note
 
 
-class Executor:
-    """Applies bracket actions for the blocks of one account on its venue."""
+class Executor(OcoExecution):
+    """Applies bracket actions for the blocks of one account on its venue (OCO lists: OcoExecution)."""
 
     def __init__(self, sessions: sessionmaker[Session], venue: TradingVenue, state: TradingState, fence: Fence) -> None:
         self.sessions, self.venue, self.state, self.fence = sessions, venue, state, fence
         self._symbols: dict[int, str] = {}  # block id -> symbol
+        self._modes: dict[int, ProtectionMode] = {}  # block id -> protection mode
+        self._lists_canceled: set[tuple[int, int]] = set()  # OCO lists canceled in this apply
         self.stats = ExecStats()
 
     def symbol(self, s: Session, block_id: int) -> str:
@@ -172,14 +131,22 @@ class Executor:
             with self.sessions.begin() as s:
                 for action in marks:
                     self._mark(s, action)
+        self._lists_canceled = set()
         for action in actions:
             if isinstance(action, CancelOrder):
                 self.cancel(action.order_id)
-        for action in actions:
-            if isinstance(action, PlaceOrder):
-                order_id = self.write_intent(block, action)
-                if order_id is not None:
-                    self.send(order_id)
+        for oco in (a for a in actions if isinstance(a, PlaceOco)):
+            pair = self.write_oco(block, oco, self.fence.epoch)
+            if pair is not None:
+                self.send_oco(pair)
+        # Stops before anything else, across the block's trades: a paper venue books a stop and a
+        # target contingent on the same fill bar in the order they arrive, and stop first is the rule
+        # when one bar reaches both (docs/fill-rules.md, rule 10); the sort is stable otherwise.
+        places = sorted((a for a in actions if isinstance(a, PlaceOrder)), key=lambda a: a.role is not OrderRole.SL)
+        for action in places:
+            order_id = self.write_intent(block, action)
+            if order_id is not None:
+                self.send(order_id)
 
     def _mark(self, s: Session, action: MoveStop | CloseTrade) -> None:
         trade = s.get(Trade, action.trade_id)
@@ -222,6 +189,10 @@ class Executor:
 
     def send(self, order_id: int) -> None:
         """Send an INITIALIZED intent, or resend a SUBMITTED one the venue never got (same client id)."""
+        pair = self.oco_pair(order_id)
+        if pair is not None:
+            self.send_oco(pair)
+            return
         if self.state.retry_after.get(order_id, 0) > self.state.tick:
             return
         try:
@@ -242,8 +213,8 @@ class Executor:
                 if not claimed:
                     return  # a concurrent sender took it
                 self._check_fence(s, order_id)
-                request = self._request(row, self.symbol(s, row.block_id))
-        except _FencedError:
+                request = self._request(s, row, self.symbol(s, row.block_id))
+        except FencedError:
             return
         try:
             answer = self.venue.create_order(request)
@@ -263,6 +234,10 @@ class Executor:
             row.last_error = None
 
     def cancel(self, order_id: int) -> None:
+        pair = self.oco_pair(order_id)
+        if pair is not None:
+            self.cancel_oco(pair)
+            return
         try:
             with self.sessions.begin() as s:
                 row = s.get(Order, order_id)
@@ -278,7 +253,7 @@ class Executor:
                     row.status = transition_order(row.status, OrderEvent.CANCEL_REQUEST)
                 cid, symbol = row.client_order_id, self.symbol(s, row.block_id)
                 self._check_fence(s, order_id)
-        except _FencedError:
+        except FencedError:
             return
         try:
             answer = self.venue.cancel_order(client_order_id=cid, symbol=symbol)
@@ -318,7 +293,7 @@ class Executor:
 
     def _check_fence(self, s: Session, order_id: int) -> None:
         if self._fenced(s, order_id):
-            raise _FencedError(order_id)
+            raise FencedError(order_id)
 
     def _fetch_quietly(self, cid: str, symbol: str) -> VenueOrder | None:
         try:
@@ -326,7 +301,7 @@ class Executor:
         except VenueError:
             return None
 
-    def _request(self, row: Order, symbol: str) -> OrderRequest:
+    def _request(self, s: Session, row: Order, symbol: str) -> OrderRequest:
         return OrderRequest(
             client_order_id=row.client_order_id,
             symbol=symbol,
@@ -336,6 +311,7 @@ class Executor:
             price=row.price,
             stop_price=row.stop_price,
             reduce_only=row.reduce_only,
+            contingent_on=contingent_on(s, row),
         )
 
     def _rejected(self, order_id: int, exc: VenueError) -> None:
@@ -373,6 +349,26 @@ class Executor:
             if row is not None:
                 row.last_error = message[:2000]
         self.stats.errors.append(f"{order_id}: {message}")
+
+
+def contingent_on(s: Session, row: Order) -> str | None:
+    """The client order id of the entry whose fill this stop or resting target protects, when it is
+    the trade's first of its role to reach the venue: the order a venue with one-triggers-other
+    orders would have held since that fill (OrderRequest.contingent_on). None for market orders, for
+    replacements (a moved or resized stop, a moved target: they did not exist back then) and while
+    no entry has filled. One query."""
+    if row.role not in (OrderRole.SL, OrderRole.TP) or row.type is OrderType.MARKET:
+        return None
+    earlier = (Order.role == row.role) & (Order.id < row.id) & Order.exchange_order_id.is_not(None)
+    rows = s.execute(
+        select(Order.role, Order.client_order_id)
+        .where(Order.trade_id == row.trade_id, Order.id != row.id)
+        .where(((Order.role == OrderRole.ENTRY) & (Order.filled > 0)) | earlier)
+        .order_by(Order.id.desc())
+    ).all()
+    if any(role == row.role for role, _cid in rows):
+        return None
+    return next((cid for _role, cid in rows), None)
 
 
 # --- an amend's replacement entries (engine.blocks.amend) ---

@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.blocks.amend_plan import BlockAmend, NewTarget
 from engine.blocks.bounds import MAX_SHARE_PERCENT
-from engine.blocks.parse import _amount, _empty, _Errors, _flag
+from engine.blocks.fields import Errors, amount, empty, flag
 from engine.blocks.plan import MAX_TARGETS, FieldError
 
 FIELDS = (
@@ -33,8 +33,8 @@ FIELDS = (
 MAX_INDEX = 4 * MAX_TARGETS  # trade indexes grow as targets are added; far beyond any real block
 
 
-def _index(errors: _Errors, field: str, value: Any, label: str) -> int | None:
-    if _empty(value):
+def _index(errors: Errors, field: str, value: Any, label: str) -> int | None:
+    if empty(value):
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
@@ -44,7 +44,7 @@ def _index(errors: _Errors, field: str, value: Any, label: str) -> int | None:
     return value
 
 
-def _moves(errors: _Errors, raw: Any) -> tuple[tuple[int, Any], ...]:
+def _moves(errors: Errors, raw: Any) -> tuple[tuple[int, Any], ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list | tuple) or len(raw) > MAX_INDEX or not all(isinstance(m, Mapping) for m in raw):
@@ -55,7 +55,7 @@ def _moves(errors: _Errors, raw: Any) -> tuple[tuple[int, Any], ...]:
         index = _index(errors, "targets", move.get("index"), "A moved target's index")
         if index is None:
             continue
-        price = _amount(errors, f"targets[{index}].price", move.get("price"), f"Target {index + 1} price")
+        price = amount(errors, f"targets[{index}].price", move.get("price"), f"Target {index + 1} price")
         if price is None and f"targets[{index}].price" not in {e.field for e in errors}:
             errors.add(f"targets[{index}].price", f"Enter target {index + 1}'s new price.")
         if price is not None:
@@ -67,19 +67,19 @@ def _moves(errors: _Errors, raw: Any) -> tuple[tuple[int, Any], ...]:
 
 def parse_amend(raw: Mapping[str, Any]) -> BlockAmend | list[FieldError]:
     """A BlockAmend from raw values (keys: FIELDS), or every field's problem (one message each)."""
-    errors = _Errors()
-    stop = _amount(errors, "stop_price", raw.get("stop_price"), "Stop price")
+    errors = Errors()
+    stop = amount(errors, "stop_price", raw.get("stop_price"), "Stop price")
     stop_trade = _index(errors, "stop_target", raw.get("stop_target"), "The stop's target")
-    breakeven = _flag(errors, "breakeven", raw.get("breakeven"), "Break-even")
+    breakeven = flag(errors, "breakeven", raw.get("breakeven"), "Break-even")
     moves = _moves(errors, raw.get("targets"))
-    add_price = _amount(errors, "add_target.price", raw.get("add_target_price"), "The new target's price")
-    add_share = _amount(errors, "add_target.share", raw.get("add_target_share"), "The new target's share")
+    add_price = amount(errors, "add_target.price", raw.get("add_target_price"), "The new target's price")
+    add_share = amount(errors, "add_target.share", raw.get("add_target_share"), "The new target's share")
     if add_share is not None and add_share >= MAX_SHARE_PERCENT:
         errors.add("add_target.share", "The new target's share must be below 100%.")
     if add_share is not None and add_price is None:
         errors.add("add_target.price", "Enter the new target's price.")
     remove = _index(errors, "remove_target", raw.get("remove_target"), "The removed target")
-    size = _amount(errors, "size", raw.get("size"), "Size")
+    size = amount(errors, "size", raw.get("size"), "Size")
     if errors:
         return list(errors)
     added = NewTarget(add_price, None if add_share is None else add_share.scaleb(-2)) if add_price else None

@@ -133,6 +133,8 @@ class BlockPreview:
     price_tick: Decimal | None = None
     # A note per form price that is off the tick, at its field: "Rounded to the tick 0.01: 100.12."
     notes: tuple[FieldError, ...] = ()
+    # Where the exits rest and what the desk watches (engine.blocks.resting), once the venue is known.
+    protection: str | None = None
 
 
 def _fmt(d: Decimal) -> str:

@@ -24,7 +24,7 @@ from db.enums import (
 from db.models import Block, ExchangeAccount, Fill, Order, Trade
 from engine.blocks.states import LIVE_BLOCKS
 from engine.common.pnl import unrealized
-from engine.common.precision import wide_context
+from engine.common.precision import format_number, wide_context
 from engine.market import api as market
 from engine.runtime import Runtime
 
@@ -77,11 +77,12 @@ class ChartOverlays:
     fills: list[OverlayFill]
 
 
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+def _block_lines(block: Block, trades: list[Trade], tick: Decimal | None) -> list[OverlayLine]:
+    """The block's lines, labelled in the market's precision ("#7 stop 35,100.00")."""
 
+    def _fmt(value: Decimal) -> str:
+        return format_number(value, tick)
 
-def _block_lines(block: Block, trades: list[Trade]) -> list[OverlayLine]:
     lines: list[OverlayLine] = []
     entered = sum((t.entry_filled for t in trades), Decimal(0))
     averages = [t.entry_average for t in trades if t.entry_average is not None]
@@ -131,7 +132,8 @@ def chart_overlays(session: Session, user_id: int, exchange: str, symbol: str) -
     trades: dict[int, list[Trade]] = {i: [] for i in ids}
     for trade in session.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
         trades[trade.block_id].append(trade)
-    lines = [line for b in blocks for line in _block_lines(b, trades[b.id])]
+    tick = market.ticks(session, {(exchange, symbol)})[exchange, symbol].price
+    lines = [line for b in blocks for line in _block_lines(b, trades[b.id], tick)]
     return ChartOverlays(lines, _fills(session, ids))
 
 
@@ -142,12 +144,11 @@ def one_block_overlays(session: Session, user_id: int, block_id: int) -> tuple[s
     block = owned_block(session, user_id, block_id)
     exchange = session.scalar(select(ExchangeAccount.exchange).where(ExchangeAccount.id == block.account_id))
     trades = list(session.scalars(select(Trade).where(Trade.block_id == block.id).order_by(Trade.index)))
-    lines = _block_lines(block, trades)
+    tick = market.ticks(session, {(str(exchange), block.symbol)})[str(exchange), block.symbol].price
+    lines = _block_lines(block, trades, tick)
     if not any(line.role == "stop" for line in lines):
-        lines.insert(
-            1,
-            OverlayLine(block.id, "stop", None, block.stop_price, f"#{block.id} stop {_fmt(block.stop_price)}", False),
-        )
+        label = f"#{block.id} stop {format_number(block.stop_price, tick)}"
+        lines.insert(1, OverlayLine(block.id, "stop", None, block.stop_price, label, False))
     return str(exchange), block.symbol, ChartOverlays(lines, _fills(session, [block.id]))
 
 

@@ -12,6 +12,12 @@ Rules (docs in the module functions):
 - STOP_RESTS: when the last price reaches the target the trade starts closing (reason TARGET): its SL
   is canceled and, once canceled, a MARKET TP takes the remaining amount. If the SL fills meanwhile,
   the trade closes by the stop. REDUCE_ONLY: the TP rests beside the SL as a reduce-only LIMIT.
+- NATIVE_OCO: target and stop rest as ONE OCO list for the open amount (engine.blocks.oco); a list
+  that no longer fits (amount, stop or target) is canceled as one and, once gone, replaced (next
+  seq); the venue cancels one leg when the other fills. The engine watches the target only while no
+  list rests (a refused or replaced one): crossed then, it closes at market.
+- A closed trade's exit orders still live (REDUCE_ONLY: the stop beside the target that filled) are
+  canceled.
 - A closing trade (reason set while not terminal: TARGET, TIME, CANCEL, STOP) cancels every live
   order except its market exit; when nothing is live, a MARKET exit takes the open amount.
 - Break-even: once a trade of the block has closed at its target, every other open trade's stop
@@ -20,6 +26,10 @@ Rules (docs in the module functions):
   open longer is closed at market (TIME).
 - An SL that cannot rest because the price is already past it (or that the venue refused
   MAX_SL_REJECTS times) turns into a market close: a position is never left without protection.
+  Except a trade's first SL on a venue that books it from the entry's fill bar (the paper exchange,
+  BlockView.stops_from_fill_bar): it is sent before the price is judged (past the stop, at the
+  target), since that venue fills it where the path since the fill reached it, stop first
+  (docs/fill-rules.md, rule 10); what it leaves open is judged on the next round as usual.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from db.enums import CloseReason, OrderRole, OrderStatus, OrderType, ProtectionMode, Side, TradeStatus
+from db.enums import EXIT_ROLES, CloseReason, OrderRole, OrderStatus, OrderType, ProtectionMode, Side, TradeStatus
+from engine.blocks.oco import LEG_ROLES
 from engine.blocks.pnl import breakeven_price
 from engine.blocks.views import BlockView, OrderView, TradeView, average_of
 
@@ -45,6 +56,18 @@ class PlaceOrder:
     price: Decimal | None = None
     stop_price: Decimal | None = None
     reduce_only: bool = False
+
+
+@dataclass(frozen=True)
+class PlaceOco:
+    """One OCO list for a trade: its target (limit) and stop for `amount`, both legs numbered `seq`."""
+
+    trade_id: int
+    side: str
+    amount: Decimal
+    price: Decimal
+    stop_price: Decimal
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -67,7 +90,7 @@ class CloseTrade:
     reason: CloseReason
 
 
-Action = PlaceOrder | CancelOrder | MoveStop | CloseTrade
+Action = PlaceOrder | PlaceOco | CancelOrder | MoveStop | CloseTrade
 
 
 def decide(block: BlockView, now_ms: int, last_price: Decimal | None) -> list[Action]:
@@ -78,10 +101,17 @@ def decide(block: BlockView, now_ms: int, last_price: Decimal | None) -> list[Ac
     actions += moved.values()
     for trade in block.trades:
         if trade.terminal:
+            actions += _leftovers(trade)
             continue
         stop = moved[trade.id].stop_price if trade.id in moved else trade.stop_price
         actions += _decide_trade(block, trade, stop, now_ms, last_price)
     return actions
+
+
+def _leftovers(trade: TradeView) -> list[Action]:
+    """A closed trade's exits still resting (REDUCE_ONLY: the stop beside the target that filled)
+    are canceled: a reduce-only stop left behind would close part of the next position."""
+    return [CancelOrder(o.id, "trade closed") for o in trade.live_orders(*EXIT_ROLES)]
 
 
 def _decide_trade(block: BlockView, trade: TradeView, stop: Decimal, now_ms: int, last: Decimal | None) -> list[Action]:
@@ -95,7 +125,9 @@ def _decide_trade(block: BlockView, trade: TradeView, stop: Decimal, now_ms: int
         return actions + _close(block, trade, closing)
     actions += _entry_timeout(block, trade, now_ms)
     actions += _repeat_cancels(trade, skip={a.order_id for a in actions if isinstance(a, CancelOrder)})
-    if trade.status is TradeStatus.OPEN and trade.open_amount > 0:
+    if trade.status is TradeStatus.OPEN and trade.open_amount > 0 and block.protection is ProtectionMode.NATIVE_OCO:
+        actions += _protect_oco(block, trade, stop)
+    elif trade.status is TradeStatus.OPEN and trade.open_amount > 0:
         actions += _protect(block, trade, stop)
         if block.protection is ProtectionMode.REDUCE_ONLY:
             actions += _resting_target(block, trade)
@@ -108,7 +140,9 @@ def _close_trigger(
     """Why an open trade must close at market now, if it must."""
     if block.max_duration_s and trade.opened_ms is not None and now_ms >= trade.opened_ms + block.max_duration_s * 1000:
         return CloseReason.TIME
-    if last is not None and block.protection is not ProtectionMode.REDUCE_ONLY and _reached(block.side, last, trade):
+    if block.stops_from_fill_bar and not trade.of_role(OrderRole.SL):
+        return None  # the first stop goes first: the venue books it on the path since the entry filled
+    if last is not None and _watches_target(block, trade) and _reached(block.side, last, trade):
         return CloseReason.TARGET
     stop_reason = CloseReason.STOP if stop == block.stop_price else CloseReason.BREAKEVEN
     if not _has_sl(trade, trade.open_amount, stop):
@@ -118,6 +152,15 @@ def _close_trigger(
         if len(rejected) >= MAX_SL_REJECTS:
             return stop_reason
     return None
+
+
+def _watches_target(block: BlockView, trade: TradeView) -> bool:
+    """Whether the engine takes this trade's profit itself: not where the target rests on the venue."""
+    if block.protection is ProtectionMode.REDUCE_ONLY:
+        return False
+    if block.protection is ProtectionMode.NATIVE_OCO:
+        return not any(o.type is OrderType.LIMIT for o in _settled(trade, OrderRole.TP))
+    return True
 
 
 def _reached(side: Side, last: Decimal, trade: TradeView) -> bool:
@@ -211,6 +254,33 @@ def _resting_target(block: BlockView, trade: TradeView) -> list[Action]:
         reduce_only=True,
     )
     return _replace(trade, OrderRole.TP, wanted, matches)
+
+
+def _protect_oco(block: BlockView, trade: TradeView, stop: Decimal) -> list[Action]:
+    """Keep one list that fits (open amount, target, stop); cancel the others, one leg each (the venue
+    cancels the list); place the next seq once no leg is live."""
+    amount, target = trade.open_amount, trade.target_price
+    legs = [o for o in trade.live_orders(*LEG_ROLES) if o.type is not OrderType.MARKET]
+    pairs: dict[int, list[OrderView]] = {}
+    for leg in legs:
+        pairs.setdefault(leg.seq, []).append(leg)
+
+    def fits(pair: list[OrderView]) -> bool:
+        tp = [o for o in pair if o.role is OrderRole.TP and o.price == target]
+        sl = [o for o in pair if o.role is OrderRole.SL and o.stop_price == stop]
+        settled = all(o.status is not OrderStatus.PENDING_CANCEL for o in pair)
+        return settled and len(tp) == len(sl) == 1 and tp[0].amount == sl[0].amount == amount
+
+    keep = next((seq for seq, pair in sorted(pairs.items()) if fits(pair)), None)
+    actions: list[Action] = []
+    for seq, pair in sorted(pairs.items()):
+        waiting = [o for o in pair if o.status is not OrderStatus.PENDING_CANCEL]
+        if seq != keep and waiting:
+            actions.append(CancelOrder(waiting[0].id, "oco replaced"))
+    if not legs:
+        seq = max(trade.next_seq(OrderRole.TP), trade.next_seq(OrderRole.SL))
+        actions.append(PlaceOco(trade.id, block.exit_side, amount, target, stop, seq))
+    return actions
 
 
 def _breakeven_moves(block: BlockView) -> dict[int, MoveStop]:

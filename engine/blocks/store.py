@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.enums import BlockStatus, OrderRole, OrderStatus
+from db.enums import AccountKind, BlockStatus, OrderRole, OrderStatus
 from db.models import Block, Market, Order, Trade
 from engine.blocks.states import LIVE_BLOCKS, ORDER_TERMINAL
 from engine.blocks.views import BlockView, OrderView, TradeFigures, TradeView, settle_block, settle_trade
@@ -144,7 +144,7 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
     orders_by_trade: dict[int, list[OrderView]] = defaultdict(list)
     for row in session.execute(select(*_ORDER_COLUMNS).where(Order.block_id.in_(chosen)).order_by(Order.id)):
         orders_by_trade[row[0]].append(_order_view(tuple(row)))
-    markets = _market_terms(session, blocks)
+    markets, paper = _market_terms(session, blocks)
     views, stored = [], {}
     for block in blocks:
         tick, amount_tick, fee = markets.get(block.symbol, (None, None, DEFAULT_FEE))
@@ -182,26 +182,37 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
                 max_duration_s=block.max_duration_s,
                 price_tick=tick,
                 fee_rate=fee,
+                stops_from_fill_bar=block.account_id in paper,
             )
         )
     return Loaded(views, stored, {b.id: b.account_id for b in blocks})
 
 
-def _market_terms(session: Session, blocks: list[Block]) -> dict[str, tuple[Decimal | None, Decimal | None, Decimal]]:
-    """Price tick, amount tick and taker fee per symbol of the blocks' exchange(s)."""
+def _market_terms(
+    session: Session, blocks: list[Block]
+) -> tuple[dict[str, tuple[Decimal | None, Decimal | None, Decimal]], set[int]]:
+    """Price tick, amount tick and taker fee per symbol of the blocks' exchange(s); and which of the
+    blocks' accounts are simulated, paper or replay (their venue books stops from the entry's fill bar)."""
     from db.models import ExchangeAccount
 
     account_ids = {b.account_id for b in blocks}
-    exchanges = set(session.scalars(select(ExchangeAccount.exchange).where(ExchangeAccount.id.in_(account_ids))))
+    accounts = session.execute(
+        select(ExchangeAccount.id, ExchangeAccount.exchange, ExchangeAccount.kind).where(
+            ExchangeAccount.id.in_(account_ids)
+        )
+    ).all()
+    exchanges = {exchange for _id, exchange, _kind in accounts}
+    paper = {account_id for account_id, _exchange, kind in accounts if kind is not AccountKind.LIVE}
     symbols = {b.symbol for b in blocks}
     rows = session.execute(
         select(Market.symbol, Market.price_tick, Market.amount_tick, Market.taker_fee).where(
             Market.exchange.in_(exchanges), Market.symbol.in_(symbols)
         )
     )
-    return {
+    terms = {
         symbol: (tick, amount_tick, fee if fee is not None else DEFAULT_FEE) for symbol, tick, amount_tick, fee in rows
     }
+    return terms, paper
 
 
 def _changed(figures: TradeFigures, stored: dict[str, object]) -> bool:

@@ -27,15 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import AccountKind, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Fill, Market, Order
-from engine.blocks.executor import (
-    MAX_ATTEMPTS,
-    Executor,
-    apply_venue_order,
-    fence_for,
-    mark_unknown,
-    set_fees,
-    venue_fees,
-)
+from engine.blocks.answers import apply_venue_order, set_fees, venue_fees
+from engine.blocks.executor import MAX_ATTEMPTS, Executor, fence_for, mark_unknown
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
 from engine.blocks.screening import FULL_PASS_TICKS, needs_attention
@@ -65,7 +58,7 @@ from engine.exchanges.api import (
     VenueStatus,
     VenueTrade,
     engine_clock,
-    source,
+    feed_for,
     venue_for,
 )
 from engine.runtime import Runtime, TradingState
@@ -141,8 +134,10 @@ def _accounts(
     if not every:
         ids = ids.where(or_(Block.status.in_(LIVE_BLOCKS), Block.id.in_(live_orders)))
     wanted = or_(ExchangeAccount.id.in_(ids.distinct()), ExchangeAccount.id.in_(sorted(also or ())))
+    # A replay account lives on its run's clock: its run plays it (engine.replay), never the tick.
+    query = select(ExchangeAccount).where(wanted, ExchangeAccount.kind != AccountKind.REPLAY)
     with sessions() as s:
-        return list(s.scalars(select(ExchangeAccount).where(wanted).order_by(ExchangeAccount.id)))
+        return list(s.scalars(query.order_by(ExchangeAccount.id)))
 
 
 def _account_failed(
@@ -277,12 +272,13 @@ class AccountSync:
         remember({row.client_order_id: row.symbol for row in s.execute(query)})
 
     def _prices(self, symbols: list[str]) -> dict[str, Decimal]:
-        feed = source(self.runtime, self.account.exchange)
+        feed = feed_for(self.runtime, self.account)
         prices = {}
         for symbol in symbols:
             try:
                 prices[symbol] = to_decimal(feed.fetch_ticker(symbol).last)
-                self.runtime.trading.last_prices[(self.account.exchange, symbol)] = prices[symbol]
+                if self.account.kind is not AccountKind.REPLAY:  # a replay's prices are of the past
+                    self.runtime.trading.last_prices[(self.account.exchange, symbol)] = prices[symbol]
             except Exception as exc:  # any feed failure: no target watching for this symbol this tick
                 self.report.errors.append(f"{symbol}: ticker: {exc}")
         return prices
@@ -374,10 +370,7 @@ class AccountSync:
         wanted = {o.client_order_id for o in due}
         trades = [t for t in trades if t.client_order_id in wanted]
         if trades:
-            self.report.fills_recorded += record_fills(self.sessions, trades)
-            repriced = fees_from_fills(self.sessions, {t.client_order_id for t in trades})
-            if repriced:
-                self._settled(repriced)  # the trades' fees and P&L with the fees just learned
+            self.report.fills_recorded += record_fills(self.sessions, trades, self.now)
 
 
 def _fees_unknown(order: VenueOrder) -> bool:
@@ -413,9 +406,11 @@ def _differs(row: LiveOrder, found: dict[str, VenueOrder]) -> bool:
     )
 
 
-def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade]) -> int:
+def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade], now_ms: int) -> int:
     """Store venue fills of our orders, once each (keyed by order and venue trade id), with the P&L
-    each exit fill booked. Returns how many were new."""
+    each exit fill booked; the orders take the fees of their fills and their blocks are settled again
+    with them, all in ONE transaction (a crash in between would leave fills whose fees no later tick
+    books: the fills are recorded, so nothing looks for them again). Returns how many were new."""
     cids = {t.client_order_id for t in trades}
     added = 0
     with sessions.begin() as s:
@@ -448,10 +443,15 @@ def record_fills(sessions: sessionmaker[Session], trades: list[VenueTrade]) -> i
             )
             seen.add((order.id, t.id))
             added += 1
+        s.flush()
+        repriced = fees_from_fills(s, cids)
+        if repriced:  # the trades' fees and P&L with the fees just learned
+            s.flush()
+            write_settlement(s, load_live(s, block_ids=sorted(repriced)), now_ms)
     return added
 
 
-def fees_from_fills(sessions: sessionmaker[Session], client_order_ids: set[str]) -> set[int]:
+def fees_from_fills(s: Session, client_order_ids: set[str]) -> set[int]:
     """Orders take the fees of their recorded fills, each fill valued at its own price (exact): a venue
     whose order queries carry no commission (binance spot) reports a filled order with fee 0, its fills
     have the fee, in whatever currency. When the fills cover all the order filled, they are its fees;
@@ -459,35 +459,34 @@ def fees_from_fills(sessions: sessionmaker[Session], client_order_ids: set[str])
     one keeps the venue's word until they are all in). Returns the ids of the blocks whose orders
     changed (to be settled again)."""
     changed: set[int] = set()
-    with sessions.begin() as s:
-        query = (
-            select(Order, Block.symbol)
-            .join(Block, Block.id == Order.block_id)
-            .where(Order.client_order_id.in_(client_order_ids))
-        )
-        for order, symbol in s.execute(query).all():
-            fills = list(s.scalars(select(Fill).where(Fill.order_id == order.id).order_by(Fill.id)))
-            if not fills:
-                continue
-            try:
-                fees = sum((fee_parts(f.fee, f.fee_currency, symbol, f.price) for f in fills), FeeParts())
-            except ValueError as exc:  # unvalued fees in two third currencies: say so, change nothing
-                order.last_error = f"fees not booked: {exc}"[:2000]
-                continue
-            complete = sum((f.amount for f in fills), Decimal(0)) == order.filled
-            if not complete:
-                if not is_order_terminal(order.status):
-                    continue  # a live order keeps the venue's word (the next lookup would undo it)
-                fees = FeeParts(
-                    max(fees.quote, order.fee),
-                    max(fees.base, order.fee_base),
-                    fees.other if fees.other > order.fee_other else order.fee_other,
-                    fees.other_currency if fees.other > order.fee_other else order.fee_other_currency,
-                )
-            before = (order.fee, order.fee_base, order.fee_other, order.fee_other_currency)
-            set_fees(order, fees)
-            if before != (order.fee, order.fee_base, order.fee_other, order.fee_other_currency):
-                changed.add(order.block_id)
+    query = (
+        select(Order, Block.symbol)
+        .join(Block, Block.id == Order.block_id)
+        .where(Order.client_order_id.in_(client_order_ids))
+    )
+    for order, symbol in s.execute(query).all():
+        fills = list(s.scalars(select(Fill).where(Fill.order_id == order.id).order_by(Fill.id)))
+        if not fills:
+            continue
+        try:
+            fees = sum((fee_parts(f.fee, f.fee_currency, symbol, f.price) for f in fills), FeeParts())
+        except ValueError as exc:  # unvalued fees in two third currencies: say so, change nothing
+            order.last_error = f"fees not booked: {exc}"[:2000]
+            continue
+        complete = sum((f.amount for f in fills), Decimal(0)) == order.filled
+        if not complete:
+            if not is_order_terminal(order.status):
+                continue  # a live order keeps the venue's word (the next lookup would undo it)
+            fees = FeeParts(
+                max(fees.quote, order.fee),
+                max(fees.base, order.fee_base),
+                fees.other if fees.other > order.fee_other else order.fee_other,
+                fees.other_currency if fees.other > order.fee_other else order.fee_other_currency,
+            )
+        before = (order.fee, order.fee_base, order.fee_other, order.fee_other_currency)
+        set_fees(order, fees)
+        if before != (order.fee, order.fee_base, order.fee_other, order.fee_other_currency):
+            changed.add(order.block_id)
     return changed
 
 

@@ -20,6 +20,7 @@ from engine.blocks.states import (
     EXIT_ROLES,
     TradeEvent,
     advance_block,
+    is_block_terminal,
     is_open,
     is_order_terminal,
     is_trade_terminal,
@@ -138,6 +139,9 @@ class BlockView:
     max_duration_s: int | None = None
     price_tick: Decimal | None = None
     fee_rate: Decimal = Decimal("0.001")  # taker fee of the market, for the break-even price
+    # The venue books a trade's first stop and target from its entry's fill bar (the paper exchange,
+    # OrderRequest.contingent_on): the rules send that stop before judging the price (engine.blocks.rules).
+    stops_from_fill_bar: bool = False
 
     @property
     def entry_side(self) -> str:
@@ -280,5 +284,11 @@ def settle_trade(block: BlockView, trade: TradeView) -> TradeFigures:
 
 
 def settle_block(block: BlockView, trade_statuses: list[TradeStatus]) -> BlockStatus:
-    """The block's status once its trades have `trade_statuses` (engine.blocks.states.advance_block)."""
-    return advance_block(block.status, trade_statuses)
+    """The block's status once its trades have `trade_statuses` (engine.blocks.states.advance_block).
+    A block whose trades are all done but with an order still live (the stop left beside a target
+    that filled, being canceled) stays as it is until that order is done: a closed block is no
+    longer driven, and the order would be left on the venue."""
+    status = advance_block(block.status, trade_statuses)
+    if is_block_terminal(status) and any(o.live for trade in block.trades for o in trade.orders):
+        return block.status
+    return status

@@ -72,8 +72,16 @@ def amend_modal() -> html.Div:
     )
 
 
-def _live(detail: BlockDetail) -> list[TradeRecord]:
+def live_trades(detail: BlockDetail) -> list[TradeRecord]:
+    """The block's trades an amend can change (also the chart's panel, pages/components/chart_blocks.py)."""
     return [t for t in detail.block.trades if t.status.value in ("pending", "open") and t.close_reason is None]
+
+
+def unfilled(detail: BlockDetail) -> Decimal:
+    """The base amount of the trades still waiting for their entry: what a resize changes."""
+    return sum(
+        (t.amount for t in live_trades(detail) if t.status.value == "pending" and t.entry_filled == 0), Decimal(0)
+    )
 
 
 def _input(field_id: Any, placeholder: str, value: Any, errors: dict[str, str], key: str) -> list[Any]:
@@ -94,7 +102,7 @@ def _input(field_id: Any, placeholder: str, value: Any, errors: dict[str, str], 
 
 def amend_body(detail: BlockDetail, typed: dict[str, Any], errors: dict[str, str]) -> list[Any]:
     """The dialog's fields for the block as it is now, with what was `typed` and the `errors` per field id."""
-    block, live = detail.block, _live(detail)
+    block, live = detail.block, live_trades(detail)
     trades = [dbc.Label(f"Targets of block #{block.id} ({block.symbol}, {block.side.value})", className="mt-2")]
     for t in live:
         key = f"{TARGET}-{t.index}"
@@ -112,7 +120,7 @@ def amend_body(detail: BlockDetail, typed: dict[str, Any], errors: dict[str, str
     removable = [{"label": "keep every target", "value": NONE}] + [
         {"label": f"remove T{t.index + 1} at {format_number(t.target_price)}", "value": str(t.index)} for t in live
     ]
-    unfilled = sum((t.amount for t in live if t.status.value == "pending" and t.entry_filled == 0), Decimal(0))
+    left = unfilled(detail)
     stops = sorted({t.stop_price for t in live})
     general = errors.get("amend")
     return [
@@ -149,7 +157,7 @@ def amend_body(detail: BlockDetail, typed: dict[str, Any], errors: dict[str, str
         dbc.Label("Size of what is not filled yet", className="mt-2", html_for=SIZE),
         *_input(
             SIZE,
-            f"now {format_number(unfilled)} {block.symbol.split('/')[0]}" if unfilled else "all filled",
+            f"now {format_number(left)} {block.symbol.split('/')[0]}" if left else "all filled",
             typed.get(SIZE),
             errors,
             SIZE,
@@ -199,7 +207,7 @@ def open_amend(clicks: int | None, selected: list | None) -> tuple[Any, ...]:
         detail = blocks.block_detail(current_runtime(), current_view().id, block_id)
     except BlockAccessError:
         return False, no_update, None, _alert(f"Block #{block_id} is not one of yours.", "danger")
-    if not _live(detail):
+    if not live_trades(detail):
         return False, no_update, None, _alert(f"Block #{block_id} has no live trade left to amend.", "info")
     return True, amend_body(detail, {}, {}), block_id, None
 

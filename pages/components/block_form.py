@@ -22,6 +22,7 @@ from db.enums import EntryType, Side, SizeMode
 from engine.blocks.api import BlockPreview, BlockRequest, FieldError, parse_account_id, parse_block
 from engine.common.precision import format_money, format_number
 from engine.users.api import AccountChoice
+from pages.components import block_form_atr
 
 ACCOUNT, SIDE, ENTRY_TYPE, ENTRY, STOP = "bf-account", "bf-side", "bf-entry-type", "bf-entry-price", "bf-stop-price"
 SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (
@@ -170,6 +171,7 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
             class_name="g-2",
         ),
         _number(STOP, "Stop price", "price"),
+        block_form_atr.row(),  # "Stop k × ATR(n)": a suggestion applied with one click
         html.Div(
             [
                 html.Span("Targets (price, share %)", className="small"),
@@ -365,10 +367,14 @@ def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:
         className="w-100",
     )
     notes = [html.Li(e.message) for e in shown.errors]
+    resting = shown.protection
     return html.Div(
         [
             html.Div("Preview", className="fw-semibold"),
             table,
+            html.Div(resting, id="bf-preview-protection", className="small text-body-secondary mt-1")
+            if resting
+            else None,
             html.Ul(notes, className="text-warning-emphasis ps-3 mb-0 mt-1", id="bf-preview-errors") if notes else None,
         ],
         className="border-top pt-2",

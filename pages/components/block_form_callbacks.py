@@ -4,7 +4,9 @@ puts on the chart, dragging one of those lines to move the form's price, and pla
 (engine.blocks.api.submit_block) with the engine's errors shown next to their fields.
 
 The market is the chart's series, read on the server (the user must watch it); the account must be
-one of the user's (the engine refuses anyone else's).
+one of the user's (the engine refuses anyone else's). While the chart replays, the account is the
+replay's own, read from the run on the server (pages/components/chart_replay.py), whatever the
+account field says.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from engine.market.api import WatchEntry
 from engine.users import api as users
 from engine.users.api import AccountAccessError
 from pages.components import block_form as bf
-from pages.components import chart_shapes
+from pages.components import chart_replay, chart_shapes
 from pages.components.deferred import Deferred
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
@@ -119,6 +121,20 @@ def _account_problem(values: bf.FormValues) -> FieldError | None:
     return None
 
 
+def _trading_account(values: bf.FormValues, replay: dict | None, entry: WatchEntry) -> int | FieldError:
+    """The account the block goes to: the replay's while the chart replays, else the form's."""
+    if (replay or {}).get("run_id"):
+        run = chart_replay.active_run(current_runtime(), current_view().id, replay)
+        if run is None:
+            return FieldError("account", "This replay is not running: exit it to trade live.")
+        if not chart_replay.on_market(run, entry.exchange, entry.symbol):
+            return FieldError("account", f"The replay plays {', '.join(run.symbols)}: trade it on its chart.")
+        return run.account_id
+    problem = _account_problem(values)
+    account_id = bf.account_id(values)
+    return problem if problem is not None or account_id is None else account_id
+
+
 def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
@@ -166,12 +182,13 @@ def _notes(shown: BlockPreview | None, rows: int) -> tuple[Any, ...]:
     Input(bf.SERIES, "data"),
     *BLURS,
     State(bf.ATTEMPTED, "data"),
+    State(chart_replay.REPLAY, "data"),
 )
 @require_role(*TRADERS)
 def show_preview(*args: Any) -> tuple[Any, ...]:
     count = len(FORM_INPUTS)
     values, series_state = _values(args[:count]), args[count]
-    blurs, attempted = args[count + 1 : count + 1 + len(BLURS)], args[-1]
+    blurs, attempted, replay = args[count + 1 : count + 1 + len(BLURS)], args[-2], args[-1]
     rows = len(values.target_prices or [])
     entry = _market(series_state)
     if entry is None:
@@ -180,12 +197,11 @@ def show_preview(*args: Any) -> tuple[Any, ...]:
             None,
             *_notes(None, rows),
         )
-    problem = _account_problem(values)
-    if problem is not None:
-        return dbc.Alert(problem.message, color="warning", class_name="py-1 small"), None, *_notes(None, rows)
+    account_id = _trading_account(values, replay, entry)
+    if isinstance(account_id, FieldError):
+        return dbc.Alert(account_id.message, color="warning", class_name="py-1 small"), None, *_notes(None, rows)
     req = bf.to_request(values, entry.symbol, entry.exchange)
-    account_id = bf.account_id(values)
-    if isinstance(req, list) or account_id is None:
+    if isinstance(req, list):
         shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
         panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
         return panel, None, *_notes(None, rows)
@@ -203,13 +219,18 @@ def show_preview(*args: Any) -> tuple[Any, ...]:
     Output(bf.SIDE, "value"),
     Input(bf.SERIES, "data"),
     Input(bf.ACCOUNT, "value"),
+    Input(chart_replay.REPLAY, "data"),
     State(bf.SIDE, "value"),
 )
 @require_role(*TRADERS)
-def offer_sides(series_state: dict | None, account: Any, side: str | None) -> tuple[list[dict], Any]:
+def offer_sides(
+    series_state: dict | None, account: Any, replay: dict | None, side: str | None
+) -> tuple[list[dict], Any]:
     """Long only where this account cannot short the chart's market (a spot market, a paper account
     without margin): the engine would refuse the short anyway, the form does not offer it."""
     entry, account_id = _market(series_state), parse_account_id(account)
+    run = chart_replay.active_run(current_runtime(), current_view().id, replay) if replay else None
+    account_id = run.account_id if run is not None else account_id
     try:
         short = (
             entry is not None
@@ -296,11 +317,12 @@ def _feedback(messages: list[str]) -> str:
     *FORM_STATE,
     State(bf.SERIES, "data"),
     State(bf.VERSION, "data"),
+    State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*TRADERS)
 def place_block(clicks: int | None, *args: Any) -> tuple:
-    values, series_state, version = _values(args[:-2]), args[-2], args[-1]
+    values, series_state, version, replay = _values(args[:-3]), args[-3], args[-2], args[-1]
     rows = len(values.target_prices or [])
     if not clicks:
         return (no_update,) * (2 * len(bf.FIELDS) + 17)
@@ -309,14 +331,12 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     block_id = None
     if entry is None:
         errors.append(FieldError("symbol", "Pick a series on the chart first."))
-    elif (problem := _account_problem(values)) is not None:
-        errors.append(problem)
+    elif isinstance(account_id := _trading_account(values, replay, entry), FieldError):
+        errors.append(account_id)
     elif isinstance(req := bf.to_request(values, entry.symbol, entry.exchange), list):
         errors.extend(req)
     else:
         try:
-            account_id = bf.account_id(values)
-            assert account_id is not None  # _account_problem found it among the user's accounts
             block_id = submit_block(current_runtime(), current_view().id, account_id, req)
         except BlockRejected as exc:
             errors.extend(exc.errors)

@@ -63,8 +63,11 @@ def _export(trigger: Any, prefix: str) -> tuple[str, str] | None:
     return next(((kind, fmt) for suffix, _l, kind, fmt in EXPORTS if trigger == f"{prefix}-{suffix}"), None)
 
 
-def export_file(user: UserView, trigger: Any, prefix: str, anchor: Any, view: Any) -> Any:
-    """The export the pressed button asks for, of `user`'s shown period, as a download (None for
+def export_file(
+    user: UserView, trigger: Any, prefix: str, anchor: Any, view: Any, account_id: int | None = None
+) -> Any:
+    """The export the pressed button asks for, of `user`'s shown period (their live and paper
+    accounts, or `account_id` alone: AccountAccessError when not theirs), as a download (None for
     a trigger that is no export button)."""
     chosen = _export(trigger, prefix)
     if chosen is None:
@@ -73,14 +76,17 @@ def export_file(user: UserView, trigger: Any, prefix: str, anchor: Any, view: An
     today = today_for(user.timezone)
     day, runtime = parse_day(anchor) or today, current_runtime()
     if fmt == "csv":
-        name, text = portfolio.export(runtime, user.id, user.timezone, str(view), day, kind, today)
+        name, text = portfolio.export(runtime, user.id, user.timezone, str(view), day, kind, today, account_id)
         return dcc.send_string(text, name)
-    name, content = reports.export_file(runtime, user.id, user.timezone, str(view), day, kind, "xlsx", today)
+    name, content = reports.export_file(
+        runtime, user.id, user.timezone, str(view), day, kind, "xlsx", today, account_id=account_id
+    )
     return dcc.send_bytes(content, name, type=reports.XLSX_TYPE)
 
 
-def report_file(user: UserView, anchor: Any, view: Any) -> Any:
-    """`user`'s account report of the shown period as a PDF download."""
+def report_file(user: UserView, anchor: Any, view: Any, account_id: int | None = None) -> Any:
+    """`user`'s account report of the shown period (of `account_id` alone, when given) as a PDF download."""
     today = today_for(user.timezone)
-    name, pdf = reports.report_file(current_runtime(), user.id, str(view), parse_day(anchor) or today, today)
+    day = parse_day(anchor) or today
+    name, pdf = reports.report_file(current_runtime(), user.id, str(view), day, today, account_id=account_id)
     return dcc.send_bytes(pdf, name, type=reports.PDF_TYPE)

@@ -1,13 +1,16 @@
 """What the chart draws over the candles, as plotly layout shapes and one marker trace:
 
 - the live blocks' lines (entry, stop, each target; coloured by role, solid once filled, dashed
-  while waiting), not editable;
+  while waiting); a live stop and a target not reached yet are editable: dragging one amends the
+  block (pages/components/chart_blocks_callbacks.py);
 - the form's proposed block (dotted, editable: dragging one moves the form's field);
-- the user's drawings (plotly's draw tools), editable.
+- the user's drawings (plotly's draw tools), editable;
+- the price alerts of the market (pages/components/chart_alerts.py), not editable.
 
-Shapes are named: "tb-block-..." and "tb-preview-..." are ours, "drawing-<k>" the k-th drawing, so
-that relayoutData's `shapes[i]` can be traced back to what was dragged (the names are kept in a
-store next to the figure). The fills trace is the figure's third trace (figures.candle_figure).
+Shapes are named: "tb-block-...", "tb-preview-...", "tb-alert-..." and "tb-condition-..." are ours,
+"drawing-<k>" the k-th drawing, so that relayoutData's `shapes[i]` can be traced back to what was
+dragged (the names are kept in a store next to the figure). The fills trace is the figure's third
+trace (figures.candle_figure).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 from dash import Patch
 
 from engine.blocks.api import ChartOverlays, OverlayLine
+from pages.components.chart_alerts import PREFIX as ALERT_PREFIX
 
 FILLS_TRACE = 2
 COLORS = {"entry": "#0d6efd", "stop": "#dc3545", "target": "#198754"}
 BLOCK_PREFIX, PREVIEW_PREFIX, DRAWING_PREFIX = "tb-block-", "tb-preview-", "drawing-"
+CONDITION_PREFIX = "tb-condition-"  # a conditional block's line (pages/components/chart_conditions.py)
 DRAW_BUTTONS = ["drawline", "drawrect", "drawopenpath", "eraseshape"]
 NEW_SHAPE = {"line": {"color": "#fd7e14", "width": 2}, "fillcolor": "rgba(253,126,20,0.15)", "opacity": 1}
 
@@ -66,6 +71,11 @@ def _block_name(line: OverlayLine) -> str:
     return f"{BLOCK_PREFIX}{line.block_id}-{line.role}"
 
 
+def movable(line: OverlayLine) -> bool:
+    """A stop or a target not reached yet can be dragged (an amend); an entry cannot."""
+    return line.role in ("stop", "target") and not line.filled
+
+
 def block_shapes(overlays: ChartOverlays) -> list[dict]:
     return [
         _line(
@@ -74,7 +84,7 @@ def block_shapes(overlays: ChartOverlays) -> list[dict]:
             COLORS[ln.role],
             "solid" if ln.filled else "dash",
             ln.label + (" ✓" if ln.filled else ""),
-            False,
+            movable(ln),
             "end",
         )
         for ln in overlays.lines
@@ -119,8 +129,10 @@ def fills_update(overlays: ChartOverlays) -> dict:
     }
 
 
-def compose(overlays: ChartOverlays, preview: dict | None, drawings: Sequence[dict]) -> tuple[list[dict], list[str]]:
-    lines = [*block_shapes(overlays), *preview_shapes(preview)]
+def compose(
+    overlays: ChartOverlays, preview: dict | None, drawings: Sequence[dict], alerts: Sequence[dict] = ()
+) -> tuple[list[dict], list[str]]:
+    lines = [*block_shapes(overlays), *preview_shapes(preview), *alerts]
     if lines:  # the top line sets the axis' top: a label above it would be cut off, so put it below
         top = max(lines, key=lambda shape: shape["y0"])
         top["label"] = {**top["label"], "yanchor": "top"}
@@ -128,9 +140,13 @@ def compose(overlays: ChartOverlays, preview: dict | None, drawings: Sequence[di
     return shapes, [s["name"] for s in shapes]
 
 
-def shapes_patch(shapes: list[dict], overlays: ChartOverlays) -> Patch:
+def shapes_patch(shapes: list[dict], overlays: ChartOverlays, amended: int | None = None) -> Patch:
+    """The shapes and fills as a partial update. `amended` counts the amends asked from the chart:
+    plotly keeps a dragged shape where the user left it while the figure says what it said before
+    the drag (its editrevision), so a new count makes a refused drag snap back to the engine's line."""
     patch = Patch()
     patch["layout"]["shapes"] = shapes
+    patch["layout"]["editrevision"] = f"amend-{amended or 0}"
     patch["layout"]["newshape"] = NEW_SHAPE
     patch["data"][FILLS_TRACE].update(fills_update(overlays))
     return patch
@@ -138,4 +154,4 @@ def shapes_patch(shapes: list[dict], overlays: ChartOverlays) -> Patch:
 
 def is_ours(shape: dict) -> bool:
     name = str(shape.get("name") or "")
-    return name.startswith((BLOCK_PREFIX, PREVIEW_PREFIX))
+    return name.startswith((BLOCK_PREFIX, PREVIEW_PREFIX, ALERT_PREFIX, CONDITION_PREFIX))

@@ -1,6 +1,7 @@
 """Callbacks of what the chart draws over the candles (pages/components/chart_shapes.py): the live
-blocks' lines and fills, the form's proposed block and the user's drawings, sent as one dash.Patch
-of layout.shapes (never a redrawn figure); and saving and restoring the drawings per series.
+blocks' lines and fills, the trader's waiting conditions (pages/components/chart_conditions.py), the
+form's proposed block, the price alerts and the user's drawings, sent as one dash.Patch of
+layout.shapes (never a redrawn figure); and saving and restoring the drawings per series.
 
 Every reader may draw (analysts too); the blocks drawn are the signed-in user's own, read on the
 server for the series they watch.
@@ -19,7 +20,15 @@ from dash import Input, Output, State, ctx, no_update
 from engine.blocks import api as blocks
 from engine.market import api as market
 from engine.market.api import DrawingError
-from pages.components import block_form, chart_focus, chart_shapes
+from pages.components import (
+    block_form,
+    chart_alerts,
+    chart_blocks,
+    chart_conditions,
+    chart_focus,
+    chart_replay,
+    chart_shapes,
+)
 from pages.components.deferred import Deferred
 from web.auth import READERS, current_runtime, current_view, require_role
 
@@ -43,8 +52,12 @@ def _series(view: dict | None) -> int | None:
     Input(block_form.PREVIEW_STORE, "data"),
     Input(DRAWINGS, "data"),
     Input(block_form.VERSION, "data"),
+    Input(chart_alerts.STORE, "data"),
+    Input(chart_conditions.SHAPES, "data"),
+    Input(chart_blocks.AMENDED, "data"),
     State(NAMES, "data"),
     State(chart_focus.STORE, "data"),
+    State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
@@ -53,30 +66,39 @@ def draw_overlays(
     preview: dict | None,
     drawings: dict | None,
     _version: int | None,
+    alerts: dict | None,
+    waiting: dict | None,
+    amended: int | None,
     sent: dict | None,
     focus: dict | None = None,
+    replay: dict | None = None,
 ) -> tuple[Any, Any]:
     """Send the shapes again whenever they differ from what the figure holds (a live tick every
-    few seconds sends nothing unless a block moved)."""
+    few seconds sends nothing unless a block moved), and after every amend asked from the chart
+    (`amended`, pages/components/chart_blocks_callbacks.py), accepted or not."""
     series_id = _series(view)
     if series_id is None:
         return no_update, no_update
     try:
-        overlays = blocks.overlays(current_runtime(), current_view().id, series_id)
+        # A replay's blocks over its chart only (pages/components/chart_replay.py).
+        overlays = chart_replay.shown_overlays(current_runtime(), current_view().id, series_id, replay)
     except market.NotWatchedError:
         return no_update, no_update
     overlays = _with_focused_block(overlays, focus, series_id)
     if (preview or {}).get("series_id") != series_id:
         preview = None
     stored = (drawings or {}).get("shapes") if (drawings or {}).get("series_id") == series_id else []
-    shapes, names = chart_shapes.compose(overlays, preview, stored or [])
+    shapes, names = chart_shapes.compose(overlays, preview, stored or [], chart_alerts.shapes(alerts, series_id))
+    if not (view or {}).get("replay"):  # conditions wait on the live market, not in a replay
+        waits = chart_conditions.condition_shapes(waiting, series_id)
+        shapes, names = [*waits, *shapes], [*(s["name"] for s in waits), *names]
     fills = chart_shapes.fills_update(overlays)
     key = hashlib.sha1(
-        json.dumps([view.get("drawn") if view else None, shapes, fills], sort_keys=True, default=str).encode()
+        json.dumps([view.get("drawn") if view else None, shapes, fills, amended], sort_keys=True, default=str).encode()
     ).hexdigest()
     if sent and sent.get("key") == key:
         return no_update, no_update
-    return chart_shapes.shapes_patch(shapes, overlays), {"key": key, "names": names}
+    return chart_shapes.shapes_patch(shapes, overlays, amended), {"key": key, "names": names}
 
 
 def _with_focused_block(overlays: blocks.ChartOverlays, focus: dict | None, series_id: int) -> blocks.ChartOverlays:

@@ -22,6 +22,7 @@ from pages.components.chart_focus import chart_href, timeframe_for
 from pages.components.layout import empty_panel, panel_layout
 
 SIDES = {s.value: s for s in Side}
+REPLAY_BADGE = "replay"  # the account column of a replay's or backtest's trade (a badge: assets/10-tradeblock.css)
 
 
 def _choice(value: Any, allowed: Sequence[str] | None = None, limit: int = 64) -> str | None:
@@ -31,9 +32,10 @@ def _choice(value: Any, allowed: Sequence[str] | None = None, limit: int = 64) -
 
 
 def parse_filter(
-    status: Any, symbol: Any, side: Any, setup: Any, tag: Any, outcome: Any, first: Any, last: Any
+    status: Any, symbol: Any, side: Any, setup: Any, tag: Any, outcome: Any, first: Any, last: Any, replay: Any = False
 ) -> TradeFilter:
-    """The filters as the browser sent them; anything malformed filters nothing."""
+    """The filters as the browser sent them; anything malformed filters nothing (and replays stay
+    out unless the switch is plainly on)."""
     return TradeFilter(
         status=_choice(status, list(STATUSES)) or "all",
         symbol=_choice(symbol),
@@ -43,6 +45,7 @@ def parse_filter(
         outcome=_choice(outcome, OUTCOMES),
         first=parse_day(first),
         last=parse_day(last),
+        replay=replay is True,
     )
 
 
@@ -108,6 +111,7 @@ def grid_row(t: JournalTrade, now: datetime, tz: str) -> dict[str, Any]:
         "trade_id": t.trade_id,
         "block_id": t.block_id,
         "symbol": t.symbol,
+        "account": REPLAY_BADGE if t.replay else "",
         "side": t.side.value,
         "target": f"T{t.index + 1}",
         "status": t.status.value,
@@ -132,6 +136,7 @@ def grid_row(t: JournalTrade, now: datetime, tz: str) -> dict[str, Any]:
 COLUMNS: list[dict[str, Any]] = [
     {"field": "entry_time", "headerName": "Entry time", "width": 140},
     {"field": "symbol", "width": 110},
+    {"field": "account", "headerName": "Account", "width": 90, "cellClass": "jr-account"},
     {"field": "side", "width": 75},
     {"field": "block_id", "headerName": "Block", "width": 80},
     {"field": "target", "headerName": "Target", "width": 80},

@@ -1,5 +1,5 @@
-"""The app shell around every page: navbar (links by role, theme switch, user, sign-out form) and
-the theme callbacks.
+"""The app shell around every page: navbar (links by role, theme switch, user, sign-out form), the
+price alerts' toasts (pages/components/alert_toasts.py) and the theme callbacks.
 
 The navbar's links are built from `dash.page_registry`: every page that declares `nav=True` and
 lists the user's role in its `roles`, in its `order`; the server's guard reads the same
@@ -18,6 +18,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from db.enums import Role
 from engine.users.api import UserView, set_theme
+from pages.components import alert_toasts
 from web.auth import READERS, current_runtime, current_view, require_role
 from web.login_page import THEME_KEY
 from web.security import CSRF_FIELD
@@ -87,6 +88,7 @@ def shell(user: UserView | None, csrf: str) -> html.Div:
             dcc.Store(id=THEME_STORE),
             navbar(user, csrf),
             dbc.Container(dash.page_container, fluid=True, class_name="pb-3"),
+            *alert_toasts.parts(),  # a triggered price alert's toast, on every page
         ]
     )
 
@@ -118,6 +120,7 @@ def empty_panel(fig: go.Figure, layout: dict[str, Any], text: str) -> go.Figure:
 
 def register_shell_callbacks(app: Dash) -> None:
     """Per-app callbacks of the shell (pages' callbacks are global; these need the app)."""
+    alert_toasts.register(app)
     app.clientside_callback(
         f"""function (dark) {{
             var theme = dark ? "dark" : "light";

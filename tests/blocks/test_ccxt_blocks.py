@@ -13,7 +13,6 @@ default (a buy pays in the coin bought) and `bnb_desk` pays every fee in BNB.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import ccxt
@@ -21,81 +20,21 @@ import pytest
 from sqlalchemy import select
 
 from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, ProtectionMode, TradeStatus
-from db.models import Block, ExchangeAccount
+from db.models import Block
 from engine.blocks.commands import cancel_block, submit_block
 from engine.blocks.sync import recover, sync_tick
-from engine.exchanges.ccxt_feed import CcxtExchange
-from engine.exchanges.ccxt_venue import CcxtTradingVenue
 from engine.exchanges.venue import OrderRequest, OrderSide
-from engine.exchanges.venues import install_venue, live_venue
-from engine.market.markets import sync_markets
 from engine.runtime import Runtime
-from engine.users.settings import add_live, set_live_enabled
-from tests.helpers.binance_spot_sim import BinanceSpotSim
-from tests.helpers.ccxt_replay import fixture, fixture_markets
-from tests.helpers.trading import add_user, block_of, fills_of, orders_of, request, trades_of
+from tests.helpers.binance_desk import Desk, make_desk, orders_match_venue
+from tests.helpers.trading import block_of, fills_of, orders_of, request, trades_of
 
 D = Decimal
 SYMBOL = "LTC/USDT"  # in the recorded markets; no STOP_LOSS there, so stops go out as STOP_LOSS_LIMIT
-FAKE_KEY = "fake-binance-api-key-not-real-0001"
-FAKE_SECRET = "fake-binance-secret-not-real-0001"
-STATUS = {"NEW": OrderStatus.ACCEPTED, "FILLED": OrderStatus.FILLED, "CANCELED": OrderStatus.CANCELED}
 FEE = D("0.001")
 
 
 class Crash(BaseException):
     """The process dies (nothing in the engine catches a BaseException)."""
-
-
-@dataclass
-class Desk:
-    runtime: Runtime
-    user_id: int
-    account_id: int
-    sim: BinanceSpotSim
-    venue: CcxtTradingVenue
-
-    def restart(self) -> None:
-        """A new process: no venue, no memory; the same database and the same exchange."""
-        self.runtime.reset_trading()
-        self.runtime.sources.clear()
-        self.venue = connect(self.runtime, self.account_id, self.sim)
-
-
-def connect(
-    runtime: Runtime, account_id: int, sim: BinanceSpotSim | None = None, commission: str = "quote"
-) -> CcxtTradingVenue:
-    """The account's venue as engine.exchanges.venues builds it, its ccxt client made offline: the recorded
-    markets, no rate limiter, no retry waits, and the simulator as its HTTP layer."""
-    with runtime.sessions() as s:
-        account = s.get(ExchangeAccount, account_id)
-        assert account is not None
-    venue = live_venue(runtime, account)
-    assert isinstance(venue, CcxtTradingVenue)
-    client = venue.client
-    assert (client.apiKey, client.secret) == (FAKE_KEY, FAKE_SECRET)  # decrypted from the database
-    client.enableRateLimit = False
-    client.set_markets(fixture_markets("binance"))
-    client.extend_exchange_options(fixture("binance").get("options") or {})
-    venue.retry_wait = 0
-    if sim is None:
-        sim = BinanceSpotSim(client, price="100", balances={"USDT": "10000", "BNB": "1"}, commission=commission)
-    sim.client, client.fetch = client, sim
-    install_venue(runtime, account_id, venue)
-    runtime.sources["binance"] = CcxtExchange("binance", client=client, attempts=1, wait_initial=0)
-    return venue
-
-
-def make_desk(runtime: Runtime, commission: str) -> Desk:
-    runtime.reset_trading()
-    user_id = add_user(runtime.sessions)
-    account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
-    set_live_enabled(runtime, user_id, account.id, True)
-    venue = connect(runtime, account.id, commission=commission)
-    sync_markets(runtime.sessions, runtime.sources["binance"])
-    sim = venue.client.fetch
-    assert isinstance(sim, BinanceSpotSim)
-    return Desk(runtime, user_id, account.id, sim, venue)
 
 
 @pytest.fixture
@@ -125,20 +64,7 @@ def assert_db_is_venue(desk: Desk, block_id: int) -> None:
     """Every sent order of the block is on the exchange with the same status, fill and id; every
     exchange trade of its orders is a fill in the database with the same figures."""
     sessions, sim = desk.runtime.sessions, desk.sim
-    orders = orders_of(sessions, block_id)
-    by_venue_id = {}
-    for order in orders:
-        venue = sim.by_client_id(order.client_order_id)
-        if order.status is OrderStatus.INITIALIZED:
-            assert venue is None, order.client_order_id
-            continue
-        assert venue is not None, order.client_order_id
-        assert (order.status, order.filled, order.exchange_order_id) == (
-            STATUS[venue["status"]],
-            D(venue["executedQty"]),
-            venue["orderId"],
-        ), order.client_order_id
-        by_venue_id[venue["orderId"]] = order
+    by_venue_id = orders_match_venue(desk, block_id)
     venue_fills = sorted(
         (t["id"], by_venue_id[t["orderId"]].id, D(t["price"]), D(t["qty"]), D(t["commission"]), t["commissionAsset"])
         for t in sim.trades

@@ -26,6 +26,7 @@ from engine.blocks.commands import (
 )
 from engine.blocks.plan import BlockRejected
 from engine.blocks.queries import owned_block
+from engine.blocks.sync import sync_tick
 from engine.runtime import Runtime
 from engine.users.accounts import AccountAccessError, get_account, open_paper_account, user_accounts
 from tests.helpers.trading import (
@@ -146,6 +147,7 @@ def test_cancel_keeping_protection_cancels_entries_and_leaves_the_stop(runtime: 
     user, account = setup(runtime, feed)
     block_id = submit_block(runtime, user, account, request(entry="100.5", targets=("105", "110")))
     feed.bar("101", "101", "100.4", "100.8")  # trades through 100.5: both entries fill
+    sync_tick(runtime)  # the scheduler's tick sees it (a submit syncs its own block only)
     other = submit_block(runtime, user, account, request(entry="99", targets=("105",)))
     unfilled = cancel_block(runtime, user, other, close_positions=False)
     assert (unfilled.before, unfilled.after, unfilled.open_trades) == (BlockStatus.PENDING, BlockStatus.CANCELED, 0)
@@ -164,8 +166,6 @@ def test_cancel_closing_positions_exits_at_market(runtime: Runtime, feed: PathFe
     user, account = setup(runtime, feed)
     block_id = submit_block(runtime, user, account, request(entry="100.5", targets=("105", "110")))
     feed.bar("101", "101", "100.4", "100.8")
-    from engine.blocks.sync import sync_tick
-
     sync_tick(runtime)
     cancel_block(runtime, user, block_id, close_positions=True)
     block = block_of(runtime.sessions, block_id)

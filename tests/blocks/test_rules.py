@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from db.enums import BlockStatus, CloseReason, OrderRole, OrderStatus, OrderType, ProtectionMode, Side, TradeStatus
-from engine.blocks.rules import MAX_SL_REJECTS, CancelOrder, CloseTrade, MoveStop, PlaceOrder, decide
+from engine.blocks.rules import MAX_SL_REJECTS, CancelOrder, CloseTrade, MoveStop, PlaceOco, PlaceOrder, decide
 from engine.blocks.views import BlockView, OrderView, TradeView, settle_block, settle_trade
 
 D = Decimal
@@ -145,6 +145,18 @@ def test_reduce_only_mode_rests_a_limit_target_beside_the_stop() -> None:
     ]
 
 
+def test_a_trade_closed_by_its_resting_target_cancels_the_stop_left_beside_it() -> None:
+    tp = order(3, R.TP, OS.FILLED, filled="1", average="110", price="110")
+    sl = order(2, R.SL, OS.ACCEPTED, stop="95")
+    done = trade(entry(), sl, tp, status=T.CLOSED, reason=CloseReason.TARGET)
+    b = block(done, mode=ProtectionMode.REDUCE_ONLY)
+    assert decide(b, NOW, D("111")) == [CancelOrder(2, "trade closed")]
+    # ... and the block is not closed while that stop is live (a closed block is no longer driven).
+    assert settle_block(b, [T.CLOSED]) is BlockStatus.ACTIVE
+    gone = trade(entry(), order(2, R.SL, OS.CANCELED, stop="95"), tp, status=T.CLOSED, reason=CloseReason.TARGET)
+    assert settle_block(block(gone, mode=ProtectionMode.REDUCE_ONLY), [T.CLOSED]) is BlockStatus.CLOSED
+
+
 def test_breakeven_moves_the_other_stops_after_the_first_target() -> None:
     done = trade(
         entry(),
@@ -257,3 +269,46 @@ def test_settled_figures_are_exact_with_fees() -> None:
 def test_block_status_follows_its_trades(statuses: list[TradeStatus], expected: BlockStatus) -> None:
     b = block(status=BlockStatus.PENDING)
     assert settle_block(b, statuses) is expected
+
+
+def test_a_simulated_accounts_first_stop_goes_before_the_price_is_judged() -> None:
+    # Paper and replay venues book a trade's first stop from its entry's fill bar (docs/fill-rules.md,
+    # rule 10): past the stop, or at the target (spot watches it), the stop is sent first.
+    first_sl = PlaceOrder(10, R.SL, S.STOP_MARKET, "sell", D("1"), 1, stop_price=D("95"))
+    assert decide(block(trade(entry()), stops_from_fill_bar=True), NOW, D("94")) == [first_sl]
+    assert decide(block(trade(entry()), stops_from_fill_bar=True), NOW, D("111")) == [first_sl]
+    # Once a stop was sent (here refused), the price is judged as on any venue.
+    refused = trade(entry(), order(2, R.SL, OS.REJECTED, stop="95"))
+    assert decide(block(refused, stops_from_fill_bar=True), NOW, D("94"))[0] == CloseTrade(10, CloseReason.STOP)
+    protected = trade(entry(), order(2, R.SL, OS.ACCEPTED, stop="95"))
+    assert decide(block(protected, stops_from_fill_bar=True), NOW, D("111"))[0] == CloseTrade(10, CloseReason.TARGET)
+
+
+# --- NATIVE_OCO: one list of target and stop per trade ---
+
+OCO = ProtectionMode.NATIVE_OCO
+
+
+def legs(status: OrderStatus = OS.ACCEPTED, amount: str = "1", stop: str = "95", seq: int = 1) -> list[OrderView]:
+    tp = order(2 * seq, R.TP, status, amount=amount, type_=S.LIMIT, price="110", seq=seq)
+    return [tp, order(2 * seq + 1, R.SL, status, amount=amount, stop=stop, seq=seq)]
+
+
+def test_oco_a_filled_entry_rests_one_list_of_target_and_stop() -> None:
+    assert decide(block(trade(entry()), mode=OCO), NOW, D("101")) == [PlaceOco(10, "sell", D(1), D(110), D(95), 1)]
+
+
+def test_oco_a_resting_list_that_fits_is_left_alone_and_the_target_not_watched() -> None:
+    assert decide(block(trade(entry(), *legs()), mode=OCO), NOW, D("111")) == []
+
+
+def test_oco_a_list_for_another_stop_is_canceled_once_then_replaced_with_the_next_seq() -> None:
+    moved = block(trade(entry(), *legs(), stop="97"), mode=OCO)
+    assert decide(moved, NOW, D("101")) == [CancelOrder(2, "oco replaced")]  # one leg: the venue cancels the list
+    gone = block(trade(entry(), *legs(OS.CANCELED), stop="97"), mode=OCO)
+    assert decide(gone, NOW, D("101")) == [PlaceOco(10, "sell", D(1), D(110), D(97), 2)]
+
+
+def test_oco_while_no_list_rests_a_crossed_target_closes_at_market() -> None:
+    actions = decide(block(trade(entry(), *legs(OS.CANCELED)), mode=OCO), NOW, D("110.5"))
+    assert actions[0] == CloseTrade(10, CloseReason.TARGET)

@@ -105,7 +105,7 @@ def test_overlays_show_the_live_blocks_lines_and_fills_of_one_market_for_their_o
     assert entry[3] is True  # filled at once, drawn at its average
     assert [f.role for f in shown.fills] == [OrderRole.ENTRY, OrderRole.ENTRY]
     assert {f.block_id for f in shown.fills} == {market}
-    assert shown.lines[0].label == f"#{limit} entry 100"
+    assert shown.lines[0].label == f"#{limit} entry 100.00"  # in the market's precision
     # A canceled block leaves the chart.
     cancel_block(runtime, user, limit, close_positions=False)
     with runtime.sessions() as s:

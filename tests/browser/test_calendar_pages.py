@@ -1,7 +1,9 @@
 """The P&L calendar pages in headless Chromium on seeded trades: values and colours of the month
 grid, a day's trades on click, the units switch, the year view, the admins' overview of every user,
-and a trader refused the overview. TRADEBLOCK_SCREENSHOTS=1 saves the calendar (month and year,
-light and dark) and the overview there (docs/screenshots/ in the repository).
+a trader refused the overview, and the account picker: tina's replay account is left out of her
+default figures (and of the overview), shown alone when picked or opened by `?account=<id>`.
+TRADEBLOCK_SCREENSHOTS=1 saves the calendar (month and year, light and dark, and one account) and
+the overview there (docs/screenshots/ in the repository).
 
 The trades are seeded in the month before the current one (all in the past whenever the test runs);
 the page opens on the current month and is moved back once.
@@ -22,10 +24,11 @@ from db.enums import Role
 from engine.portfolio import calendar as cal
 from engine.runtime import Runtime
 from engine.users.directory import set_theme
+from pages.components.calendar_accounts import ALL_LABEL, NOT_YOURS
 from pages.components.calendar_page import today_for
 from tests.helpers.browser import NewPage, shot, sign_in
 from tests.helpers.dashboard import make_user
-from tests.helpers.portfolio import add_account, add_close, add_trade, ms
+from tests.helpers.portfolio import add_account, add_close, add_replay_account, add_trade, ms
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1280, "height": 900}
@@ -33,6 +36,8 @@ D = Decimal
 # (day of the seeded month, exit price) of 1-unit long trades entered at 100: P&L = price - 100.
 TINA_TRADES = [(3, "220"), (4, "60"), (10, "130"), (17, "60"), (17, "80"), (24, "115"), (24, "101")]
 BOB_TRADES = [(5, "150"), (12, "90")]
+# Tina's backtest on a 1,000 USDT replay account: +50 on the 6th (+5.00% of 1,000), -20 on the 13th.
+REPLAY_TRADES = [(6, "150"), (13, "80")]
 
 
 def background_trades(month: date) -> list[tuple[date, str]]:
@@ -51,9 +56,15 @@ def seeded_month() -> date:
     return (first_of_this - timedelta(days=1)).replace(day=1)
 
 
-def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: date, earlier: bool = False) -> None:
+def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: date, earlier: bool = False) -> int:
     account = add_account(runtime.sessions, user_id)
     add_close(runtime.sessions, user_id, account, month - timedelta(days=1), "10000")
+    _book(runtime, user_id, account, trades, month, earlier)
+    return account
+
+
+def _book(runtime: Runtime, user_id: int, account: int, trades: list[tuple[int, str]], month: date,
+          earlier: bool = False) -> None:  # fmt: skip
     days = [(month.replace(day=day), price) for day, price in trades]
     for day, price in (background_trades(month) if earlier else []) + days:
         at = ms(f"{day:%Y-%m-%d} 10:00")
@@ -62,7 +73,8 @@ def _seed(runtime: Runtime, user_id: int, trades: list[tuple[int, str]], month: 
 
 @pytest.fixture(scope="module")
 def desk(fresh_database: Runtime) -> dict[str, int]:
-    """An admin, two traders with seeded trades (tina's also in the year's earlier months), an analyst."""
+    """An admin, two traders with seeded trades (tina's also in the year's earlier months, and a
+    backtest's on her replay account), an analyst; and the ids of tina's replay and bob's account."""
     runtime_session = fresh_database
     month = seeded_month()
     users = {
@@ -72,7 +84,9 @@ def desk(fresh_database: Runtime) -> dict[str, int]:
         "analyst": make_user(runtime_session, "analyst", Role.ANALYST).id,
     }
     _seed(runtime_session, users["tina"], TINA_TRADES, month, earlier=True)
-    _seed(runtime_session, users["bob"], BOB_TRADES, month)
+    users["bob_account"] = _seed(runtime_session, users["bob"], BOB_TRADES, month)
+    users["tina_replay"] = add_replay_account(runtime_session.sessions, users["tina"], "Backtest #3", "1000")
+    _book(runtime_session, users["tina"], users["tina_replay"], REPLAY_TRADES, month)
     return users
 
 
@@ -216,3 +230,54 @@ def test_a_trader_has_no_overview_link_and_is_refused_the_overview_page(new_page
     assert response is not None
     assert response.status == 403
     page.context.close()
+
+
+def test_the_account_picker_and_the_address_bar_show_a_replay_account_alone(
+    new_page: NewPage, base_url: str, app: Dash, desk: dict[str, int]
+) -> None:
+    replay = desk["tina_replay"]
+    page = new_page()
+    sign_in(page, base_url, "tina", "/calendar")
+    month = open_seeded_month(page, base_url, "tina")
+    picker = page.locator("#cal-account")
+    expect(picker.locator("option:checked")).to_have_text(ALL_LABEL)
+    expect(page.locator("#cal-month-total")).to_have_text("+66.00")  # the replay's +30 is not in it
+    labels = [t for t in picker.locator("option").all_text_contents() if t]  # dbc.Select's blank placeholder left out
+    assert labels == [ALL_LABEL, "paper · demo · paper", "Backtest #3 · replay"]
+
+    page.select_option("#cal-account", label="Backtest #3 · replay")
+    expect(page.locator("#cal-month-total")).to_have_text("+30.00", timeout=10_000)
+    assert page.url.endswith(f"/calendar?account={replay}")  # bookmarkable
+    expect(box(page, month.replace(day=6))).to_contain_text("+50.00")
+    expect(box(page, month.replace(day=6))).to_contain_text("+5.00%")  # of the 1,000 it started with
+    expect(box(page, month.replace(day=13))).to_contain_text("-1.90%")  # -20 of 1,050
+    expect(page.locator("#stat-trades")).to_contain_text("2")
+    expect(page.locator("#stat-net")).to_contain_text("+30.00")
+    box(page, month.replace(day=13)).click()
+    expect(page.locator("#cal-day-trades tbody tr")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#cal-day-trades")).to_contain_text("-20.00")
+    shot(page, "calendar-account-light")
+    page.select_option("#cal-account", label=ALL_LABEL)
+    expect(page.locator("#cal-month-total")).to_have_text("+66.00", timeout=10_000)
+    assert page.url.endswith("/calendar")
+    page.context.close()
+
+    # The address bar picks the account (the backtest page links there), in the dark theme too.
+    runtime = app.server.config["TRADEBLOCK_RUNTIME"]
+    set_theme(runtime, desk["tina"], "dark")
+    try:
+        dark = new_page()
+        sign_in(dark, base_url, "tina", f"/calendar?account={replay}")
+        expect(dark.locator("#cal-account option:checked")).to_have_text("Backtest #3 · replay")
+        open_seeded_month(dark, base_url, "tina")
+        expect(dark.locator("#cal-month-total")).to_have_text("+30.00")
+        shot(dark, "calendar-account-dark")
+        # Someone else's account in the address bar: a word at the field, her own default figures.
+        dark.goto(base_url + f"/calendar?account={desk['bob_account']}")
+        expect(dark.locator("#cal-account-note")).to_have_text(NOT_YOURS)
+        expect(dark.locator("#cal-account option:checked")).to_have_text(ALL_LABEL)
+        open_seeded_month(dark, base_url, "tina")
+        expect(dark.locator("#cal-month-total")).to_have_text("+66.00")
+        dark.context.close()
+    finally:
+        set_theme(runtime, desk["tina"], "light")

@@ -235,7 +235,9 @@ def test_the_readout_last_price_and_crosshair_read_in_the_markets_precision_and_
     label = page.evaluate(f"{GD}.layout.annotations.find(a => a.name === 'last-price').text")
     assert label == f"{last:,.2f}"
     assert page.evaluate(f"{GD}.data[3].y") == [last, last]
-    # Time ticks in Paris: its midnight is labelled with the date.
+    # Time ticks in Paris: its midnight is labelled with the date. They are set by a relayout after
+    # the plot, which a figure update landing meanwhile undoes and the next plot sets again: wait.
+    wait_for_js(page, f"({GD}._fullLayout.xaxis2.tickvals || []).includes({PARIS_MIDNIGHT})", timeout=10_000)
     ticks = page.evaluate(f"[{GD}._fullLayout.xaxis2.tickvals, {GD}._fullLayout.xaxis2.ticktext]")
     assert dict(zip(*ticks, strict=True)).get(PARIS_MIDNIGHT) == "1 Feb", ticks
     assert all(re.fullmatch(r"\d{2}:\d{2}|\d{1,2} \w{3}", t) for t in ticks[1]), ticks

@@ -6,7 +6,7 @@ Set TRADEBLOCK_SCREENSHOTS=1 for journal-light.png and journal-dark.png."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,7 +21,7 @@ from engine.runtime import Runtime
 from engine.users.directory import set_theme
 from tests.helpers.browser import NewPage, shot, sign_in, wait_for_js
 from tests.helpers.dashboard import NOW, make_user, watch_backfilled
-from tests.helpers.portfolio import add_account, add_close, add_trade
+from tests.helpers.portfolio import add_account, add_close, add_replay_account, add_trade
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1500, "height": 1000}
@@ -62,6 +62,9 @@ def desk(fresh_database: Runtime) -> dict[str, int]:
         blocks = dict(s.execute(select(Trade.id, Trade.block_id)).all())
     ids.update({f"{k}_block": blocks[ids[k]] for k in ("win", "loss", "short", "open")})
     save_journal(rt, trader, ids["loss_block"], "Breakout", "Chased it.", "fomo")
+    # A backtest's trade on the trader's replay account: left out until the switch asks for it.
+    replay = add_replay_account(rt.sessions, trader, "Backtest #1", "1000")
+    ids["replay"] = add_trade(rt.sessions, trader, replay, NOW - 50 * MIN, [(NOW - 45 * MIN, "43100")], entry="42900")
     return ids
 
 
@@ -131,8 +134,10 @@ def test_the_journal_lists_filters_and_edits_the_traders_trades(new_page: NewPag
     assert f"{block}target-0" in shapes
     fills = page.evaluate(f"{GD}.data[2].x")
     assert {NOW - 90 * MIN, NOW - 60 * MIN} <= set(fills)  # its entry and exit (and the live open block's entry)
-    x_range = page.evaluate(f"{GD}.layout.xaxis.range")
-    assert x_range[0] < "2024-01-31 22:30" < x_range[1]  # the trade's middle (22:45 UTC) is in view
+    # The trade's middle (22:45 UTC) comes into view: plotly holds the range as dates or as ms.
+    mid = int(datetime(2024, 1, 31, 22, 30, tzinfo=UTC).timestamp() * 1000)
+    ms = "(v => typeof v === 'number' ? v : Date.parse(String(v).replace(' ', 'T') + 'Z'))"
+    wait_for_js(page, f"(r => r && {ms}(r[0]) < {mid} && {mid} < {ms}(r[1]))({GD}.layout.xaxis.range)", timeout=20_000)
 
 
 def test_the_journal_in_the_dark_theme(new_page: NewPage, base_url: str, desk: dict, fresh_database: Runtime) -> None:
@@ -151,6 +156,24 @@ def test_the_journal_in_the_dark_theme(new_page: NewPage, base_url: str, desk: d
         wait_for_js(page, "document.documentElement.getAttribute('data-ag-theme-mode') === 'light'")
     finally:
         set_theme(fresh_database, desk["trader"], "light")
+
+
+def test_replay_trades_show_only_when_asked_for_with_a_badge(new_page: NewPage, base_url: str, desk: dict) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", path="/journal")
+    expect(page.locator(ROWS)).to_have_count(4, timeout=15_000)
+    assert str(desk["replay"]) not in page.locator(ROWS).evaluate_all("rs => rs.map(r => r.getAttribute('row-id'))")
+    page.click("label[for='jr-replay']")
+    expect(page.locator(ROWS)).to_have_count(5, timeout=10_000)
+    replay = page.locator(f"{ROWS}[row-id='{desk['replay']}']")
+    expect(replay.locator(".ag-cell[col-id='account']")).to_have_text("replay")
+    expect(replay.locator(".ag-cell[col-id='pnl']")).to_have_text("+200.00")
+    expect(replay.locator(".ag-cell[col-id='pct']")).to_have_text("+20.00%")  # of the replay's own 1,000
+    win = page.locator(f"{ROWS}[row-id='{desk['win']}']")
+    expect(win.locator(".ag-cell[col-id='account']")).to_have_text("")
+    shot(page, "journal-replay-light")
+    page.click("label[for='jr-replay']")
+    expect(page.locator(ROWS)).to_have_count(4, timeout=10_000)
 
 
 def test_the_rival_sees_only_their_trade(new_page: NewPage, base_url: str, desk: dict) -> None:

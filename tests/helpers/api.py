@@ -1,6 +1,6 @@
 """Helpers of the REST API tests: a desk of two traders and an analyst (paper accounts, a watched
-series, one block and one conditional block of the rival's) with tokens of every kind, and Bearer
-requests through the app."""
+series, one block and one conditional block of the rival's) with tokens of every kind, backtests
+of the stored series, a price alert's body, and Bearer requests through the app."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from db.enums import EntryType, Role, Side, SizeMode
 from engine.blocks.api import BlockRequest, TargetSpec, submit_block
 from engine.conditions.api import create_condition
 from engine.exchanges.demo import DemoExchange
+from engine.market.api import stored_candles
 from engine.market.markets import sync_markets
+from engine.replay.api import block_row, run_backtest
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
 from engine.users.tokens import create_token, revoke_token
@@ -67,6 +69,28 @@ def condition_body(account_id: int) -> dict[str, Any]:
     """A block that waits until tomorrow (at_time), as POST /conditions takes it."""
     at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     return {"kind": "at_time", "account_id": account_id, "at": at, "block": LIMIT_BLOCK}
+
+
+def alert_body(series_id: int) -> dict[str, Any]:
+    """A price alert far above the demo BTC/USDT (near 42,000 at the tests' clock), as POST /alerts takes it."""
+    return {"series_id": series_id, "price": "90000", "note": "moon"}
+
+
+def backtest_body(runtime: Runtime) -> dict[str, Any]:
+    """Ten minutes of the desk's stored demo BTC/USDT 1m candles with one block (LIMIT_BLOCK's), as
+    POST /backtests takes it."""
+    first = int(stored_candles(runtime, "demo", "BTC/USDT", "1m", 0, 2**62)[0, 0])
+    block = {k: v for k, v in LIMIT_BLOCK.items() if not k.startswith("target")}
+    block = {**block, "time": first, "targets": [{"price": "31000"}]}
+    return {"exchange": "demo", "timeframe": "1m", "end": first + 600_000, "blocks": [block]}
+
+
+def backtest_of(runtime: Runtime, user_id: int) -> int:
+    """A finished backtest of `user_id` (backtest_body's), run synchronously through the engine."""
+    body = backtest_body(runtime)
+    row = block_row(0, {**body["blocks"][0], "target_prices": ["31000"], "target_shares": [None]})
+    assert not isinstance(row, list), row
+    return run_backtest(runtime, user_id, [row], "demo", "1m", end_ms=body["end"]).id
 
 
 def bearer(token: str | None) -> dict[str, str]:

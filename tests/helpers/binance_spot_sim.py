@@ -16,7 +16,13 @@ received (a buy pays in the base coin, so buying 1 LTC leaves 0.999 LTC; a sell 
 `commission="quote"` charges everything in the quote asset (the older simplification some scenarios
 keep); `commission="BNB"` pays every fee in BNB, worth `bnb_price` quote (no discount modelled).
 Faults: `fail_next_create(before=exc)` raises before the order reaches the book; `after=exc`
-executes it and then loses the answer.
+executes it and then loses the answer (both for single orders and OCO lists).
+
+OCO lists (POST /api/v3/orderList/oco, DELETE /api/v3/orderList): a LIMIT_MAKER leg and a
+STOP_LOSS(_LIMIT) leg on the same quantity, locked once; when one leg fills the other EXPIRES (as on
+Binance); canceling either leg (DELETE /api/v3/order) or the list cancels both; a maker leg that would
+take at once is refused (-2010), as is a list whose list or leg client id is taken. `fill_part`
+fills part of a resting order (a partial fill of a leg).
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ CANCELED = cancel_fixture("binance")["httpResponse"]  # DELETE /api/v3/order
 DUPLICATE = {"code": -2010, "msg": "Duplicate order sent."}
 NO_FUNDS = {"code": -2010, "msg": "Account has insufficient balance for requested action."}
 WOULD_TRIGGER = {"code": -2010, "msg": "Stop price would trigger immediately."}
+WOULD_TAKE = {"code": -2010, "msg": "Order would immediately match and take."}
+NO_LIST = {"code": -2011, "msg": "Unknown order list sent."}
 NO_ORDER = {"code": -2013, "msg": "Order does not exist."}
 UNKNOWN_ORDER = {"code": -2011, "msg": "Unknown order sent."}
 NO_SYMBOL = {"code": -1102, "msg": "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."}
@@ -93,6 +101,8 @@ class BinanceSpotSim:
         self.trades: list[dict[str, Any]] = []
         self.requests: list[Request] = []
         self.posts: Counter[str] = Counter()  # POST /api/v3/order per newClientOrderId (reaching the venue)
+        self.lists: dict[str, list[str]] = {}  # listClientOrderId -> its legs' orderIds
+        self.list_posts: Counter[str] = Counter()  # POST /api/v3/orderList/oco per listClientOrderId
         self.faults: list[tuple[str, BaseException]] = []
         self.now = now or int(client.milliseconds())
         self._next_id = 5_000_000_000
@@ -118,12 +128,19 @@ class BinanceSpotSim:
                     continue
             if order["type"] == "STOP_LOSS" or (order["type"] == "STOP_LOSS_LIMIT" and _marketable(side, limit, p)):
                 self._fill(order, p, maker=False)
-            elif order["type"] == "LIMIT" and _marketable(side, limit, p):
+            elif order["type"] in ("LIMIT", "LIMIT_MAKER") and _marketable(side, limit, p):
                 self._fill(order, limit, maker=True)
             else:
                 continue
             filled.append(order["clientOrderId"])
         return filled
+
+    def fill_part(self, client_order_id: str, qty: str) -> None:
+        """`qty` of a resting order trades at its limit price (a partial fill; the order stays open)."""
+        order = self.by_client_id(client_order_id)
+        assert order is not None, client_order_id
+        assert order["status"] in OPEN, client_order_id
+        self._fill(order, D(order["price"]), maker=True, qty=D(qty))
 
     def open_orders(self) -> list[dict[str, Any]]:
         return [o for o in self.orders.values() if o["status"] in OPEN]
@@ -139,6 +156,8 @@ class BinanceSpotSim:
         params = dict(parse_qsl(urlsplit(url).query)) | (dict(parse_qsl(body)) if isinstance(body, str) else {})
         route = {
             ("POST", "/api/v3/order"): self._create,
+            ("POST", "/api/v3/orderList/oco"): self._create_oco,
+            ("DELETE", "/api/v3/orderList"): self._cancel_list,
             ("GET", "/api/v3/order"): self._get,
             ("DELETE", "/api/v3/order"): self._cancel,
             ("GET", "/api/v3/openOrders"): self._open,
@@ -217,16 +236,105 @@ class BinanceSpotSim:
         order = self._find(p)
         if order is None or order["status"] not in OPEN:
             return UNKNOWN_ORDER
-        self._unlock(order["orderId"])
-        order.update(status="CANCELED", updateTime=str(self._tick()))
+        for leg in self._list_of(order):  # canceling a leg of a list cancels the list
+            self._cancel_one(leg)
+        return self._cancel_answer(order)
+
+    def _cancel_one(self, order: dict[str, Any]) -> None:
+        if order["status"] in OPEN:
+            self._unlock(order["orderId"])
+            order.update(status="CANCELED", updateTime=str(self._tick()))
+
+    def _cancel_answer(self, order: dict[str, Any]) -> dict[str, Any]:
         keys = ("symbol", "orderId", "price", "origQty", "executedQty", "cummulativeQuoteQty", "status")
         keys += ("timeInForce", "type", "side", "selfTradePreventionMode")
         answer = copy.deepcopy(CANCELED) | {k: order[k] for k in keys}
         answer |= {"origClientOrderId": order["clientOrderId"], "clientOrderId": f"cancel{order['orderId']}"}
+        answer["orderListId"] = int(order["orderListId"])
         answer["transactTime"] = order["updateTime"]
         if order["type"] in STOPS:
             answer["stopPrice"] = order["stopPrice"]
         return answer
+
+    def _create_oco(self, p: dict[str, str]) -> Any:
+        fault = self.faults.pop(0) if self.faults else None
+        if fault is not None and fault[0] == "before":
+            raise fault[1]
+        list_cid = p["listClientOrderId"]
+        self.list_posts[list_cid] += 1
+        legs = {pos: {k[len(pos) :]: v for k, v in p.items() if k.startswith(pos)} for pos in ("above", "below")}
+        taken = list_cid in self.lists and any(self.orders[o]["status"] in OPEN for o in self.lists[list_cid])
+        for leg in legs.values():
+            earlier = self.by_client_id(leg["ClientOrderId"])
+            taken = taken or (earlier is not None and earlier["status"] != "FILLED")
+        if taken:
+            return DUPLICATE
+        side, qty = p["side"], D(p["quantity"])
+        for leg in legs.values():
+            if leg["Type"] == "LIMIT_MAKER" and _marketable(side, D(leg["Price"]), self.price):
+                return WOULD_TAKE
+            if leg["Type"] in STOPS and _triggered(side, D(leg["StopPrice"]), self.price):
+                return WOULD_TRIGGER
+        base, quote = self._assets(p["symbol"])
+        highest = max(D(leg.get("Price", "0")) or D(leg.get("StopPrice", "0")) for leg in legs.values())
+        asset, need = (base, qty) if side == "SELL" else (quote, qty * highest)
+        if self.free[asset] < need:
+            return NO_FUNDS
+        list_id, now = str(len(self.lists) + 1), self._tick()
+        ids = []
+        for leg in legs.values():
+            kind, oid = leg["Type"], str(self._next_id)
+            self._next_id += 1
+            self.orders[oid] = copy.deepcopy(ORDER) | {
+                "symbol": p["symbol"], "orderId": oid, "orderListId": list_id, "clientOrderId": leg["ClientOrderId"],
+                "price": _s(D(leg.get("Price", "0"))), "origQty": _s(qty), "executedQty": _s(ZERO),
+                "cummulativeQuoteQty": _s(ZERO), "status": "NEW", "timeInForce": leg.get("TimeInForce", "GTC"),
+                "type": kind, "side": side, "stopPrice": _s(D(leg.get("StopPrice", "0"))), "time": str(now),
+                "updateTime": str(now), "isWorking": kind not in STOPS,
+                "workingTime": str(now) if kind not in STOPS else "-1", "selfTradePreventionMode": "EXPIRE_MAKER",
+            }  # fmt: skip
+            ids.append(oid)
+        self.lists[list_cid] = ids
+        self.free[asset] -= need
+        self.locked[asset] += need
+        self.locks[ids[0]] = (asset, need)  # one lock for the list
+        answer = self._list_answer(list_cid, "EXEC_STARTED", "EXECUTING", now)
+        if fault is not None:  # executed, but the answer is lost on the way back
+            raise fault[1]
+        return answer
+
+    def _cancel_list(self, p: dict[str, str]) -> Any:
+        ids = self.lists.get(p.get("listClientOrderId", ""))
+        if not ids or self.orders[ids[0]]["symbol"] != p.get("symbol"):
+            return NO_LIST
+        legs = [self.orders[o] for o in ids]
+        if not any(leg["status"] in OPEN for leg in legs):
+            return NO_LIST
+        for leg in legs:
+            self._cancel_one(leg)
+        answer = self._list_answer(p["listClientOrderId"], "ALL_DONE", "ALL_DONE", self._tick())
+        answer["orderReports"] = [self._cancel_answer(leg) for leg in legs]
+        return answer
+
+    def _list_answer(self, list_cid: str, list_status: str, order_status: str, now: int) -> dict[str, Any]:
+        legs = [self.orders[o] for o in self.lists[list_cid]]
+        report_keys = ("symbol", "orderId", "orderListId", "clientOrderId", "price", "origQty", "executedQty")
+        report_keys += ("cummulativeQuoteQty", "status", "timeInForce", "type", "side", "stopPrice", "workingTime")
+        report_keys += ("selfTradePreventionMode",)
+        return {
+            "orderListId": int(legs[0]["orderListId"]), "contingencyType": "OCO", "listStatusType": list_status,
+            "listOrderStatus": order_status, "listClientOrderId": list_cid, "transactionTime": now,
+            "symbol": legs[0]["symbol"],
+            "orders": [{k: leg[k] for k in ("symbol", "orderId", "clientOrderId")} for leg in legs],
+            "orderReports": [{k: leg[k] for k in report_keys} | {"transactTime": now} for leg in legs],
+        }  # fmt: skip
+
+    def _list_of(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """The order's list's legs (itself alone when it is in none)."""
+        for ids in self.lists.values():
+            if order["orderId"] in ids:
+                return [self.orders[o] for o in ids]
+        return [order]
 
     def _open(self, p: dict[str, str]) -> Any:
         return [_view(o) for o in self.open_orders() if p.get("symbol") in (None, o["symbol"])]
@@ -251,10 +359,13 @@ class BinanceSpotSim:
 
     # --- the book ---
 
-    def _fill(self, order: dict[str, Any], price: Decimal, maker: bool) -> dict[str, Any]:
-        """Fill what is left of `order` at `price`: balances move, a trade is recorded."""
-        self._unlock(order["orderId"])
-        qty = D(order["origQty"]) - D(order["executedQty"])
+    def _fill(self, order: dict[str, Any], price: Decimal, maker: bool, qty: Decimal | None = None) -> dict[str, Any]:
+        """Fill `qty` (by default all that is left) of `order` at `price`: balances move, a trade is
+        recorded; the other leg of its list, if any, expires."""
+        left = D(order["origQty"]) - D(order["executedQty"])
+        qty = left if qty is None else min(qty, left)
+        legs = self._list_of(order)
+        self._release(legs, None if qty == left else qty)
         quote_qty = qty * price
         base, quote = self._assets(order["symbol"])
         buy = order["side"] == "BUY"
@@ -273,7 +384,13 @@ class BinanceSpotSim:
         self.free[fee_asset] -= fee
         now = str(self._tick())
         cumulative = D(order["cummulativeQuoteQty"]) + quote_qty
-        order.update(executedQty=order["origQty"], cummulativeQuoteQty=_s(cumulative), status="FILLED", updateTime=now)
+        executed = D(order["executedQty"]) + qty
+        status = "FILLED" if executed == D(order["origQty"]) else "PARTIALLY_FILLED"
+        order.update(executedQty=_s(executed), cummulativeQuoteQty=_s(cumulative), status=status, updateTime=now)
+        if status == "FILLED":
+            for other in legs:
+                if other is not order and other["status"] in OPEN:
+                    other.update(status="EXPIRED", updateTime=now)
         trade_id = str(400_000_000 + len(self.trades))
         trade = copy.deepcopy(TRADE) | {
             "symbol": order["symbol"], "id": trade_id, "orderId": order["orderId"], "price": _s(price),
@@ -282,6 +399,19 @@ class BinanceSpotSim:
         }  # fmt: skip
         self.trades.append(trade)
         return {"tradeId": trade_id} | {k: trade[k] for k in ("price", "qty", "commission", "commissionAsset")}
+
+    def _release(self, legs: list[dict[str, Any]], part: Decimal | None) -> None:
+        """Unlock what the filled part takes (all of the lock when `part` is None)."""
+        for leg in legs:
+            if leg["orderId"] in self.locks and part is not None:
+                asset, amount = self.locks[leg["orderId"]]
+                quote = self._assets(leg["symbol"])[1]
+                freed = amount * part / D(leg["origQty"]) if asset == quote else min(amount, part)
+                self.locks[leg["orderId"]] = (asset, amount - freed)
+                self.locked[asset] -= freed
+                self.free[asset] += freed
+            elif part is None:
+                self._unlock(leg["orderId"])
 
     def _unlock(self, order_id: str) -> None:
         if order_id in self.locks:
@@ -297,6 +427,10 @@ class BinanceSpotSim:
         """The venue's clock: wall time, strictly increasing."""
         self.now = max(self.now + 1, int(self.client.milliseconds()))
         return self.now
+
+
+def _triggered(side: str, stop: Decimal, price: Decimal) -> bool:
+    return price <= stop if side == "SELL" else price >= stop
 
 
 def _marketable(side: str, limit: Decimal, price: Decimal) -> bool:

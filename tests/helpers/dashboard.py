@@ -43,9 +43,22 @@ class SlowSource:
         return self.inner.fetch_ohlcv(symbol, timeframe, since, limit)
 
 
-def build_app(settings: Settings, delay_s: float = 0.0) -> Dash:
-    """The real app (engine off), its market data from a demo exchange frozen at NOW."""
-    app = create_app(settings, start_engine=False, secure_cookies=False)
+# Every app built, so that its database pool is closed when its test module ends
+# (tests/conftest.py): each app has its own runtime and pool, and PostgreSQL's 100 connections ran
+# out before the suite did.
+BUILT: list[Dash] = []
+
+
+def dispose_built_apps() -> None:
+    while BUILT:
+        app_runtime(BUILT.pop()).db.dispose()
+
+
+def build_app(settings: Settings, delay_s: float = 0.0, celery_broker: str | None = None) -> Dash:
+    """The real app (engine off), its market data from a demo exchange frozen at NOW; background
+    callbacks on diskcache, or on Celery over `celery_broker`."""
+    app = create_app(settings, start_engine=False, secure_cookies=False, celery_broker=celery_broker)
+    BUILT.append(app)
     demo = DemoExchange(seed=7, clock=lambda: NOW)
     app_runtime(app).sources["demo"] = SlowSource(demo, delay_s) if delay_s else demo
     # Dash moves the pages' callbacks into the app at its first request: make that happen now, so

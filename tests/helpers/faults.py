@@ -343,7 +343,7 @@ def crash_everywhere(
     play(reference, counter, check_truth, script)
     expected = outcome(reference)
     total = len(counter.seen)
-    assert total > 40, counter.seen
+    assert total > 35, counter.seen  # a script short of boundaries would prove little
     for k in range(1 + part, total + 1, parts):
         wipe(runtime)  # each run alone in the database, as after a real restart
         world = World(runtime, f"crash{k}")

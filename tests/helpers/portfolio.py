@@ -22,7 +22,7 @@ from db.enums import (
     SizeMode,
     TradeStatus,
 )
-from db.models import Block, EquitySnapshot, ExchangeAccount, Fill, Order, Trade
+from db.models import Block, EquitySnapshot, ExchangeAccount, Fill, Order, PaperAccount, PaperBalance, Trade
 
 D = Decimal
 
@@ -108,3 +108,20 @@ def add_close(sessions: sessionmaker[Session], user_id: int, account_id: int, da
     with sessions.begin() as s:
         s.add(EquitySnapshot(account_id=account_id, user_id=user_id, day=day, ts=0, quote="USDT", cash=D(equity),
                              positions_value=D(0), unrealized_pnl=D(0), equity=D(equity)))  # fmt: skip
+
+
+def add_replay_account(
+    sessions: sessionmaker[Session], user_id: int, name: str = "Backtest #1", balance: str = "1000"
+) -> int:
+    """A replay account as engine/replay opens one: AccountKind.REPLAY on a margin paper account
+    funded with `balance` USDT (its trades are then booked with add_trade, like any account's)."""
+    with sessions.begin() as s:
+        paper = PaperAccount(owner_user_id=user_id, name=name, margin=True)
+        s.add(paper)
+        s.flush()
+        s.add(PaperBalance(account_id=paper.id, currency="USDT", free=D(balance), used=D(0)))
+        account = ExchangeAccount(user_id=user_id, name=name, kind=AccountKind.REPLAY, exchange="demo",
+                                  paper_account_id=paper.id)  # fmt: skip
+        s.add(account)
+        s.flush()
+        return account.id

@@ -100,7 +100,8 @@ def test_the_chart_shapes_name_what_they_are() -> None:
         "drawing-0",
     ]
     styles = [(s.get("line", {}).get("dash"), s["editable"]) for s in shapes]
-    assert styles[:5] == [("solid", False), ("dash", False), ("dash", False), ("dot", True), ("dot", True)]
+    # A placed block's stop and target are dragged to amend it; its entry is not.
+    assert styles[:5] == [("solid", False), ("dash", True), ("dash", True), ("dot", True), ("dot", True)]
     assert shapes[0]["label"]["text"] == "#7 entry 100 ✓"
     assert shapes[4]["label"]["text"] == "new T1 111.5"
     assert [chart_shapes.is_ours(s) for s in shapes] == [True] * 5 + [False]

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from db.enums import BlockStatus, EntryType, Role, Side, SizeMode
-from db.models import Block
+from db.models import Block, Trade
 from engine.blocks.commands import submit_block
 from engine.blocks.plan import BlockRequest, TargetSpec
 from engine.conditions import api as conditions
@@ -51,6 +51,11 @@ BLOCK_TRADER_OUTPUTS = (
     "amend-body.children",
     "conditions-table.children",
     "cf-modal.is_open",
+    "bf-atr-text.children",  # the form's ATR stop suggestion (pages/components/block_form_atr_callbacks.py)
+    "chart-cond-items.data",
+    # Managing a placed block from the chart (pages/components/chart_blocks_callbacks.py).
+    "cb-message.children",
+    "cb-block.options",
 )
 
 
@@ -150,6 +155,37 @@ def test_a_trader_cannot_amend_another_traders_block(app: Dash, desk: dict) -> N
         assert s.get(Block, desk["rival_block"]).stop_price == 28000
 
 
+def test_a_trader_cannot_drag_or_resize_another_traders_block_on_the_chart(app: Dash, desk: dict) -> None:
+    """The chart's drag of a target line and its panel's resize, crafted with the rival's block id."""
+    block = desk["rival_block"]
+    drag = body_of(app, "cb-dragged.data")
+    drag["inputs"][0]["value"] = {"shapes[0].y0": 31500.004, "shapes[0].y1": 31500.004}
+    drag["state"][0]["value"] = {"key": "x", "names": [f"tb-block-{block}-target-0"]}
+    drag["state"][1]["value"] = {"tick": "0.01"}
+    resize = body_of(app, "cb-add-price.invalid")
+    for arg in resize["inputs"]:
+        arg["value"] = 1 if arg["id"] == "cb-size-apply" else 0
+    resize["changedPropIds"] = ["cb-size-apply.n_clicks"]
+    values = {"cb-block": block, "cb-size": "0.02"}
+    for arg in resize["state"]:
+        arg["value"] = values.get(arg["id"], arg["value"])
+    runtime = app_runtime(app)
+    for body in (drag, resize):
+        answer = post(signed_in(app, "trader"), body)
+        assert "is not one of yours" in str(answer["cb-message"]["children"])
+
+    def trade() -> tuple[Decimal, Decimal]:
+        with runtime.sessions() as s:
+            row = s.scalars(select(Trade).where(Trade.block_id == block)).one()
+            return row.amount, row.target_price
+
+    assert trade() == (Decimal("0.01"), Decimal("31000"))
+    # Its owner may: the target moves to the nearest tick, the unfilled size doubles.
+    assert "T1 moved to 31,500.00" in str(post(signed_in(app, "rival"), drag)["cb-message"]["children"])
+    assert "unfilled size set to 0.02" in str(post(signed_in(app, "rival"), resize)["cb-message"]["children"])
+    assert trade() == (Decimal("0.02"), Decimal("31500"))
+
+
 def test_a_trader_reads_only_their_own_blocks(app: Dash, desk: dict) -> None:
     body = body_of(app, "blocks-grid.rowData")
     body["inputs"][1]["value"] = "all"
@@ -215,3 +251,19 @@ def test_a_trader_cannot_cancel_another_traders_condition(app: Dash, desk: dict)
     assert conditions.get_condition(runtime, desk["rival"], theirs).status == "waiting"
     answer = post(signed_in(app, "rival"), body)  # its owner may
     assert "canceled" in str(answer["conditions-message"]["children"])
+
+
+def test_a_trader_cannot_cancel_another_traders_condition_from_the_chart(app: Dash, desk: dict) -> None:
+    runtime = app_runtime(app)
+    at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    raw = {"kind": "at_time", "account_id": desk["rival_account"], "at": at, "block": LIMIT_BLOCK}
+    theirs = conditions.create_condition(runtime, desk["rival"], raw)
+    body = body_of(app, "chart-cond-message.children")
+    ident = {"id": theirs, "type": "chart-cond-cancel"}
+    body["inputs"][0] = [{"id": ident, "property": "n_clicks", "value": 1}]
+    body["state"][0]["value"] = {"series_id": desk["series"]}
+    body["changedPropIds"] = [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".n_clicks"]
+    answer = post(signed_in(app, "trader"), body)
+    assert "is not one of yours" in str(answer["chart-cond-message"]["children"])
+    assert answer["chart-cond-items"]["data"]["conditions"] == []  # nothing of theirs is shown
+    assert conditions.get_condition(runtime, desk["rival"], theirs).status == "waiting"

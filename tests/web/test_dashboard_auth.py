@@ -30,9 +30,12 @@ from tests.helpers.dashboard import (
     make_user,
     watch_backfilled,
 )
+from tests.web.test_alerts_auth import ALERT_TRADER_OUTPUTS
+from tests.web.test_background_auth import BACKTEST_TRADER_OUTPUTS
 from tests.web.test_block_auth import BLOCK_TRADER_OUTPUTS
 from tests.web.test_data_auth import DATA_TRADER_OUTPUTS
 from tests.web.test_journal_auth import JOURNAL_TRADER_OUTPUTS
+from tests.web.test_replay_auth import REPLAY_TRADER_OUTPUTS
 
 # The P&L overview's callbacks (pages/admin_calendar.py).
 CALENDAR_ADMIN_OUTPUTS = (
@@ -51,7 +54,7 @@ ADMIN_OUTPUTS = ("users-table", "admin-message", *CALENDAR_ADMIN_OUTPUTS, *OVERV
 WEBHOOK_TRADER_OUTPUTS = ("webhook-url", "webhook-secret", "webhook-save-message")
 TRADER_OUTPUTS = (
     "accounts-table", "accounts-message", *BLOCK_TRADER_OUTPUTS, *JOURNAL_TRADER_OUTPUTS, *DATA_TRADER_OUTPUTS,
-    *WEBHOOK_TRADER_OUTPUTS,
+    *WEBHOOK_TRADER_OUTPUTS, *BACKTEST_TRADER_OUTPUTS, *REPLAY_TRADER_OUTPUTS, *ALERT_TRADER_OUTPUTS,
 )  # fmt: skip
 
 
@@ -170,6 +173,7 @@ def draw(client: FlaskClient, series_id: int, via: str = "chart-prefs") -> dict:
         "inputs": [
             {"id": "chart-prefs", "property": "data", "value": prefs},
             {"id": "series-state", "property": "data", "value": state},
+            {"id": "chart-replay", "property": "data", "value": None},  # live, not a replay
         ],
         "state": [
             {"id": "theme-switch", "property": "value", "value": False},
@@ -202,7 +206,10 @@ def test_a_user_cannot_read_or_remove_another_users_series(app: Dash, users: dic
         other,
         "..chart-graph.figure@x...chart-view.data@x..".replace("@x", "@" + live_hash(app)),
         [{"id": "live-poll", "property": "n_intervals", "value": 3}],
-        [{"id": "chart-view", "property": "data", "value": view}],
+        [
+            {"id": "chart-view", "property": "data", "value": view},
+            {"id": "chart-replay", "property": "data", "value": None},
+        ],
         outputs=[{"id": "chart-graph", "property": "figure"}, {"id": "chart-view", "property": "data"}],
     )
     assert live.status_code == 200

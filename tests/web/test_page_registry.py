@@ -134,6 +134,7 @@ def test_the_navbar_follows_the_declared_order(clients: dict[Role, FlaskClient])
         "nav-data",
         "nav-admin-overview",
         "nav-admin-calendar",
+        "nav-backtest",
         "nav-settings",
     ]
 

@@ -22,7 +22,7 @@ def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
     return build_app(test_settings)
 
 
-def ask_report(client, anchor: str = "2025-06-01"):  # type: ignore[no-untyped-def]
+def ask_report(client, anchor: str = "2025-06-01", account: str = "all"):  # type: ignore[no-untyped-def]
     return call(
         client,
         "cal-download-report.data",
@@ -30,6 +30,7 @@ def ask_report(client, anchor: str = "2025-06-01"):  # type: ignore[no-untyped-d
         [
             {"id": "cal-anchor", "property": "data", "value": anchor},
             {"id": "cal-view", "property": "value", "value": "year"},
+            {"id": "cal-account", "property": "value", "value": account},
         ],
         outputs={"id": "cal-download-report", "property": "data"},
     )
@@ -58,6 +59,23 @@ def test_only_the_signed_in_user_gets_their_own_report(app: Dash, runtime: Runti
     assert "NET P&L" in texts["owner"]
     assert "Trader other" in texts["other"]
     assert "No trade closed between" in texts["other"]  # not the owner's figures
+
+
+def test_a_report_of_another_users_account_is_refused(app: Dash, runtime: Runtime) -> None:
+    owner = make_user(runtime, "owner", Role.TRADER)
+    make_user(runtime, "other", Role.TRADER)
+    account = add_account(runtime.sessions, owner.id)
+    seed_year(runtime, owner.id, account, 2025, per_day=1, step=10)
+    client = app.server.test_client()
+    assert login(client, "other").status_code == 302
+    refused = ask_report(client, account=str(account))
+    assert refused.get_json()["response"] == {}  # nothing sent (the running outputs make it a 200)
+    client = app.server.test_client()
+    assert login(client, "owner").status_code == 302
+    mine = ask_report(client, account=str(account)).get_json()["response"]["cal-download-report"]["data"]
+    doc = pypdfium2.PdfDocument(base64.b64decode(mine["content"]))
+    assert "NET P&L" in " ".join(doc[0].get_textpage().get_text_range().split())
+    doc.close()
 
 
 def test_an_admin_downloads_the_chosen_users_report_and_trades_and_a_trader_cannot(app: Dash, runtime: Runtime) -> None:

@@ -21,11 +21,12 @@ from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users.directory import check_login, load_user
 from tests.helpers.dashboard import PASSWORD, app_runtime, login, make_user
+from tests.helpers.workers import redis_url
 from tests.web.test_dashboard_auth import csrf_from_layout
 from tests.web.test_settings_auth import outputs_of
 
 COOKIE = "tradeblock_session"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(15)  # this worker's own db
 NEW_PASSWORD = "a brand new long password"
 END_ID = "user-end-sessions"  # pages.admin_users.END_ID (a page module imports only after the app)
 

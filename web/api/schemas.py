@@ -127,6 +127,7 @@ class PreviewOut(_Out):
     errors: list[FieldMessage]
     notes: list[FieldMessage]
     price_tick: Decimal | None
+    protection: str | None = None  # where the exits rest and what the desk watches, once the venue is known
 
 
 class TradeOut(_Out):

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from db.enums import BlockStatus, Role
 from db.models import Block
+from engine.alerts.api import create_alert
 from engine.config import Settings
 from engine.runtime import Runtime
 from engine.users.directory import set_active
-from tests.helpers.api import LIMIT_BLOCK, api, condition_body, make_desk
+from tests.helpers.api import LIMIT_BLOCK, alert_body, api, backtest_body, backtest_of, condition_body, make_desk
 from tests.helpers.dashboard import build_app, login
 
 # (method, path, body, scope, who may): every operation of the API. Paths name the caller's own ids.
@@ -38,6 +39,13 @@ ENDPOINTS: list[tuple[str, str, Any, str, tuple[Role, ...]]] = [
     ("GET", "/conditions", None, "read", (Role.TRADER,)),
     ("POST", "/conditions", "condition", "trade", (Role.TRADER,)),
     ("DELETE", "/conditions/{condition}", None, "trade", (Role.TRADER,)),
+    ("GET", "/backtests", None, "read", (Role.TRADER,)),
+    ("POST", "/backtests", "backtest", "trade", (Role.TRADER,)),
+    ("GET", "/backtests/{backtest}", None, "read", (Role.TRADER,)),
+    ("DELETE", "/backtests/{backtest}", None, "trade", (Role.TRADER,)),
+    ("GET", "/alerts", None, "read", (Role.TRADER, Role.ANALYST)),
+    ("POST", "/alerts", "alert", "trade", (Role.TRADER,)),
+    ("DELETE", "/alerts/{alert}", None, "trade", (Role.TRADER,)),
 ]
 
 
@@ -48,18 +56,29 @@ def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
 
 @pytest.fixture
 def desk(runtime: Runtime, app: Dash) -> dict[str, Any]:
-    return make_desk(runtime, app)
+    desk = make_desk(runtime, app)
+    desk["rival_backtest"] = backtest_of(runtime, desk["rival"])
+    desk["backtest_body"] = backtest_body(runtime)
+    desk["rival_alert"] = create_alert(runtime, desk["rival"], alert_body(desk["rival_series"])).id
+    return desk
 
 
 def own(path: str, body: Any, desk: dict[str, Any], user: str) -> tuple[str, Any]:
     """The endpoint with `user`'s own ids (the rival's block for the rival, etc.)."""
     block = desk["rival_block"] if user == "rival" else 999_999
     condition = desk["rival_condition"] if user == "rival" else 999_999
-    path = path.format(block=block, series=desk[f"{user}_series"], condition=condition)
+    backtest = desk["rival_backtest"] if user == "rival" else 999_999
+    alert = desk["rival_alert"] if user == "rival" else 999_999
+    series = desk[f"{user}_series"]
+    path = path.format(block=block, series=series, condition=condition, backtest=backtest, alert=alert)
     if body == "block":
         body = {**LIMIT_BLOCK, "account_id": desk[f"{user}_account"]}
     if body == "condition":
         body = condition_body(desk[f"{user}_account"])
+    if body == "backtest":
+        body = desk["backtest_body"]
+    if body == "alert":
+        body = alert_body(series)
     return path, body
 
 
@@ -77,7 +96,9 @@ def test_the_endpoint_list_is_the_whole_api(app: Dash) -> None:
             m,
             p.replace("{block}", "{block_id}")
             .replace("{series}", "{series_id}")
-            .replace("{condition}", "{condition_id}"),
+            .replace("{condition}", "{condition_id}")
+            .replace("{backtest}", "{run_id}")
+            .replace("{alert}", "{alert_id}"),
         )
         for m, p in listed
     }
@@ -114,7 +135,7 @@ def test_scope_and_role_are_checked(
     else:
         assert read.status_code == 200, read.get_json()
     trade = api(client, method, rival_path, desk["rival_trade"], rival_body)
-    assert trade.status_code in (200, 201), trade.get_json()
+    assert trade.status_code in (200, 201, 202, 204), trade.get_json()
     analyst_path, analyst_body = own(path, body, desk, "analyst")
     analyst = api(client, method, analyst_path, desk["analyst_read"], analyst_body)
     assert analyst.status_code == (200 if Role.ANALYST in roles else 403), analyst.get_json()
@@ -178,7 +199,7 @@ def test_cross_site_checks_spare_bearer_calls_and_still_guard_the_pages(app: Das
 
 def test_an_unknown_api_path_is_a_json_404_not_a_page(app: Dash) -> None:
     client = app.server.test_client()
-    for path in ("/api/v1/blocks/-3", "/api/v1/nothing", "/api/v2/me"):
+    for path in ("/api/v1/blocks/-3", "/api/v1/nothing", "/api/v2/me", "/api/v1/alerts/%C2%AC%0Am"):
         response = client.get(path)
         assert (response.status_code, response.mimetype) == (404, "application/json"), path
         assert response.get_json()["error"].startswith("No such API path")

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from dash import Dash
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from db.models import Block, Order, Trade
 from engine.config import Settings
 from engine.runtime import Runtime
 from tests.helpers.api import LIMIT_BLOCK, api, make_desk
-from tests.helpers.dashboard import build_app
+from tests.helpers.dashboard import app_runtime, build_app
 from tests.helpers.portfolio import add_trade, ms
 
 
@@ -113,6 +113,7 @@ def test_preview_sizes_the_block_and_writes_nothing(client: FlaskClient, desk: d
     assert Decimal(shown["size"]) == Decimal("0.01")
     assert Decimal(shown["risk"]) == 10  # 0.01 x (30,000 - 29,000)
     assert shown["errors"] == []
+    assert shown["protection"].startswith("The stop rests on the paper account")  # what the form says too
     bad = api(client, "POST", "/blocks/preview", desk["trader_read"], block(desk, stop_price="31000")).get_json()
     assert [e["field"] for e in bad["errors"]] == ["stop_price"]
     assert rows(runtime) == before
@@ -142,6 +143,27 @@ def test_candles_stay_within_the_point_budget(client: FlaskClient, desk: dict, r
     assert "start" in bad.get_json()["fields"]
     series = api(client, "GET", "/series", desk["trader_read"]).get_json()["series"]
     assert [(s["series_id"], s["symbol"]) for s in series] == [(desk["trader_series"], "BTC/USDT")]
+
+
+def test_reads_run_a_few_statements(client: FlaskClient, desk: dict, app: Dash) -> None:
+    """Every call authenticates in one query (the token with its user) and a series' access check
+    reads that one entry: the API's latency under 50 clients is mostly the statements it runs."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    paths = {"/blocks?status=all": 3, "/accounts": 5, "/positions": 4, f"/series/{desk['trader_series']}/candles": 5}
+    db = app_runtime(app).db
+    api(client, "GET", "/me", desk["trader_read"])  # stamps the token's last use (once a minute)
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        for path, most in paths.items():
+            statements.clear()
+            assert api(client, "GET", path, desk["trader_read"]).status_code == 200
+            assert len(statements) <= most, (path, statements)
+    finally:
+        event.remove(db, "before_cursor_execute", count)
 
 
 def test_calendar_and_statistics_of_a_period(client: FlaskClient, desk: dict) -> None:
