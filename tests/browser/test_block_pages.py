@@ -314,18 +314,17 @@ def test_drawings_are_saved_and_restored_after_a_reload(
     page.wait_for_timeout(500)
     assert page.locator(".modebar-btn[data-attr='dragmode'][data-val='drawline']").count() == 1
     line = {"type": "line", "x0": NOW - 3_600_000, "x1": NOW, "y0": 35000, "y1": 36000, "xref": "x", "yref": "y"}
-    # What plotly sends after a line is drawn: every shape, the new one included. Drawn again when a
-    # redraw still in flight from the first load (a slow machine) replaced the figure meanwhile.
+    # What plotly sends after a line is drawn: every shape, the new one included. Only Tradeblock's
+    # own shapes are kept from the chart, so that drawing again (a redraw still in flight from the
+    # first load replaced the figure meanwhile, on a slow machine) replaces the line instead of
+    # adding a second one: the saved drawings are the other shapes of the last relayout.
+    ours = f"({SHAPES_JS}).filter(s => String(s.name || '').startsWith('tb-'))"
     for attempt in range(3):
-        page.evaluate(f"Plotly.relayout({GD}, {{shapes: [...({SHAPES_JS}), {json.dumps(line)}]}})")
+        page.evaluate(f"Plotly.relayout({GD}, {{shapes: [...({ours}), {json.dumps(line)}]}})")
         try:  # saved, then sent back as one of the figure's shapes
             wait_for_js(page, f"({SHAPES_JS}).some(s => s.name === 'drawing-0')", timeout=10_000)
             break
         except Exception:
-            # Saved but slow to come back (a loaded machine): drawing again would add a second one.
-            deadline = time.monotonic() + 10
-            while not market.drawings(runtime, desk["analyst"], desk["series"]) and time.monotonic() < deadline:
-                page.wait_for_timeout(200)
             if market.drawings(runtime, desk["analyst"], desk["series"]):
                 break
             if attempt == 2:
