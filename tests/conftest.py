@@ -86,8 +86,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def runtime(runtime_session: Runtime) -> Runtime:
-    """The shared runtime with every table emptied before the test."""
+    """The shared runtime with every table emptied before the test, and nothing an earlier test
+    left in memory (venues, last prices: ids start at 1 again, so they would be taken for this
+    test's own)."""
     empty_tables(runtime_session)
+    runtime_session.reset_trading()
     runtime_session.sources.clear()
     runtime_session.replay_feeds.clear()
     return runtime_session
