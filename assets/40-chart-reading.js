@@ -1,7 +1,8 @@
 // The chart's reading, in the browser (pages/components/chart_view_callbacks.py sets it up through
 // clientside callbacks, so nothing here round-trips to the server):
 // - the price axis fits the candles in view after every pan, zoom and new candle, with a little
-//   padding; dragging the price axis scales it by hand (auto-fit off), a double-click resets;
+//   padding, and the live blocks' stops and targets (lines that can be dragged); dragging the
+//   price axis scales it by hand (auto-fit off), a double-click resets;
 // - the wheel and a drag in the plot move time only: plotly has no "zoom x only" for an axis that
 //   may still be dragged, so the price axes are made fixed for the moment of each wheel turn or
 //   plot drag (plotly reads `fixedrange` when the gesture starts) and free again after it;
@@ -128,21 +129,40 @@
     return Math.abs(a[0] - b[0]) < span * 1e-6 && Math.abs(a[1] - b[1]) < span * 1e-6;
   }
 
-  // The fit and the ticks are not the user's: plotly's relayout event is kept from dcc.Graph, so
-  // relayoutData (which the server's callbacks read: zoom re-reads, drawings, the form's lines)
-  // only ever holds the user's own changes, and one of ours cannot supersede one of theirs.
+  // The fit and the ticks are not the user's: their plotly_relayout event is kept from dcc.Graph,
+  // so relayoutData (which the server's callbacks read: zoom re-reads, drawings, the form's lines)
+  // only ever holds the user's own changes, and one of ours cannot supersede one of theirs. Only
+  // an event that touches nothing but the axes one of ours set is kept back: a line drawn while
+  // ours was in flight (plotly emits at the end of its redraw) still reaches the server.
   function relayout(gd, update) {
-    var emit = gd.emit;
+    var axes = Object.keys(update).map(function (k) { return k.split(".")[0]; });
+    gd._tbOwnAxes = gd._tbOwnAxes || [];
+    gd._tbOwnAxes.push(axes);
     gd._tbOwn = (gd._tbOwn || 0) + 1;
-    gd.emit = function (name) {
-      if (name === "plotly_relayout") { return undefined; }
-      return emit.apply(gd, arguments);
-    };
     var done = function () {
       gd._tbOwn -= 1;
-      gd.emit = emit;
+      var at = gd._tbOwnAxes.indexOf(axes);
+      if (at >= 0) { gd._tbOwnAxes.splice(at, 1); }
     };
     return window.Plotly.relayout(gd, update).then(done, done);
+  }
+
+  function isOwn(gd, event) {
+    var heads = Object.keys(event || {}).map(function (k) { return k.split(".")[0]; });
+    var own = gd._tbOwnAxes || [];
+    var at = own.findIndex(function (axes) {
+      return heads.length > 0 && heads.every(function (h) { return axes.indexOf(h) >= 0; });
+    });
+    if (at >= 0) { own.splice(at, 1); }
+    return at >= 0;
+  }
+
+  function keepOwnEvents(gd) {
+    var emit = gd.emit;
+    gd.emit = function (name, event) {
+      if (name === "plotly_relayout" && isOwn(gd, event)) { return undefined; }
+      return emit.apply(gd, arguments);
+    };
   }
 
   // After every plot: follow new candles, fit the price axes, time ticks, readout, URL.
@@ -165,6 +185,13 @@
         most = Math.max(most, (volume && volume.y && volume.y[i]) || 0);
       }
       if (lo <= hi) {
+        // A live block's stop and targets stay in view: a line off the pane could not be dragged.
+        ((gd.layout && gd.layout.shapes) || []).forEach(function (s) {
+          if (s.editable && String(s.name || "").indexOf("tb-block-") === 0 && isFinite(s.y0)) {
+            lo = Math.min(lo, s.y0);
+            hi = Math.max(hi, s.y0);
+          }
+        });
         var pad = (hi - lo) * PAD || Math.abs(hi) * 0.001 || 1;
         var prices = [lo - pad, hi + pad];
         if (!same(fl.yaxis.range, prices)) { update["yaxis.range"] = prices; }
@@ -334,10 +361,10 @@
   function hook(gd) {
     if (gd._tbHooked) { return; }
     gd._tbHooked = true;
+    keepOwnEvents(gd);
     // Not inside plotly's own plot: a relayout started there would wait on the one that emitted it.
     gd.on("plotly_afterplot", function () { schedule(gd); });
     gd.on("plotly_relayout", function (event) {
-      if (gd._tbOwn) { return; }
       if (event["yaxis.autorange"] || event["xaxis.autorange"]) { gd._tbManual = false; }
       else if (isPriceDrag(event)) { gd._tbManual = true; }
     });
