@@ -129,40 +129,27 @@
     return Math.abs(a[0] - b[0]) < span * 1e-6 && Math.abs(a[1] - b[1]) < span * 1e-6;
   }
 
-  // The fit and the ticks are not the user's: their plotly_relayout event is kept from dcc.Graph,
-  // so relayoutData (which the server's callbacks read: zoom re-reads, drawings, the form's lines)
-  // only ever holds the user's own changes, and one of ours cannot supersede one of theirs. Only
-  // an event that touches nothing but the axes one of ours set is kept back: a line drawn while
-  // ours was in flight (plotly emits at the end of its redraw) still reaches the server.
+  // The fit and the ticks are not the user's: plotly's relayout event is kept from dcc.Graph, so
+  // relayoutData (which the server's callbacks read: zoom re-reads, drawings, the form's lines)
+  // only ever holds the user's own changes, and one of ours cannot supersede one of theirs.
+  // Ours never touch the shapes: a line drawn or dragged while one of ours is redrawing (plotly
+  // emits at the end of the redraw) still reaches the server, or the drawing would be lost.
   function relayout(gd, update) {
-    var axes = Object.keys(update).map(function (k) { return k.split(".")[0]; });
-    gd._tbOwnAxes = gd._tbOwnAxes || [];
-    gd._tbOwnAxes.push(axes);
+    var emit = gd.emit;
     gd._tbOwn = (gd._tbOwn || 0) + 1;
+    gd.emit = function (name) {
+      if (name === "plotly_relayout" && !touchesShapes(arguments[1])) { return undefined; }
+      return emit.apply(gd, arguments);
+    };
     var done = function () {
       gd._tbOwn -= 1;
-      var at = gd._tbOwnAxes.indexOf(axes);
-      if (at >= 0) { gd._tbOwnAxes.splice(at, 1); }
+      gd.emit = emit;
     };
     return window.Plotly.relayout(gd, update).then(done, done);
   }
 
-  function isOwn(gd, event) {
-    var heads = Object.keys(event || {}).map(function (k) { return k.split(".")[0]; });
-    var own = gd._tbOwnAxes || [];
-    var at = own.findIndex(function (axes) {
-      return heads.length > 0 && heads.every(function (h) { return axes.indexOf(h) >= 0; });
-    });
-    if (at >= 0) { own.splice(at, 1); }
-    return at >= 0;
-  }
-
-  function keepOwnEvents(gd) {
-    var emit = gd.emit;
-    gd.emit = function (name, event) {
-      if (name === "plotly_relayout" && isOwn(gd, event)) { return undefined; }
-      return emit.apply(gd, arguments);
-    };
+  function touchesShapes(event) {
+    return Object.keys(event || {}).some(function (k) { return k.indexOf("shapes") === 0; });
   }
 
   // After every plot: follow new candles, fit the price axes, time ticks, readout, URL.
@@ -361,10 +348,10 @@
   function hook(gd) {
     if (gd._tbHooked) { return; }
     gd._tbHooked = true;
-    keepOwnEvents(gd);
     // Not inside plotly's own plot: a relayout started there would wait on the one that emitted it.
     gd.on("plotly_afterplot", function () { schedule(gd); });
     gd.on("plotly_relayout", function (event) {
+      if (gd._tbOwn) { return; }
       if (event["yaxis.autorange"] || event["xaxis.autorange"]) { gd._tbManual = false; }
       else if (isPriceDrag(event)) { gd._tbManual = true; }
     });
