@@ -131,6 +131,7 @@ def play(world: OcoWorld, boundaries: Boundaries, script: list[Step], starts: li
         step = rest.pop(0)
         if starts is not None:
             starts.append(len(boundaries.seen))
+        boundaries.changed()  # a step of its own (a price move, an amend): Boundaries.points
         try:
             run_step(world, runtime, step, resume=False)
         except Crash:
@@ -203,7 +204,7 @@ def crash_everywhere(
     play(reference, counter, script, starts)
     expected = outcome(reference)
     assert len(counter.seen) - starts[from_step] > 5, counter.seen
-    for k in range(starts[from_step] + 1 + part, len(counter.seen) + 1, parts):
+    for k in counter.points(starts[from_step] + 1)[part::parts]:
         world = OcoWorld.fresh(base)
         play(world, Boundaries(crash_at=k), script)
         got = outcome(world)
