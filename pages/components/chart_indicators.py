@@ -73,6 +73,18 @@ def chips(specs: Sequence[IndicatorSpec]) -> list:
     ]
 
 
+# RSI's pane reads 0-100 with its overbought and oversold guides at 70 and 30, as grid lines:
+# layout.shapes is the blocks' and drawings' (pages/components/chart_shapes.py), sent whole.
+RSI_AXIS = {
+    "range": [0, 100],
+    "tickmode": "array",
+    "tickvals": [30, 70],
+    "showgrid": True,
+    "griddash": "dash",
+    "gridcolor": "rgba(128,128,128,0.6)",
+}
+
+
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
@@ -138,7 +150,7 @@ def pane_layout(specs: Sequence[IndicatorSpec], held_axes: int = 2) -> dict[str,
                 "nticks": 4,
                 "fixedrange": True,
                 "title": {"text": labels[name], "font": {"size": 10}, "standoff": 2},
-                **({"range": [0, 100]} if name == "rsi" else {"autorange": True}),
+                **(RSI_AXIS if name == "rsi" else {"autorange": True}),
             }
             bottom += PANE + GAP
         layout["yaxis.domain"] = [round(bottom, 4), 1]

@@ -81,6 +81,9 @@ def test_an_indicator_added_stays_after_a_reload(new_page: NewPage, base_url: st
     page.fill("#ind-period", "")
     page.click("#ind-add")
     wait_for_js(page, f"{GD}.data.some(t => t.name === 'ind:rsi-14:rsi') && {GD}._fullLayout.yaxis3")
+    # Its pane's guides at 30 and 70, drawn as the pane's two grid lines.
+    guides = page.evaluate(f"[{GD}._fullLayout.yaxis3.tickvals, {GD}.querySelectorAll('.gridlayer .y3grid').length]")
+    assert guides == [[30, 70], 2]
     page.select_option("#ind-pick", "bb")
     page.fill("#ind-period", "0")
     page.click("#ind-add")

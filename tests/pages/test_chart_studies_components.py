@@ -23,6 +23,8 @@ def test_oscillators_get_panes_between_the_prices_and_the_volume() -> None:
     layout = ci.pane_layout([SMA, RSI, ATR, IndicatorSpec("rsi", 7)])
     assert layout["yaxis3"]["title"]["text"] == "RSI 14, RSI 7"  # one pane per name
     assert layout["yaxis3"]["range"] == [0, 100]
+    assert (layout["yaxis3"]["tickvals"], layout["yaxis3"]["showgrid"]) == ([30, 70], True)  # the guides
+    assert "tickvals" not in layout["yaxis4"]
     assert layout["yaxis4"]["title"]["text"] == "ATR 14"
     price, rsi, atr_pane, volume = (layout[k] for k in ("yaxis.domain", "yaxis3", "yaxis4", "yaxis2.domain"))
     assert volume[1] < atr_pane["domain"][0] < atr_pane["domain"][1] < rsi["domain"][0] < rsi["domain"][1] < price[0]
