@@ -174,7 +174,7 @@
       if (lo <= hi) {
         // A live block's stop and targets stay in view: a line off the pane could not be dragged.
         ((gd.layout && gd.layout.shapes) || []).forEach(function (s) {
-          if (s.editable && String(s.name || "").indexOf("tb-block-") === 0 && isFinite(s.y0)) {
+          if (s && s.editable && String(s.name || "").indexOf("tb-block-") === 0 && isFinite(s.y0)) {
             lo = Math.min(lo, s.y0);
             hi = Math.max(hi, s.y0);
           }

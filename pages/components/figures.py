@@ -29,7 +29,7 @@ from pages.components.chart_view import number_format
 UP, DOWN = "#26a69a", "#ef5350"
 TRANSPARENT = "rgba(0,0,0,0)"
 INITIAL_CANDLES = 240  # candles in view when a series opens
-FIRST_LOAD_CANDLES = 2 * INITIAL_CANDLES  # loaded then: a screen to pan back through (a pan reads more)
+FIRST_LOAD_CANDLES = 3 * INITIAL_CANDLES  # candles loaded then: some to pan back through
 LAST_TRACE = 3  # the last price's line
 
 
