@@ -81,27 +81,35 @@ def conditions_table(user_id: int) -> Any:
     return dbc.Table([head, html.Tbody([_row(v) for v in [*waiting, *done]])], size="sm", hover=True)
 
 
+@CALLBACKS.callback(Output(TABLE, "children"), Input(POLL, "n_intervals"))
+@require_role(*TRADERS)
+def refresh_conditions(_tick: int | None) -> Any:
+    return conditions_table(current_view().id)
+
+
+# A callback of its own: were the cancel one with the poll, a poll sent while the cancel was on
+# its way would supersede it in the browser, and "canceled" would never be said.
 @CALLBACKS.callback(
-    Output(TABLE, "children"),
     Output(MESSAGE, "children"),
-    Input(POLL, "n_intervals"),
+    Output(TABLE, "children", allow_duplicate=True),
     Input({"type": CANCEL, "id": ALL}, "n_clicks"),
+    prevent_initial_call=True,
 )
 @require_role(*TRADERS)
-def refresh_conditions(_tick: int | None, _clicks: list | None) -> tuple[Any, Any]:
-    user_id = current_view().id
+def cancel_condition(_clicks: list | None) -> tuple[Any, Any]:
     trigger = ctx.triggered_id
-    message: Any = no_update  # a poll keeps what was said ("Condition #3 saved") on screen
-    if isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
-        message = _cancel(user_id, trigger.get("id"))
-    return conditions_table(user_id), message
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+        return no_update, no_update  # buttons drawn again, not clicked
+    user_id = current_view().id
+    return condition_cancel_message(user_id, trigger.get("id"), "py-2", "condition-alert"), conditions_table(user_id)
 
 
-def _cancel(user_id: int, condition_id: Any) -> Any:
+def condition_cancel_message(user_id: int, condition_id: Any, class_name: str, alert_id: str) -> dbc.Alert:
+    """Cancel the user's condition with this id (from the browser) and say what came of it."""
     try:
         view = conditions.cancel_condition(current_runtime(), user_id, int(condition_id))
     except (conditions.ConditionAccessError, TypeError, ValueError):
-        return dbc.Alert(f"Condition #{condition_id} is not one of yours.", color="danger", class_name="py-2")
+        return dbc.Alert(f"Condition #{condition_id} is not one of yours.", color="danger", class_name=class_name)
     if view.status == "canceled":
-        return dbc.Alert(f"Condition #{view.id} canceled.", color="success", class_name="py-2", id="condition-alert")
-    return dbc.Alert(f"Condition #{view.id} is already {view.status}.", color="info", class_name="py-2")
+        return dbc.Alert(f"Condition #{view.id} canceled.", color="success", class_name=class_name, id=alert_id)
+    return dbc.Alert(f"Condition #{view.id} is already {view.status}.", color="info", class_name=class_name)

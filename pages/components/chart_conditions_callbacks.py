@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, no_update
 
 from engine.conditions import api as conditions
 from engine.market import api as market
 from pages.components import chart_conditions as cc
+from pages.components.block_conditions import condition_cancel_message
 from pages.components.deferred import Deferred
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
@@ -70,21 +70,9 @@ def cancel_from_chart(_clicks: list | None, view: dict | None) -> tuple[Any, Any
     if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
         return no_update, no_update, no_update  # buttons drawn again, not clicked
     user_id = current_view().id
-    message = _cancel(user_id, trigger.get("id"))
+    message = condition_cancel_message(user_id, trigger.get("id"), "py-1 small", "chart-condition-alert")
     drawn = _drawn(user_id, view)
     return message, drawn, cc.listing(drawn)
-
-
-def _cancel(user_id: int, condition_id: Any) -> Any:
-    try:
-        view = conditions.cancel_condition(current_runtime(), user_id, int(condition_id))
-    except (conditions.ConditionAccessError, TypeError, ValueError):
-        return dbc.Alert(f"Condition #{condition_id} is not one of yours.", color="danger", class_name="py-1 small")
-    if view.status == "canceled":
-        return dbc.Alert(
-            f"Condition #{view.id} canceled.", color="success", class_name="py-1 small", id="chart-condition-alert"
-        )
-    return dbc.Alert(f"Condition #{view.id} is already {view.status}.", color="info", class_name="py-1 small")
 
 
 def register_clientside() -> None:
