@@ -1,7 +1,8 @@
 // The chart's reading, in the browser (pages/components/chart_view_callbacks.py sets it up through
 // clientside callbacks, so nothing here round-trips to the server):
 // - the price axis fits the candles in view after every pan, zoom and new candle, with a little
-//   padding, and the live blocks' stops and targets (lines that can be dragged); dragging the
+//   padding, and the live blocks' stops and targets and the form's proposed block (lines that can
+//   be dragged); dragging the
 //   price axis scales it by hand (auto-fit off), a double-click resets;
 // - the wheel and a drag in the plot move time only: plotly has no "zoom x only" for an axis that
 //   may still be dragged, so the price axes are made fixed for the moment of each wheel turn or
@@ -172,9 +173,10 @@
         most = Math.max(most, (volume && volume.y && volume.y[i]) || 0);
       }
       if (lo <= hi) {
-        // A live block's stop and targets stay in view: a line off the pane could not be dragged.
+        // A live block's stop and targets and the form's proposed lines stay in view: a line off
+        // the pane could not be dragged.
         ((gd.layout && gd.layout.shapes) || []).forEach(function (s) {
-          if (s && s.editable && String(s.name || "").indexOf("tb-block-") === 0 && isFinite(s.y0)) {
+          if (s && s.editable && /^tb-(block|preview)-/.test(String(s.name || "")) && isFinite(s.y0)) {
             lo = Math.min(lo, s.y0);
             hi = Math.max(hi, s.y0);
           }
@@ -368,6 +370,7 @@
     }, true);
     gd.addEventListener("mousemove", function (e) { crosshair(gd, e); });
     gd.addEventListener("mouseleave", function () { leave(gd); });
+    if (window.tradeblockGrab) { window.tradeblockGrab(gd); } // 42-chart-grab.js
   }
 
   function attach(view, figure, tries) {

@@ -288,6 +288,56 @@ def test_dragging_a_proposed_line_moves_its_field_rounded_to_the_tick(new_page: 
     page.context.close()
 
 
+def line_point(page: Page, name: str) -> dict:
+    """Where the named horizontal line crosses the middle of the plot, in page pixels, and the
+    price of one pixel there."""
+    return page.evaluate(
+        f"""(name) => {{
+            const gd = {GD}, fl = gd._fullLayout, box = gd.getBoundingClientRect();
+            const s = gd.layout.shapes.find(s => s.name === name), ya = fl.yaxis, xa = fl.xaxis;
+            const y = ya.l2p(s.y0);
+            return {{x: box.left + xa._offset + xa._length / 2, y: box.top + ya._offset + y,
+                     per_px: Math.abs(ya.p2l(y + 1) - ya.p2l(y)), range: fl.xaxis.range.map(String)}};
+        }}""",
+        name,
+    )
+
+
+def settled_line(page: Page, name: str) -> dict:
+    """`line_point` once the price axis has refit around the line (two reads 0.3 s apart agree)."""
+    before = line_point(page, name)
+    for _ in range(20):
+        page.wait_for_timeout(300)
+        now = line_point(page, name)
+        if now == before:
+            return now
+        before = now
+    raise AssertionError(f"the line {name} kept moving: {now}")
+
+
+def test_a_proposed_line_is_dragged_by_the_mouse_from_beside_it_without_panning(
+    new_page: NewPage, base_url: str
+) -> None:
+    page = new_page()
+    sign_in(page, base_url, "trader", ready=CHART_DRAWN)
+    fill_form(page, "35000", "34500", ("36000", "37000"))
+    wait_for_shape(page, "s.name === 'tb-preview-stop' && s.y0 === 34500")
+    page.evaluate(f"window.scrollBy(0, {line_point(page, 'tb-preview-stop')['y']} - 400)")  # the line in view
+    line = settled_line(page, "tb-preview-stop")
+    page.mouse.move(line["x"], line["y"] - 5)  # beside the 2-px dotted line, not on its dots
+    assert line_point(page, "tb-preview-stop")["y"] == line["y"]  # the chart did not jump (the readout kept one line)
+    expect(page.locator("#chart-graph .js-plotly-plot.tb-grab-near")).to_have_count(1)
+    page.mouse.down()
+    page.mouse.move(line["x"], line["y"] + 35, steps=8)
+    page.mouse.up()
+    expected = 34500 - 40 * line["per_px"]
+    expect(page.locator("#bf-stop-price")).not_to_have_value("34500", timeout=10_000)
+    moved = float(page.input_value("#bf-stop-price"))
+    assert abs(moved - expected) <= 2 * line["per_px"], (moved, expected)
+    assert line_point(page, "tb-preview-stop")["range"] == line["range"]  # the chart did not pan
+    page.context.close()
+
+
 def test_form_values_and_target_rows_survive_a_reload(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "trader", ready=CHART_DRAWN)

@@ -29,7 +29,9 @@ def answers_lost_to_a_poll(app: Dash) -> list[str]:
     return lost
 
 
-def test_no_answer_to_the_user_shares_its_callback_with_a_poll(test_settings: Settings, runtime_session: Runtime) -> None:
+def test_no_answer_to_the_user_shares_its_callback_with_a_poll(
+    test_settings: Settings, runtime_session: Runtime
+) -> None:
     app = build_app(test_settings)
     assert any(SAYING.search(key) for key in app.callback_map)  # the rule has callbacks to read
     assert answers_lost_to_a_poll(app) == []
