@@ -13,7 +13,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from engine.common.timeframes import tf_ms
 from engine.market import api as market
@@ -39,6 +39,7 @@ from pages.components import (
     chart_view,
     chart_view_callbacks,
     figures,
+    watchlist_callbacks,
 )
 from pages.components import watchlist as wl
 from pages.components.layout import THEME_SWITCH
@@ -59,6 +60,8 @@ chart_conditions_callbacks.CALLBACKS.register()
 chart_conditions_callbacks.register_clientside()
 chart_blocks_callbacks.CALLBACKS.register()
 chart_blocks_callbacks.register_clientside()
+watchlist_callbacks.CALLBACKS.register()
+watchlist_callbacks.register_clientside()
 # The form's own copies of the chart's series and relayouts (block_form.SERIES/RELAYOUT): an
 # analyst's chart has no form, so nothing is copied and no form callback is asked for.
 dash.clientside_callback(
@@ -75,11 +78,13 @@ dash.register_page(__name__, path="/", title="Tradeblock", name="Chart", roles=R
 
 LIVE_EVERY_MS = 3_000
 PROGRESS_EVERY_MS = 700
+SERIES_REDRAW = "series-redraw"
 MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
 
 
 def layout(**query: Any) -> html.Div:
     exchanges = market.exchanges(current_runtime())
+    timeframes, timeframe = timeframe_choice(exchanges[0] if exchanges else None, None)
     trader = has_role(*TRADERS)  # analysts get no form (and its callbacks refuse them)
     form = block_form.form(account_choices(current_runtime(), current_view().id)) if trader else None
     bar = dbc.Row(
@@ -101,7 +106,7 @@ def layout(**query: Any) -> html.Div:
                 ),
                 md=3,
             ),
-            dbc.Col(dcc.Dropdown(id="bar-timeframe", clearable=False), md=2),
+            dbc.Col(dcc.Dropdown(id="bar-timeframe", options=timeframes, value=timeframe, clearable=False), md=2),
             dbc.Col(dbc.Button("Add to watchlist", id="bar-add", color="primary", n_clicks=0), width="auto"),
             dbc.Col(html.Div(id="bar-message", className="small"), class_name="align-self-center"),
         ],
@@ -113,9 +118,12 @@ def layout(**query: Any) -> html.Div:
             # A link's or bookmark's series, timeframe, moment or range, and block.
             dcc.Store(id=chart_focus.STORE, data=chart_view_callbacks.focus_for(query)),
             dcc.Store(id="series-state"),  # the series drawn and its backfill status
+            dcc.Store(id=SERIES_REDRAW),  # series-state, when the chart must be drawn again for it
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
             dcc.Store(id=chart_view_callbacks.HOOK),
             dcc.Store(id="watch-version", data=0),
+            dcc.Store(id=watchlist_callbacks.WATCH_CLICK),  # a click in the watchlist or on Add
+            dcc.Store(id=chart_view_callbacks.TIMEFRAME_PICK),  # a timeframe button or the bar's
             dcc.Store(id=chart_replay.REPLAY),  # the run replayed (pages/components/chart_replay.py)
             dcc.Interval(id="progress-poll", interval=PROGRESS_EVERY_MS, disabled=True),
             dcc.Interval(id="live-poll", interval=LIVE_EVERY_MS),
@@ -148,7 +156,7 @@ def layout(**query: Any) -> html.Div:
                             chart_view.readout(),
                             dcc.Graph(
                                 id="chart-graph",
-                                figure=figures.empty_figure("Loading…", None),
+                                figure=figures.empty_figure("Loading…", None, "loading"),
                                 config=chart_shapes.graph_config(),
                                 style={"height": "68vh"},
                             ),
@@ -164,20 +172,6 @@ def layout(**query: Any) -> html.Div:
             ),
         ]
     )
-
-
-@callback(
-    Output("chart-prefs", "data", allow_duplicate=True),
-    Input(chart_focus.STORE, "data"),
-    prevent_initial_call="initial_duplicate",
-)
-@require_role(*READERS)
-def open_focus(focus: dict | None) -> Any:
-    """A link's series and timeframe become the ones shown (and stay the preference, as a click in
-    the watchlist)."""
-    if not focus or not focus.get("series_id"):
-        return no_update
-    return {"series_id": focus["series_id"], "timeframe": focus.get("timeframe")}
 
 
 @callback(
@@ -199,101 +193,35 @@ def symbol_options(exchange: str | None, search: str | None, current: str | None
     Output("bar-timeframe", "value"),
     Input("bar-exchange", "value"),
     State("bar-timeframe", "value"),
+    prevent_initial_call=True,  # the layout has the first exchange's: nothing pending on page load
 )
 @require_role(*READERS)
 def timeframe_options(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:
+    return timeframe_choice(exchange, current)
+
+
+def timeframe_choice(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:
+    """The exchange's timeframes, and the one to show: the current one if it has it, else 1m."""
     options = list(market.timeframes(current_runtime(), exchange or ""))
     if current in options:
         return options, current
     return options, "1m" if "1m" in options else (options[0] if options else None)
 
 
-@callback(
-    Output("chart-prefs", "data"),
-    Output("watch-version", "data"),
-    Output("bar-message", "children"),
-    Input("bar-add", "n_clicks"),
-    Input({"type": wl.SELECT, "series": ALL}, "n_clicks"),
-    Input({"type": wl.REMOVE, "series": ALL}, "n_clicks"),
-    State("bar-exchange", "value"),
-    State("bar-symbol", "value"),
-    State("bar-timeframe", "value"),
-    State("chart-prefs", "data"),
-    State("watch-version", "data"),
+# The watchlist's answer reaches the chart through SERIES_REDRAW, set in the browser on a poll's
+# tick when the chart must change for it (its backfill ended). Dash holds a callback until every
+# callback upstream of its inputs has answered: with series-state an input, the first draw waited
+# for the watchlist's answer, a round trip before the first candles.
+dash.clientside_callback(
+    ClientsideFunction("tradeblockClicks", "redraw"),  # assets/41-chart-clicks.js
+    Output(SERIES_REDRAW, "data"),
+    Input("progress-poll", "n_intervals"),
+    Input("live-poll", "n_intervals"),
+    State("series-state", "data"),
+    State("chart-view", "data"),
+    State("chart-graph", "figure"),
     prevent_initial_call=True,
 )
-@require_role(*READERS)
-def watchlist_actions(
-    _add: int,
-    _selects: list[int],
-    _removes: list[int],
-    exchange: str | None,
-    symbol: str | None,
-    timeframe: str | None,
-    prefs: dict | None,
-    version: int | None,
-) -> tuple[Any, Any, Any]:
-    trigger = ctx.triggered_id
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
-        return no_update, no_update, no_update  # buttons re-rendered, not clicked
-    runtime, user = current_runtime(), current_view()
-    bump = (version or 0) + 1
-    if trigger == "bar-add":
-        if not (exchange and symbol and timeframe):
-            return (
-                no_update,
-                no_update,
-                html.Span("Pick an exchange, a symbol and a timeframe.", className="text-danger"),
-            )
-        try:
-            entry, new = market.add_series(runtime, user.id, exchange, symbol, timeframe)
-        except (market.WatchError, ValueError) as exc:
-            return no_update, no_update, html.Span(str(exc), className="text-danger")
-        if not new:  # shown, not added twice
-            said = html.Span(f"{wl.label(entry)} is already on your watchlist.", className="text-body-secondary")
-            return {"series_id": entry.series_id}, no_update, said
-        return {"series_id": entry.series_id}, bump, html.Span(f"Added {wl.label(entry)}.", className="text-success")
-    if isinstance(trigger, dict) and trigger.get("type") == wl.SELECT:
-        return {"series_id": int(trigger["series"])}, no_update, ""
-    if isinstance(trigger, dict) and trigger.get("type") == wl.REMOVE:
-        market.remove_series(runtime, user.id, int(trigger["series"]))
-        keep = prefs if (prefs or {}).get("series_id") != trigger["series"] else {"series_id": None}
-        return keep, bump, ""
-    return no_update, no_update, no_update
-
-
-@callback(
-    Output("watchlist", "children"),
-    Output("progress-poll", "disabled"),
-    Output("chart-progress", "children"),
-    Output("series-state", "data"),
-    Input("watch-version", "data"),
-    Input("progress-poll", "n_intervals"),
-    Input("chart-prefs", "data"),
-    State("series-state", "data"),
-)
-@require_role(*READERS)
-def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict | None) -> tuple[Any, ...]:
-    runtime, user = current_runtime(), current_view()
-    entries = market.watchlist(runtime, user.id)
-    chosen = market.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
-    progress: Any = None
-    if chosen is not None and wl.backfilling(chosen):
-        progress = html.Div(
-            [
-                html.Div(f"Backfilling {wl.label(chosen)}…", className="small"),
-                wl.progress_bar(chosen, "backfill-progress"),
-            ],
-            className="mb-2",
-        )
-    new_state = None if chosen is None else {"series_id": chosen.series_id, "status": chosen.backfill_status.value}
-    polling = any(wl.backfilling(e) for e in entries)
-    return (
-        wl.panel(entries, chosen.series_id if chosen else None),
-        not polling,
-        progress,
-        new_state if new_state != state else no_update,
-    )
 
 
 # Three callbacks, not one: Dash drops the answer of a callback called again before it answered,
@@ -305,7 +233,7 @@ def render_watchlist(_version: int, _tick: int, prefs: dict | None, state: dict 
     Output("chart-view", "data"),
     Output("chart-status", "children"),
     Input("chart-prefs", "data"),
-    Input("series-state", "data"),
+    Input(SERIES_REDRAW, "data"),
     Input(chart_replay.REPLAY, "data"),
     State(THEME_SWITCH, "value"),
     State("chart-view", "data"),
@@ -321,10 +249,10 @@ def draw_chart(
     focus: dict | None = None,
 ) -> tuple[Any, ...]:
     runtime, user = current_runtime(), current_view()
-    if ctx.triggered_id == "series-state":
-        if state is None or (view and view.get("series_id") == state["series_id"]):
+    if ctx.triggered_id == SERIES_REDRAW:
+        if not isinstance(state, dict) or (view and view.get("series_id") == state.get("series_id")):
             return no_update, no_update, no_update  # the watchlist confirmed what is drawn
-        series_id = state["series_id"]  # another series, or its backfill just finished
+        series_id = state.get("series_id")  # another series, or its backfill just finished
     else:
         chosen = market.pick_series(runtime, user.id, (prefs or {}).get("series_id"))
         series_id = chosen.series_id if chosen else None
@@ -336,7 +264,11 @@ def draw_chart(
     if wl.backfilling(entry):
         message = f"Backfilling {wl.label(entry)}…"
         waiting = ChartCandles(level, level, False)
-        return figures.empty_figure(message, dark), None, chart_view_callbacks.status(entry, waiting, level)
+        return (
+            figures.empty_figure(message, dark, "backfilling"),
+            None,
+            chart_view_callbacks.status(entry, waiting, level),
+        )
     # A few screens' worth, not the whole budget: plotly draws one path per candle, so fewer
     # candles paint sooner; a pan or zoom loads what comes into view.
     recent = market.recent_window(runtime, user.id, series_id, figures.FIRST_LOAD_CANDLES, level)

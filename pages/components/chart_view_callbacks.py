@@ -14,7 +14,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, html, no_update
 
 from engine.market import api as market
 from engine.market.api import ChartCandles, WatchEntry
@@ -25,6 +25,7 @@ from web.auth import READERS, current_runtime, current_view, require_role
 # Registered by pages/chart.py, once per app (see pages/components/deferred.py).
 CALLBACKS = Deferred()
 HOOK = "chart-reading-hook"  # what the browser side last set up (a clientside callback's output)
+TIMEFRAME_PICK = "chart-tf-pick"  # {tf, at}: a timeframe button or the bar's, other than the one shown
 
 
 def focus_for(query: dict[str, Any]) -> dict | None:
@@ -104,19 +105,18 @@ def view_data(entry: WatchEntry, candles: ChartCandles, level: str, last: list |
 
 @CALLBACKS.callback(
     Output("chart-prefs", "data", allow_duplicate=True),
-    Input({"type": chart_view.BUTTON, "tf": ALL}, "n_clicks"),
-    Input("bar-timeframe", "value"),
+    Input(TIMEFRAME_PICK, "data"),
     State("chart-view", "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def choose_timeframe(_clicks: list[int], picked: str | None, view: dict | None) -> Any:
+def choose_timeframe(pick: dict | None, view: dict | None) -> Any:
     """A timeframe button, or a timeframe picked in the bar that the series on screen stores,
-    shows that level of the same series (the bar's other timeframes are for Add to watchlist)."""
-    if not view or not ctx.triggered or not ctx.triggered[0]["value"]:
-        return no_update  # buttons re-rendered, not clicked
-    trigger = ctx.triggered_id
-    wanted = trigger.get("tf") if isinstance(trigger, dict) else picked
+    shows that level of the same series (the bar's other timeframes are for Add to watchlist).
+    The browser sends real picks only (assets/41-chart-clicks.js)."""
+    wanted = (pick or {}).get("tf")
+    if not view or not wanted:
+        return no_update
     try:
         entry = market.watched(current_runtime(), current_view().id, view.get("series_id"))
     except market.NotWatchedError:
@@ -129,7 +129,16 @@ def choose_timeframe(_clicks: list[int], picked: str | None, view: dict | None) 
 def register_clientside() -> None:
     """The browser-side callbacks (assets/40-chart-reading.js), called by pages/chart.py at import
     like its own: the symbol bar shows what the chart shows (only what differs is set, since each
-    set asks the server for the bar's options again), and the reading follows each new figure."""
+    set asks the server for the bar's options again), the reading follows each new figure, and a
+    timeframe picked is told from a redraw before the server is asked (assets/41-chart-clicks.js)."""
+    dash.clientside_callback(
+        ClientsideFunction("tradeblockClicks", "timeframe"),  # assets/41-chart-clicks.js
+        Output(TIMEFRAME_PICK, "data"),
+        Input({"type": chart_view.BUTTON, "tf": ALL}, "n_clicks"),
+        Input("bar-timeframe", "value"),
+        State("chart-view", "data"),
+        prevent_initial_call=True,
+    )
     dash.clientside_callback(
         ClientsideFunction("tradeblockChart", "syncBar"),
         Output("bar-exchange", "value", allow_duplicate=True),

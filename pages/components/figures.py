@@ -246,9 +246,12 @@ def initial_range(candles: ChartCandles, step_ms: int) -> tuple[int, int] | None
     return first - step_ms // 2, candles.ts[-1] + step_ms
 
 
-def empty_figure(message: str, dark: bool | None) -> go.Figure:
+def empty_figure(message: str, dark: bool | None, placeholder: str = "empty") -> go.Figure:
+    """A chart with a message and no candles; `placeholder` (layout.meta) says which: "loading" (the
+    page's, until the first draw), "backfilling" or "empty" (assets/41-chart-clicks.js reads it)."""
     fig = go.Figure()
     fig.update_layout(
+        meta={"placeholder": placeholder},
         template=template(dark),
         paper_bgcolor=TRANSPARENT,
         plot_bgcolor=TRANSPARENT,

@@ -162,7 +162,7 @@ def test_a_disabled_user_is_signed_out_at_the_next_request(app: Dash, users: dic
 def draw(client: FlaskClient, series_id: int, via: str = "chart-prefs") -> dict:
     """Ask draw_chart for `series_id`, as the stored preference or as the watchlist's state."""
     prefs = {"series_id": series_id} if via == "chart-prefs" else None
-    state = {"series_id": series_id, "status": "done"} if via == "series-state" else None
+    state = {"series_id": series_id, "status": "done"} if via == "series-redraw" else None
     body = {
         "output": "..chart-graph.figure...chart-view.data...chart-status.children..",
         "outputs": [
@@ -172,7 +172,7 @@ def draw(client: FlaskClient, series_id: int, via: str = "chart-prefs") -> dict:
         ],
         "inputs": [
             {"id": "chart-prefs", "property": "data", "value": prefs},
-            {"id": "series-state", "property": "data", "value": state},
+            {"id": "series-redraw", "property": "data", "value": state},
             {"id": "chart-replay", "property": "data", "value": None},  # live, not a replay
         ],
         "state": [
@@ -192,7 +192,7 @@ def test_a_user_cannot_read_or_remove_another_users_series(app: Dash, users: dic
     series = watch_backfilled(runtime, users["trader"])
     owner, other = signed_in(app, "trader"), signed_in(app, "analyst")
 
-    for via in ("chart-prefs", "series-state"):
+    for via in ("chart-prefs", "series-redraw"):
         mine = draw(owner, series.id, via)
         assert len(mine["chart-graph"]["figure"]["data"][0]["x"]) == FIRST_LOAD_CANDLES
         stolen = draw(other, series.id, via)
@@ -218,11 +218,7 @@ def test_a_user_cannot_read_or_remove_another_users_series(app: Dash, users: dic
     remove = call(
         other,
         "..chart-prefs.data...watch-version.data...bar-message.children..",
-        [
-            {"id": "bar-add", "property": "n_clicks", "value": 0},
-            [],
-            [{"id": {"type": "watch-remove", "series": series.id}, "property": "n_clicks", "value": 1}],
-        ],
+        [{"id": "watch-click", "property": "data", "value": {"kind": "remove", "series": series.id, "at": 1}}],
         [
             {"id": i, "property": p, "value": None}
             for i, p in (
