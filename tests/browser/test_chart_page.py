@@ -7,7 +7,10 @@ to save light and dark screenshots of each page there (docs/screenshots/ in the 
 
 from __future__ import annotations
 
+import json
 import re
+import time
+from typing import Any
 
 import pytest
 from dash import Dash
@@ -114,6 +117,29 @@ def test_the_chart_shows_the_stored_candles_then_live_and_zoomed_ones(
     assert all(ts % 300_000 == 0 for ts in xs)
     assert len(xs) <= 2_000
     shot(page, "chart-light")
+    page.context.close()
+
+
+def test_the_first_figure_is_asked_for_with_the_first_callbacks_not_after_the_watchlist(
+    new_page: NewPage, base_url: str
+) -> None:
+    """Dash holds a callback until every callback upstream of its inputs has answered: the first
+    draw must have none that runs on page load (it once waited on four, ~190 ms before candles)."""
+    page = new_page()
+    sign_in(page, base_url, "admin")
+    sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
+
+    def output(request: Any) -> str:
+        return json.loads(request.post_data or "{}").get("output", "") if "update-component" in request.url else ""
+
+    page.on("request", lambda r: sent.setdefault(output(r), time.monotonic()))
+    page.on("requestfinished", lambda r: answered.setdefault(output(r), time.monotonic()))
+    page.goto(base_url + "/")
+    wait_for_candles(page)
+    draw = next(k for k in sent if k.startswith("..chart-graph.figure...chart-view.data"))
+    watchlist = next(k for k in answered if k.startswith("..watchlist.children"))
+    assert sent[draw] < answered[watchlist], "the first draw waited for the watchlist's answer"
     page.context.close()
 
 
