@@ -115,7 +115,7 @@ def draw_body(plan: Plan) -> dict:
         ],
         "inputs": [
             _value("chart-prefs", "data", {"series_id": plan.series_id}),
-            _value("series-state", "data", None),
+            _value("series-redraw", "data", None),
             _value("chart-replay", "data", None),  # no replay playing: the live chart
         ],
         "state": [
