@@ -67,7 +67,6 @@ def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
 @pytest.fixture
 def desk(runtime: Runtime, app: Dash) -> dict[str, int]:
     """Two traders with a paper account each and a backfilled BTC/USDT; the second has a block."""
-    runtime.reset_trading()
     runtime.sources["demo"] = app_runtime(app).sources["demo"]
     sync_markets(runtime.sessions, DemoExchange(seed=7))
     ids: dict[str, int] = {}

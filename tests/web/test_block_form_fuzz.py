@@ -48,7 +48,6 @@ def app(test_settings: Settings, runtime_session: Runtime) -> Dash:
 @pytest.fixture
 def desk(runtime: Runtime, app: Dash) -> tuple[FlaskClient, dict[str, int]]:
     """A signed-in trader with a paper account, watching a backfilled SOL/USDT."""
-    runtime.reset_trading()
     runtime.sources["demo"] = app_runtime(app).sources["demo"]
     sync_markets(runtime.sessions, DemoExchange(seed=7))
     user = make_user(runtime, "fuzzer", Role.TRADER)
