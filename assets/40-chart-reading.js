@@ -2,8 +2,7 @@
 // clientside callbacks, so nothing here round-trips to the server):
 // - the price axis fits the candles in view after every pan, zoom and new candle, with a little
 //   padding, and the live blocks' stops and targets and the form's proposed block (lines that can
-//   be dragged); dragging the
-//   price axis scales it by hand (auto-fit off), a double-click resets;
+//   be dragged); dragging the price axis scales it by hand (auto-fit off), a double-click resets;
 // - the wheel and a drag in the plot move time only: plotly has no "zoom x only" for an axis that
 //   may still be dragged, so the price axes are made fixed for the moment of each wheel turn or
 //   plot drag (plotly reads `fixedrange` when the gesture starts) and free again after it;

@@ -28,6 +28,7 @@ from pages.components.block_cancel import cancel_message
 from pages.components.block_conditions import waiting_section
 from pages.components.calendar import fmt_money
 from pages.components.condition_form import condition_dialog
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, has_role, require_role
 
 dash.register_page(
@@ -214,7 +215,7 @@ def cancel_flow(
     _open: int | None, _keep: int | None, _close: int | None, _back: int | None, selected: list | None, which: Any
 ) -> tuple[Any, ...]:
     trigger = ctx.triggered_id
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update, no_update
     block_id = _selected_block(selected)
     if trigger == BACK:

@@ -21,6 +21,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from db.enums import AccountKind
 from engine.users import api as users
 from pages.components import api_tokens, notifications, webhooks
+from pages.components.triggers import clicked
 from web.auth import READERS, TRADERS, current_runtime, current_view, has_role, require_role
 from web.password_change import change_own_password
 
@@ -294,7 +295,7 @@ def account_forms(
     version: int | None,
 ) -> tuple[Any, ...]:
     keep = (no_update,) * 7
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return keep
     runtime, user, bump = current_runtime(), current_view(), (version or 0) + 1
     try:

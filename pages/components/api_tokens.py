@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from engine.users import api as users
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import READERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()
@@ -128,7 +129,7 @@ def tokens_table(_version: int | None) -> Any:
 def token_actions(
     _create: int | None, _revokes: list[int], name: str | None, scope: str | None, version: int | None
 ) -> tuple[Any, Any, Any]:
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update
     runtime, user, bump = current_runtime(), current_view(), (version or 0) + 1
     trigger = ctx.triggered_id

@@ -19,6 +19,7 @@ from engine.blocks import api as blocks
 from engine.blocks.api import BlockAccessError, BlockDetail, FieldError, TradeRecord
 from engine.common.precision import format_number
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 OPEN, MODAL, BODY, BLOCK = "blocks-amend", "amend-modal", "amend-body", "amend-block"
@@ -245,7 +246,7 @@ def apply_amend(
     remove: Any,
     size: Any,
 ) -> tuple[Any, ...]:
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update
     if ctx.triggered_id == BACK:
         return False, no_update, no_update

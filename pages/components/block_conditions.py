@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, ctx, html, no_update
 from engine.conditions import api as conditions
 from engine.conditions.api import ConditionView
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()  # registered by pages/blocks.py
@@ -98,7 +99,7 @@ def refresh_conditions(_tick: int | None) -> Any:
 @require_role(*TRADERS)
 def cancel_condition(_clicks: list | None) -> tuple[Any, Any]:
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not isinstance(trigger, dict) or not clicked():
         return no_update, no_update  # buttons drawn again, not clicked
     user_id = current_view().id
     return condition_cancel_message(user_id, trigger.get("id"), "py-2", "condition-alert"), conditions_table(user_id)

@@ -38,6 +38,7 @@ from engine.users.api import AccountAccessError
 from pages.components import block_form as bf
 from pages.components import chart_replay, chart_shapes
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 # Registered by pages/chart.py, once per app (see pages/components/deferred.py).
@@ -70,7 +71,7 @@ FORM_INPUTS = [Input(s.component_id, s.component_property) for s in FORM_STATE]
 )
 @require_role(*TRADERS)
 def change_rows(_add: int | None, _removes: list[int], rows: list[int] | None) -> Any:
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update  # rows re-rendered, nothing clicked
     current = [int(r) for r in (rows or bf.DEFAULT_ROWS)]
     trigger = ctx.triggered_id

@@ -15,6 +15,7 @@ from engine.alerts import api as alerts
 from engine.market import api as market
 from pages.components import chart_alerts as ca
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import READERS, TRADERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()
@@ -71,7 +72,7 @@ def list_alerts(data: dict | None) -> Any:
 @require_role(*TRADERS)
 def alert_actions(_add: int, _cancels: list[int], price: str | None, view: dict | None, version: int | None) -> Any:
     """Set an alert at the bar's level on the chart's series, or cancel the one whose × was clicked."""
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update, no_update  # badges re-rendered, not clicked
     runtime, user = current_runtime(), current_view()
     bump = (version or 0) + 1

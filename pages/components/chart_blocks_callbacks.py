@@ -22,6 +22,7 @@ from engine.market import api as market
 from pages.components import block_form, chart_shapes_callbacks
 from pages.components import chart_blocks as cb
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 # Registered by pages/chart.py, once per app (see pages/components/deferred.py).
@@ -178,7 +179,7 @@ def apply_action(
 ) -> tuple[Any, ...]:
     """A panel button: amend the picked block (break-even, remove, add a target, resize)."""
     unchanged = (no_update,) * (2 + 2 * len(cb.FIELDS) + 3)
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return unchanged
     cleared = ((False,) * len(cb.FIELDS), ("",) * len(cb.FIELDS))
     if not isinstance(picked, int):

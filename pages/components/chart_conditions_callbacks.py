@@ -20,6 +20,7 @@ from engine.market import api as market
 from pages.components import chart_conditions as cc
 from pages.components.block_conditions import condition_cancel_message
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()  # registered by pages/chart.py
@@ -67,7 +68,7 @@ def chart_conditions(view: dict | None, _tick: int | None, shown: dict | None) -
 @require_role(*TRADERS)
 def cancel_from_chart(_clicks: list | None, view: dict | None) -> tuple[Any, Any, Any]:
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not isinstance(trigger, dict) or not clicked():
         return no_update, no_update, no_update  # buttons drawn again, not clicked
     user_id = current_view().id
     message = condition_cancel_message(user_id, trigger.get("id"), "py-1 small", "chart-condition-alert")

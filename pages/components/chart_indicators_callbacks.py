@@ -22,6 +22,7 @@ from engine.market.api import ChartPrefError, StudyLines
 from pages.components import chart_indicators as ci
 from pages.components import chart_markers, chart_replay
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import READERS, current_runtime, current_view, require_role
 
 # Registered by pages/chart.py, once per app (see pages/components/deferred.py).
@@ -75,7 +76,7 @@ def change_studies(_add: int, _removes: list[int], trades: bool | None, name: An
     """Add an indicator (refused at the toolbar with why: nothing stored), remove one, or show or
     hide the closed trades; stored for the user, so every chart and a reload show the same."""
     trigger = ctx.triggered_id
-    if trigger != ci.TRADES and (not ctx.triggered or not ctx.triggered[0]["value"]):
+    if trigger != ci.TRADES and not clicked():
         return no_update, no_update, no_update  # chips re-rendered, not clicked
     runtime, user = current_runtime(), current_view()
     shown = list(market.chart_prefs(runtime, user.id).indicators)

@@ -20,6 +20,7 @@ from engine.users.api import account_choices
 from pages.components import block_form, chart_view, figures
 from pages.components import chart_replay as cr
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 # Registered by pages/chart.py, once per app (see pages/components/deferred.py).
@@ -170,7 +171,7 @@ def play(_clicks: int | None, speed: str | None, store: dict | None, paused: boo
 @require_role(*TRADERS)
 def step(_clicks: int | None, _ticks: int | None, store: dict | None, speed: str | None, view: dict | None) -> tuple:
     """Play the next bar (a tick of the timer: as many as the speed says) and append it to the chart."""
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return (no_update,) * (4 + len(STATUS))
     runtime, user = current_runtime(), current_view()
     run = cr.replay_run(runtime, user.id, store)

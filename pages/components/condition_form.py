@@ -22,6 +22,7 @@ from pages.components.block_conditions import MESSAGE as WAITING_MESSAGE
 from pages.components.block_conditions import TABLE, conditions_table
 from pages.components.block_form import ENTRY_TYPES, SIDES, SIZE_MODES
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import TRADERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()  # registered by pages/blocks.py
@@ -217,7 +218,7 @@ def save_condition(
     _open: int | None, _close: int | None, _save: int | None, then_on: bool | None, *values: Any
 ) -> tuple[Any, ...]:
     quiet = [no_update] * len(FIELDS)
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update, no_update, *quiet
     if ctx.triggered_id == OPEN:
         return True, None, no_update, no_update, *[None] * len(FIELDS)

@@ -15,6 +15,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from engine.notify import api as notify
 from pages.components.deferred import Deferred
+from pages.components.triggers import clicked
 from web.auth import READERS, current_runtime, current_view, require_role
 
 CALLBACKS = Deferred()
@@ -92,7 +93,7 @@ def notify_status(_version: int | None) -> Any:
 )
 @require_role(*READERS)
 def notify_actions(_save: int, _test: int, _remove: int, url: str | None, version: int | None) -> tuple[Any, ...]:
-    if not ctx.triggered or not ctx.triggered[0]["value"]:
+    if not clicked():
         return no_update, no_update, no_update, no_update, no_update
     runtime, user, bump = current_runtime(), current_view(), (version or 0) + 1
     if ctx.triggered_id == "notify-save":
