@@ -179,7 +179,9 @@ def api_client(
     session.headers["Authorization"] = f"Bearer {token}"
     rng = random.Random(account_id)
     time.sleep(rng.uniform(0, args.think))
-    step = created = 0
+    # Each client starts at its own place in the mix: otherwise the 50 first creations come in one burst
+    # (every client's fifth request), which no real set of bots does.
+    step, created = rng.randrange(len(KINDS)), 0
     while time.monotonic() < args.deadline:
         kind = "create" if step % 5 == 4 and created < MAX_BLOCKS_PER_CLIENT else READS[step % len(READS)]
         kind = only or kind
