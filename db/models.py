@@ -677,7 +677,10 @@ class PriceAlert(Base):
     """A level that tells its user when the price crosses it (engine.alerts): checked on each new
     candle and each sync tick, fired once (state, `triggered_at` and `price_seen` written in the
     transaction that books its notification). `reference`: the price when it was set (None until
-    one is seen), which way a "crosses" alert goes. `shown_at`: when the desk's toast showed it."""
+    one is seen), which way a "crosses" alert goes. `candles_from_ms`: the open time from which the
+    series' candles came after the alert was set (their highs and lows count: a wick between two
+    checks fires it too); None until the series has a candle. `shown_at`: when the desk's toast
+    showed it."""
 
     __tablename__ = "price_alerts"
 
@@ -689,6 +692,7 @@ class PriceAlert(Base):
     price: Mapped[Decimal] = mapped_column(PRICE)
     direction: Mapped[AlertDirection] = mapped_column(enum_column(AlertDirection))
     reference: Mapped[Decimal | None] = mapped_column(PRICE)
+    candles_from_ms: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[AlertState] = mapped_column(enum_column(AlertState), index=True, default=AlertState.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,5 +1,5 @@
 """The crossing rules of price alerts, pure: which way an alert goes (from the price when it is
-set), whether a price seen has crossed its level, and the alert in words."""
+set), whether a price seen or a candle's high or low has crossed its level, and the alert in words."""
 
 from __future__ import annotations
 
@@ -44,6 +44,23 @@ def crossed(direction: AlertDirection, level: Decimal, reference: Decimal | None
     if price == level:
         return True
     return reference is not None and (reference < level <= price or reference > level >= price)
+
+
+def reached(
+    direction: AlertDirection, level: Decimal, reference: Decimal | None, high: Decimal, low: Decimal
+) -> Decimal | None:
+    """The extreme of candles ranging [low, high] that crossed `level` (the high for a level above,
+    the low for one below), or None: a wick counts as TradingView's alerts count it. A "crosses"
+    alert goes the way its reference says; without one it waits for a price."""
+    if direction is AlertDirection.CROSSES:
+        if reference is None:
+            return None
+        direction = AlertDirection.ABOVE if reference < level else AlertDirection.BELOW
+        if reference == level:
+            return level
+    if direction is AlertDirection.ABOVE:
+        return high if high >= level else None
+    return low if low <= level else None
 
 
 def describe(symbol: str, direction: AlertDirection, level: Decimal, tick: Decimal | None) -> str:

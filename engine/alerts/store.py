@@ -152,13 +152,15 @@ def create_alert(runtime: Runtime, user_id: int, raw: dict[str, Any]) -> AlertVi
         assert last is not None
         now = format_number(last, tick)
         raise AlertRefused({"price": f"The price ({now}) is already {direction.value} {shown}."})
+    # Candles opening from the newest one's end came after the alert: their highs and lows count.
+    candles_from = conditions.candles_end(runtime, user_id, entry.series_id)
     with runtime.sessions.begin() as s:
         if _active_count(s, user_id) >= MAX_ACTIVE:
             raise AlertRefused({"price": f"You have {MAX_ACTIVE} active alerts: cancel some first."})
         row = PriceAlert(
             user_id=user_id, series_id=entry.series_id, exchange=entry.exchange, symbol=entry.symbol,
-            price=level, direction=direction, reference=last, note=_note(raw.get("note")),
-            state=AlertState.ACTIVE,
+            price=level, direction=direction, reference=last, candles_from_ms=candles_from,
+            note=_note(raw.get("note")), state=AlertState.ACTIVE,
         )  # fmt: skip
         s.add(row)
         s.flush()

@@ -4,7 +4,9 @@ The last price is the newest stored close of the condition's watched series (fet
 by the scheduler), else the sync tick's TradingState.last_prices. Not the other way round: the
 sync tick refreshes a symbol's last price only while a block on it is live, so after the block
 ends its entry there is stale, while a watched series keeps being fetched. `market_price` is the
-same reading for a market (price alerts, engine.alerts, use it: one price source for both)."""
+same reading for a market (price alerts, engine.alerts, use it: one price source for both), and
+`highs_lows` the highs and lows of a watched series' candles since a time (an alert fires on a
+wick that came and went between two checks)."""
 
 from __future__ import annotations
 
@@ -71,3 +73,28 @@ def closes_since(runtime: Runtime, user_id: int, c: BlockCondition) -> list[Deci
         for ts, close in zip(read.ts, read.close, strict=True)
         if ts + step <= end and ts + step > armed
     ]
+
+
+def candles_end(runtime: Runtime, user_id: int, series_id: int | None) -> int | None:
+    """The end of the newest stored candle of the user's watched `series_id` (the open time of the
+    next one), or None: a candle opening then or later opened after this moment's reading."""
+    stored = _stored_end(runtime, user_id, series_id) if series_id is not None else None
+    return None if stored is None else stored[1]
+
+
+def highs_lows(runtime: Runtime, user_id: int, series_id: int, from_ms: int) -> list[tuple[int, Decimal, Decimal]]:
+    """(open time, high, low) of the watched series' candles opened at `from_ms` or later, the
+    newest LOOKBACK of them (the checks run every few seconds: older ones were read before); empty
+    when there are none or the series is no longer watched."""
+    if (stored := _stored_end(runtime, user_id, series_id)) is None:
+        return []
+    timeframe, end = stored
+    start = max(from_ms, end - LOOKBACK * tf_ms(timeframe))
+    if start >= end:
+        return []
+    with runtime.db.connect() as conn:
+        read = market.read_candles(conn, series_id, timeframe, start, end, LOOKBACK + 1)
+    if read.timeframe != timeframe:
+        return []
+    rows = zip(read.ts, read.high, read.low, strict=True)
+    return [(ts, to_decimal(h), to_decimal(lo)) for ts, h, lo in rows if ts >= from_ms]

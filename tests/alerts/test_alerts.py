@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db.enums import AlertDirection, AlertState
-from db.models import NotificationOutbox
+from db.models import NotificationOutbox, PriceAlert
 from engine.alerts import api as alerts
 from engine.alerts import check as alert_check
 from engine.alerts import store as alert_store
+from engine.alerts.levels import reached
 from engine.market import api as market
 from engine.notify.api import save_url
 from engine.runtime import Runtime
@@ -141,6 +142,71 @@ def test_a_cancelled_alert_never_fires_and_a_fired_one_stays_fired(runtime: Runt
     assert alerts.check_alerts(runtime).triggered == [kept.id]
     assert alerts.cancel_alert(runtime, desk["user"], kept.id).state is AlertState.TRIGGERED
     assert [a.id for a in alerts.list_alerts(runtime, desk["user"], AlertState.CANCELLED)] == [gone.id]
+
+
+def wick(runtime: Runtime, desk: dict, high: str, low: str, close: str = "100") -> None:
+    """One stored bar that reached `high` and `low` and closed back at `close`."""
+    desk["feed"].bar("100", high, low, close)
+    market.fetch_due(runtime)
+
+
+def test_a_wick_between_two_checks_fires_it_at_the_candles_high_or_low(runtime: Runtime, desk: dict) -> None:
+    up, down = make(runtime, desk, "102"), make(runtime, desk, "97")
+    wick(runtime, desk, "101.9", "97.1")
+    assert alerts.check_alerts(runtime).triggered == []  # close to both levels, neither reached
+    wick(runtime, desk, "102.35", "99.5", close="100.2")
+    assert alerts.check_alerts(runtime).triggered == [up.id]  # the price is back at 100.20
+    wick(runtime, desk, "100.5", "96.8")
+    assert alerts.check_alerts(runtime).triggered == [down.id]
+    fired = alerts.get_alert(runtime, desk["user"], up.id)
+    assert (fired.state, fired.price_seen) == (AlertState.TRIGGERED, Decimal("102.35"))
+    assert alerts.get_alert(runtime, desk["user"], down.id).price_seen == Decimal("96.8")
+    first, second = outbox(runtime)
+    assert first.body == "demo SOL/USDT traded at 102.35: your alert at 102.00 triggered."
+    assert second.body == "demo SOL/USDT traded at 96.80: your alert at 97.00 triggered."
+
+
+def test_a_wick_before_the_alert_was_set_does_not_fire_it(runtime: Runtime, desk: dict) -> None:
+    wick(runtime, desk, "103", "96")
+    either = make(runtime, desk, "99", direction="crosses")  # the price is 100: it must fall to 99
+    up = make(runtime, desk, "102.5")
+    assert alerts.check_alerts(runtime).triggered == []
+    wick(runtime, desk, "102", "99.2")
+    assert alerts.check_alerts(runtime).triggered == []
+    wick(runtime, desk, "100.1", "98.95")
+    assert alerts.check_alerts(runtime).triggered == [either.id]
+    assert alerts.get_alert(runtime, desk["user"], up.id).state is AlertState.ACTIVE
+
+
+def test_an_alert_set_before_its_series_had_candles_reads_them_from_the_first(runtime: Runtime, desk: dict) -> None:
+    up = make(runtime, desk, "102")
+    with runtime.sessions.begin() as s:  # as if set before the backfill stored anything
+        s.get(PriceAlert, up.id).candles_from_ms = None
+    assert alerts.check_alerts(runtime).triggered == []  # marks where its candles start
+    wick(runtime, desk, "102.1", "99")
+    assert alerts.check_alerts(runtime).triggered == [up.id]
+
+
+@pytest.mark.parametrize(
+    ("direction", "reference", "high", "low", "seen"),
+    [
+        (AlertDirection.ABOVE, None, "105", "90", "105"),
+        (AlertDirection.ABOVE, None, "99.99", "90", None),
+        (AlertDirection.BELOW, None, "120", "100", "100"),
+        (AlertDirection.BELOW, None, "120", "100.01", None),
+        (AlertDirection.CROSSES, "95", "100", "90", "100"),  # from below: the high must reach it
+        (AlertDirection.CROSSES, "95", "99", "80", None),
+        (AlertDirection.CROSSES, "105", "120", "99", "99"),  # from above: the low must
+        (AlertDirection.CROSSES, "105", "120", "101", None),
+        (AlertDirection.CROSSES, None, "120", "80", None),  # no reference yet: waits for a price
+    ],
+)
+def test_a_candle_reaches_a_level_by_its_high_or_low(
+    direction: AlertDirection, reference: str | None, high: str, low: str, seen: str | None
+) -> None:
+    ref = None if reference is None else Decimal(reference)
+    got = reached(direction, Decimal("100"), ref, Decimal(high), Decimal(low))
+    assert got == (None if seen is None else Decimal(seen))
 
 
 def test_prices_are_shown_plainly() -> None:
