@@ -1,5 +1,6 @@
 """Price alerts on the chart: the alert bar over the candles (a level typed, or picked with the
-crosshair: "Pick" then a click in the price pane, assets/45-chart-alerts.js; "Alert" sets it) for
+crosshair: "Pick" then a click in the price pane, assets/45-chart-alerts.js; an optional note
+that the notification and the toast carry; "Alert" sets it) for
 traders, the market's active alerts as small badges with a cancel button each, and their lines
 over the candles ("alert 70,000.00", drawn with the other shapes by
 pages/components/chart_shapes_callbacks.py). The callbacks are in chart_alerts_callbacks.py."""
@@ -11,9 +12,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-STORE = "chart-alerts"  # {"series_id": ..., "alerts": [{"id", "price", "label", "text"}]}: the lines drawn
+from engine.alerts.api import NOTE_MAX
+
+STORE = "chart-alerts"  # {"series_id": ..., "alerts": [{"id", "price", "label", "text", "note"}]}: the lines drawn
 VERSION = "chart-alerts-version"  # bumped when an alert is set or cancelled
-PRICE, PICK, ADD = "alert-price", "alert-pick", "alert-add"
+PRICE, NOTE, PICK, ADD = "alert-price", "alert-note", "alert-pick", "alert-add"
 MESSAGE, LIST = "alert-message", "alert-list"
 CANCEL = "alert-cancel"  # pattern-matching id type of the badges' cancel buttons
 PREFIX = "tb-alert-"  # the lines' shape names: tb-alert-<id>
@@ -34,10 +37,11 @@ def bar() -> html.Div:
             dbc.Button(
                 "Pick", id=PICK, color="outline-secondary", n_clicks=0, title="Then click the chart at the level"
             ),
+            dbc.Input(id=NOTE, type="text", placeholder="note (optional)", autocomplete="off", maxLength=NOTE_MAX),
             dbc.Button("Alert", id=ADD, color="outline-primary", n_clicks=0),
         ],
         size="sm",
-        style={"maxWidth": "22rem"},
+        style={"maxWidth": "34rem"},
     )
     return html.Div(
         [level, html.Div(id=MESSAGE, className="small"), html.Div(id=LIST, className="d-flex flex-wrap gap-1")],
@@ -57,7 +61,7 @@ def badges(data: dict | None) -> list[Any]:
                     id={"type": CANCEL, "alert": a["id"]},
                     n_clicks=0,
                     className="btn-close-alert ms-1",
-                    title=f"Cancel the alert: {a['text']}",
+                    title=f"Cancel the alert: {a['text']}" + (f" ({a['note']})" if a.get("note") else ""),
                 ),
             ],
             color="light",

@@ -46,7 +46,9 @@ def load_alerts(view: dict | None, _version: int | None, _tick: int | None, show
     found = alerts.list_alerts(runtime, user.id, AlertState.ACTIVE, entry.exchange, entry.symbol)
     data = {
         "series_id": series_id,
-        "alerts": [{"id": a.id, "price": float(a.price), "label": a.price_text, "text": a.text} for a in found],
+        "alerts": [
+            {"id": a.id, "price": float(a.price), "label": a.price_text, "text": a.text, "note": a.note} for a in found
+        ],
     }
     return no_update if data == shown else data
 
@@ -62,18 +64,23 @@ def list_alerts(data: dict | None) -> Any:
     Output(ca.MESSAGE, "children"),
     Output(ca.PRICE, "value"),
     Output(ca.PRICE, "invalid"),
+    Output(ca.NOTE, "value"),
     Input(ca.ADD, "n_clicks"),
     Input({"type": ca.CANCEL, "alert": ALL}, "n_clicks"),
     State(ca.PRICE, "value"),
+    State(ca.NOTE, "value"),
     State("chart-view", "data"),
     State(ca.VERSION, "data"),
     prevent_initial_call=True,
 )
 @require_role(*TRADERS)
-def alert_actions(_add: int, _cancels: list[int], price: str | None, view: dict | None, version: int | None) -> Any:
-    """Set an alert at the bar's level on the chart's series, or cancel the one whose × was clicked."""
+def alert_actions(
+    _add: int, _cancels: list[int], price: str | None, note: str | None, view: dict | None, version: int | None
+) -> Any:
+    """Set an alert at the bar's level (with its note) on the chart's series, or cancel the one whose
+    × was clicked."""
     if not clicked():
-        return no_update, no_update, no_update, no_update  # badges re-rendered, not clicked
+        return (no_update,) * 5  # badges re-rendered, not clicked
     runtime, user = current_runtime(), current_view()
     bump = (version or 0) + 1
     trigger = ctx.triggered_id
@@ -81,13 +88,14 @@ def alert_actions(_add: int, _cancels: list[int], price: str | None, view: dict 
         try:
             gone = alerts.cancel_alert(runtime, user.id, int(trigger["alert"]))
         except alerts.AlertAccessError:
-            return no_update, _said("No such alert of yours.", False), no_update, no_update
-        return bump, _said(f"Alert cancelled: {gone.text}.", True), no_update, no_update
+            return no_update, _said("No such alert of yours.", False), no_update, no_update, no_update
+        return bump, _said(f"Alert cancelled: {gone.text}.", True), no_update, no_update, no_update
+    fields = {"series_id": _series(view), "price": (price or "").strip(), "note": note}
     try:
-        made = alerts.create_alert(runtime, user.id, {"series_id": _series(view), "price": (price or "").strip()})
+        made = alerts.create_alert(runtime, user.id, fields)
     except alerts.AlertRefused as exc:
-        return no_update, _said(" ".join(exc.fields.values()), False), no_update, True
-    return bump, _said(f"Alert set: {made.text}.", True), "", False
+        return no_update, _said(" ".join(exc.fields.values()), False), no_update, True, no_update
+    return bump, _said(f"Alert set: {made.text}.", True), "", False, ""
 
 
 def _said(text: str, ok: bool) -> html.Span:

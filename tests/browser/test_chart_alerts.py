@@ -69,10 +69,13 @@ def test_an_alert_set_on_the_chart_toasts_when_crossed_and_leaves_the_chart(
     assert last is not None
     level = (last + 150).quantize(Decimal("0.01"))
     page.fill("#alert-price", str(level))
+    page.fill("#alert-note", "range high: take half off")
     page.click("#alert-add")
     shown = f"{level:,.2f}"
     expect(page.locator("#alert-said")).to_have_text(f"Alert set: BTC/USDT crosses above {shown}.")
     expect(page.locator(".alert-badge")).to_contain_text(shown)
+    expect(page.locator("#alert-note")).to_have_value("")
+    assert "range high: take half off" in (page.locator(".alert-badge button").get_attribute("title") or "")
     wait_for_js(page, f"({ALERT_LINES}).length === 1")
     label = page.evaluate(f"({ALERT_LINES})[0].label.text")
     assert label == f"alert {shown}"
@@ -87,6 +90,7 @@ def test_an_alert_set_on_the_chart_toasts_when_crossed_and_leaves_the_chart(
     toast = page.locator(".alert-toast")
     expect(toast).to_contain_text(f"BTC/USDT crosses above {shown}", timeout=15_000)
     expect(toast).to_contain_text(f"was at {level + 5:,.2f}")
+    expect(toast).to_contain_text("range high: take half off")
     wait_for_js(page, f"({ALERT_LINES}).length === 0", timeout=15_000)
     expect(page.locator(".alert-badge")).to_have_count(0)
     shot(page, "chart-alert-toast-dark")

@@ -36,7 +36,9 @@ def people(runtime: Runtime, app: Dash) -> dict[str, int]:
     return ids
 
 
-def act(client: FlaskClient, app: Dash, series_id: int, price: str = "", cancel: int | None = None) -> Any:
+def act(
+    client: FlaskClient, app: Dash, series_id: int, price: str = "", cancel: int | None = None, note: str = ""
+) -> Any:
     key = key_of(app, "chart-alerts-version")
     cancels = (
         []
@@ -46,6 +48,7 @@ def act(client: FlaskClient, app: Dash, series_id: int, price: str = "", cancel:
     inputs = [{"id": "alert-add", "property": "n_clicks", "value": 0 if cancel else 1}, cancels]
     state = [
         {"id": "alert-price", "property": "value", "value": price},
+        {"id": "alert-note", "property": "value", "value": note},
         {"id": "chart-view", "property": "data", "value": {"series_id": series_id}},
         {"id": "chart-alerts-version", "property": "data", "value": 0},
     ]
@@ -77,9 +80,11 @@ def said(answer: Any) -> str:
 
 def test_a_trader_sets_and_cancels_only_their_own_alerts(app: Dash, runtime: Runtime, people: dict) -> None:
     alice, bob = signed_in(app, "alice"), signed_in(app, "bob")
-    answer = act(alice, app, people["series"], "90000")
+    answer = act(alice, app, people["series"], "90000", note="  range high \n retest ")
     assert "Alert set: BTC/USDT crosses above 90,000.00." in said(answer)
+    assert answer.get_json()["response"]["alert-note"]["value"] == ""  # the bar is ready for the next
     (alert,) = alerts.list_alerts(runtime, people["alice"])
+    assert alert.note == "range high retest"
     refused = act(bob, app, people["series"], "95000")  # a series bob does not watch
     assert "Choose a series of your watchlist." in said(refused)
     assert alerts.list_alerts(runtime, people["bob"]) == []
@@ -87,7 +92,8 @@ def test_a_trader_sets_and_cancels_only_their_own_alerts(app: Dash, runtime: Run
     assert alerts.get_alert(runtime, people["alice"], alert.id).state is AlertState.ACTIVE
     assert nothing(lines(bob, app, people["series"]))  # not bob's series: nothing read
     drawn = lines(alice, app, people["series"]).get_json()["response"]["chart-alerts"]["data"]
-    assert drawn["alerts"] == [{"id": alert.id, "price": 90000.0, "label": "90,000.00", "text": alert.text}]
+    shown = {"id": alert.id, "price": 90000.0, "label": "90,000.00", "text": alert.text, "note": alert.note}
+    assert drawn["alerts"] == [shown]
     assert "Alert cancelled" in said(act(alice, app, people["series"], cancel=alert.id))
     assert alerts.get_alert(runtime, people["alice"], alert.id).state is AlertState.CANCELLED
 
