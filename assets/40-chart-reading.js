@@ -134,18 +134,27 @@
   // only ever holds the user's own changes, and one of ours cannot supersede one of theirs.
   // Ours never touch the shapes: a line drawn or dragged while one of ours is redrawing (plotly
   // emits at the end of the redraw) still reaches the server, or the drawing would be lost.
+  // Two of ours may overlap: plotly's own emit is put back when the last one ends, not the first
+  // (which would leave the second's filter on for good, and the user's zooms unheard).
   function relayout(gd, update) {
-    var emit = gd.emit;
+    if (!gd._tbOwn) {
+      var emit = (gd._tbEmit = gd.emit);
+      gd.emit = function (name) {
+        if (name === "plotly_relayout" && !touchesShapes(arguments[1])) { return undefined; }
+        return emit.apply(gd, arguments);
+      };
+    }
     gd._tbOwn = (gd._tbOwn || 0) + 1;
-    gd.emit = function (name) {
-      if (name === "plotly_relayout" && !touchesShapes(arguments[1])) { return undefined; }
-      return emit.apply(gd, arguments);
-    };
     var done = function () {
       gd._tbOwn -= 1;
-      gd.emit = emit;
+      if (!gd._tbOwn) { gd.emit = gd._tbEmit; }
     };
-    return window.Plotly.relayout(gd, update).then(done, done);
+    try {
+      return window.Plotly.relayout(gd, update).then(done, done);
+    } catch (error) { // refused mid-redraw: the next plot's refresh fits again
+      done();
+      return Promise.resolve();
+    }
   }
 
   function touchesShapes(event) {
@@ -161,6 +170,7 @@
     if (!xs.length) { return; }
     var xa = fl.xaxis;
     var range = [xa.r2l(xa.range[0]), xa.r2l(xa.range[1])];
+    writeUrl(cfg, range); // first: nothing below (a relayout refused mid-redraw) may keep the URL behind
     var update = {};
     if (!gd._tbManual) {
       var half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0;
@@ -200,7 +210,6 @@
       relayout(gd, update);
     }
     if (!gd._tbHover) { readout(gd, xs.length - 1); }
-    writeUrl(cfg, range);
   }
 
   // The followed range goes into the figure Dash holds, not through Plotly.relayout: plotly keeps
