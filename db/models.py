@@ -648,7 +648,8 @@ class BlockCondition(Base):
 class ReplayRun(Base):
     """A replay (played bar by bar) or a backtest (blocks from a file, one pass) on stored candles,
     trading on its own replay account (engine.replay). `cursor_ms` is the run's clock: every bar
-    that opened before it has been played."""
+    that opened before it has been played. `updated_at`: when its progress was last saved, about
+    every second while it plays (a running run that stops beating was interrupted)."""
 
     __tablename__ = "replay_runs"
 
@@ -671,6 +672,7 @@ class ReplayRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PriceAlert(Base):

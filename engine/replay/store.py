@@ -1,12 +1,15 @@
 """The runs table: a run and its replay account made in one transaction, read back only by their
-owner as RunSummary, their progress written, and deleted with everything the account traded."""
+owner as RunSummary, their progress written (with a heartbeat), and deleted with everything the
+account traded. A run still "running" whose heartbeat stopped was interrupted (its process died: a
+restart, a killed worker): reading it settles it, a backtest as failed with why, a replay as
+paused where it stopped (it can go on)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import AccountKind, TradeStatus
@@ -31,6 +34,12 @@ from engine.users.api import add_paper_account
 START_BALANCE = Decimal("10000")
 QUOTE = "USDT"
 TERMINAL = (RunStatus.DONE, RunStatus.CANCELED, RunStatus.FAILED)
+# A playing run saves its progress about every second (engine.replay.play): a minute of silence is
+# a dead process, not a slow bar.
+STALE_AFTER = timedelta(seconds=60)
+INTERRUPTED = (
+    "Interrupted: the process running this backtest stopped (no progress for a minute). Run it again, or delete it."
+)
 
 
 def create_run(
@@ -84,15 +93,39 @@ def owned_run(s: Session, user_id: int, run_id: int) -> ReplayRun:
 
 def get_run(runtime: Runtime, user_id: int, run_id: int) -> RunSummary:
     """The run, if `user_id` owns it; RunAccessError otherwise."""
+    settle_interrupted(runtime, user_id)
     with runtime.sessions() as s:
         return summary_of(s, owned_run(s, user_id, run_id))
 
 
 def list_runs(runtime: Runtime, user_id: int) -> list[RunSummary]:
     """The user's replays and backtests, newest first."""
+    settle_interrupted(runtime, user_id)
     with runtime.sessions() as s:
         runs = s.scalars(select(ReplayRun).where(ReplayRun.user_id == user_id).order_by(ReplayRun.id.desc()))
         return [summary_of(s, run) for run in runs]
+
+
+def settle_interrupted(runtime: Runtime, user_id: int, now: datetime | None = None) -> list[int]:
+    """Settle the user's runs left "running" by a process that died; their ids. One read when none
+    is (every poll of the pages comes here), and a conditional write when one is: a run that beat
+    again meanwhile is left alone."""
+    cutoff = (now or datetime.now(UTC)) - STALE_AFTER
+    beat = func.coalesce(ReplayRun.updated_at, ReplayRun.created_at)
+    stale = (ReplayRun.user_id == user_id, ReplayRun.status == RunStatus.RUNNING.value, beat < cutoff)
+    with runtime.sessions() as s:
+        found = s.execute(select(ReplayRun.id, ReplayRun.kind).where(*stale)).all()
+    if not found:
+        return []
+    with runtime.sessions.begin() as s:
+        for run_id, kind in found:
+            values = (
+                {"status": RunStatus.PAUSED.value}
+                if kind == RunKind.REPLAY.value
+                else {"status": RunStatus.FAILED.value, "error": INTERRUPTED, "finished_at": datetime.now(UTC)}
+            )
+            s.execute(update(ReplayRun).where(ReplayRun.id == run_id, *stale).values(**values))
+    return [run_id for run_id, _kind in found]
 
 
 def save_progress(
@@ -102,6 +135,9 @@ def save_progress(
         run = s.get(ReplayRun, run_id)
         if run is None:
             return  # deleted meanwhile
+        if RunStatus(run.status) in TERMINAL:
+            return  # ended (settled as interrupted, say): a late save from its old process changes nothing
+        run.updated_at = datetime.now(UTC)
         run.cursor_ms, run.bars_done, run.status = cursor_ms, bars_done, status.value
         run.error = error[:2000] if error else None
         if status in TERMINAL:

@@ -1,8 +1,10 @@
 """Backtests through the real engine on stored candles: hand-checked fills and P&L, refused blocks,
-progress, cancel, the run's report, and deleting a run with everything it traded."""
+progress, cancel, the run's report, deleting a run with everything it traded, and a run whose
+process died settled instead of "running" for ever."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from db.enums import AccountKind
 from db.models import Block, ExchangeAccount, Fill, Order, PaperOrder, ReplayRun
 from engine.replay import api as replay
+from engine.replay import store as replay_store
 from engine.runtime import Runtime
 from tests.helpers.replay import flat, store_bars, trader
 from tests.helpers.trading import MIN, T0, request
@@ -114,3 +117,36 @@ def test_runs_are_their_owners_and_deleting_one_removes_what_it_traded(runtime: 
     with runtime.sessions() as s:
         for model in (ReplayRun, ExchangeAccount, Block, Order, Fill, PaperOrder):
             assert s.scalar(select(func.count()).select_from(model)) == 0, model
+
+
+def _beat(runtime: Runtime, run_id: int, status: str, ago_s: float) -> None:
+    """Leave the run `status` with its last heartbeat `ago_s` seconds ago, as a process that died then."""
+    with runtime.sessions.begin() as s:
+        row = s.get(ReplayRun, run_id)
+        row.status, row.updated_at, row.finished_at = status, datetime.now(UTC) - timedelta(seconds=ago_s), None
+
+
+def test_a_backtest_whose_process_died_is_shown_interrupted_not_running_for_ever(runtime: Runtime) -> None:
+    store_bars(runtime, RISE)
+    user = trader(runtime)
+    dead = replay.run_backtest(runtime, user, [replay.BlockRow(2, T0 + MIN, request())], "demo", "1m")
+    alive = replay.run_backtest(runtime, user, [replay.BlockRow(2, T0 + MIN, request())], "demo", "1m")
+    _beat(runtime, dead.id, "running", ago_s=90)
+    _beat(runtime, alive.id, "running", ago_s=5)  # a slow bar, not a dead process
+    shown = {r.id: r for r in replay.backtest_runs(runtime, user)}
+    assert shown[dead.id].status is replay.RunStatus.FAILED
+    assert "Interrupted" in (shown[dead.id].error or "")
+    assert shown[alive.id].status is replay.RunStatus.RUNNING
+    # A late save from the dead run's process does not bring it back.
+    with runtime.sessions() as s:
+        cursor = s.get(ReplayRun, dead.id).cursor_ms
+    replay_store.save_progress(runtime, dead.id, cursor, 3, replay.RunStatus.RUNNING)
+    assert replay.get_run(runtime, user, dead.id).status is replay.RunStatus.FAILED
+
+
+def test_a_replay_whose_process_died_is_paused_where_it_stopped(runtime: Runtime) -> None:
+    store_bars(runtime, RISE)
+    user = trader(runtime)
+    run = replay.start_replay(runtime, user, "demo", "SOL/USDT", "1m", T0)
+    _beat(runtime, run.id, "running", ago_s=120)
+    assert replay.get_run(runtime, user, run.id).status is replay.RunStatus.PAUSED
