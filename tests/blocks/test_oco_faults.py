@@ -3,17 +3,20 @@ lists on the binance spot simulator is crashed at every commit and around every 
 call (lists placed; a target filled and the other list canceled and replaced at break-even, the way
 every move and resize replaces a list; stops filled), restarted and recovered: no order or list is
 ever posted twice, every open position rests one list whose stop is for what it holds, and each
-crashed run ends as the crash-free one. SQLite and PostgreSQL.
+crashed run ends as the crash-free one; and the same scripts under random venue errors on every
+order and list call hold the same once the venue calms down. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
 from db.enums import CloseReason, TradeStatus
 from engine.blocks.amend_plan import BlockAmend
 from engine.runtime import Runtime
-from tests.helpers.oco_faults import Step, crash_everywhere
+from tests.helpers.oco_faults import Step, chaos_run, crash_everywhere
 from tests.helpers.trading import D
 
 # Market entries fill at 100 and rest one list each; target 1 fills on the venue and trade 2's list
@@ -58,3 +61,11 @@ def test_a_crash_at_any_boundary_of_a_stop_move_replacing_both_lists(runtime: Ru
         "1-tp-1",
         "1-tp-2",
     ]
+
+
+def test_random_venue_errors_on_orders_and_lists_never_break_the_invariants(runtime: Runtime) -> None:
+    raised: Counter[str] = Counter()
+    for seed in range(6):
+        for script in (TARGET_SCRIPT, STOP_SCRIPT, MOVE_SCRIPT):
+            raised += chaos_run(runtime, script, seed)
+    assert set(raised) >= {"VenueUnavailable", "InsufficientFunds", "InvalidOrder", "OrderNotFound", "lost answer"}

@@ -332,7 +332,8 @@ def wipe(runtime: Runtime) -> None:
 
 
 class Chaos:
-    """Raises ccxt-like errors at random (fixed seed); a create may also succeed with its answer lost."""
+    """Raises ccxt-like errors at random (fixed seed); a create (an order, an OCO list) may also
+    succeed with its answer lost."""
 
     ERRORS: dict[str, tuple[type[Exception], ...]] = {
         "create_order": (VenueUnavailable, VenueUnavailable, InsufficientFunds, InvalidOrder),
@@ -340,6 +341,8 @@ class Chaos:
         "fetch_order": (VenueUnavailable, OrderNotFound),
         "fetch_orders_by_client_ids": (VenueUnavailable,),
         "fetch_my_trades": (VenueUnavailable,),
+        "place_oco": (VenueUnavailable, VenueUnavailable, InsufficientFunds, InvalidOrder),
+        "cancel_oco": (VenueUnavailable, OrderNotFound, InvalidOrder),
     }
 
     def __init__(self, seed: int, rate: float) -> None:
@@ -353,7 +356,7 @@ class Chaos:
             raise error(f"injected {error.__name__} in {name}")
 
     def after(self, name: str) -> None:
-        if self.on and name == "create_order" and self.rng.random() < self.rate:
+        if self.on and name in ("create_order", "place_oco") and self.rng.random() < self.rate:
             self.raised["lost answer"] += 1
             raise VenueUnavailable("injected: answer lost after the order was placed")
 

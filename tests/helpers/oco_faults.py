@@ -5,7 +5,9 @@ runtime, new session factory, new ccxt venue over the same database and the same
 
 What must hold after each step: no order and no list was ever posted twice; every order of the
 database is what the exchange says; every open position rests exactly one list, whose stop is for
-what the trade holds; and a crashed run ends as the crash-free one.
+what the trade holds; and a crashed run ends as the crash-free one. `chaos_run` plays a script
+under random venue errors instead (tests/helpers/faults.Chaos) and checks the same once the venue
+calms down.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import EntryType, OrderRole, OrderStatus
+from db.enums import EntryType, OrderRole, OrderStatus, TradeStatus
 from db.models import Block, Fill, NotificationOutbox, Order, Trade
 from db.session import make_session_factory
 from engine.blocks.amend import amend_block
@@ -28,7 +30,7 @@ from engine.exchanges.venues import install_venue
 from engine.notify.api import save_url
 from engine.runtime import Runtime
 from tests.helpers.binance_desk import Desk, connect, make_desk
-from tests.helpers.faults import Boundaries, Crash, crashing_sessions, wipe
+from tests.helpers.faults import Boundaries, Chaos, Crash, crashing_sessions, wipe
 from tests.helpers.trading import D, request, trades_of
 
 CHANGES = ("create_order", "cancel_order", "place_oco", "cancel_oco")
@@ -210,3 +212,30 @@ def crash_everywhere(
         got = outcome(world)
         assert got == expected, f"crash at boundary {k} ({counter.seen[k - 1]}): {got} != {expected}"
     return expected
+
+
+def chaos_run(base: Runtime, script: list[Step], seed: int) -> Counter[str]:
+    """Play `script` with random errors on every call that changes orders or lists, let the venue
+    calm down, and check: nothing posted twice, the database is the venue's, every open position
+    rests one list for what it holds, every fill recorded, nothing left unsent. The errors raised."""
+    world = OcoWorld.fresh(base)
+    chaos = Chaos(seed, rate=0.3)
+    runtime = world.engine(make_session_factory(base.db), chaos.before, chaos.after)
+    for step in script:
+        run_step(world, runtime, step, resume=False)
+    chaos.on = False
+    for _ in range(6):  # the venue calms down: the engine catches up
+        sync_tick(runtime)
+    check_truth(world)
+    outcome(world)
+    with base.sessions() as s:
+        mine = select(Block.id).where(Block.user_id == world.desk.user_id)
+        unsent = list(s.scalars(select(Order).where(Order.block_id.in_(mine), Order.status.in_(_UNSETTLED))))
+        statuses = set(s.scalars(select(Trade.status).where(Trade.block_id.in_(mine))))
+    assert not unsent, (seed, [(o.client_order_id, o.status) for o in unsent])
+    # a trade still open holds its list (check_truth); none is left half-entered or unprotected
+    assert statuses <= {TradeStatus.CLOSED, TradeStatus.CANCELED, TradeStatus.OPEN}, (seed, statuses)
+    return chaos.raised
+
+
+_UNSETTLED = (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)
