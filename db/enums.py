@@ -101,6 +101,13 @@ class ProtectionMode(enum.StrEnum):
     REDUCE_ONLY = "reduce_only"  # derivatives: target and stop both rest as reduce-only orders
 
 
+class MarginMode(enum.StrEnum):
+    """How a derivatives position is margined (ccxt's unified names)."""
+
+    ISOLATED = "isolated"  # the position's own margin only: a loss beyond it liquidates this position
+    CROSS = "cross"  # the whole account's free collateral backs the position
+
+
 class CloseReason(enum.StrEnum):
     TARGET = "target"
     STOP = "stop"

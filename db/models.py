@@ -37,6 +37,7 @@ from db.enums import (
     BlockStatus,
     CloseReason,
     EntryType,
+    MarginMode,
     OrderRole,
     OrderStatus,
     OrderType,
@@ -115,6 +116,7 @@ class Market(Base):
     min_cost: Mapped[Decimal | None] = mapped_column(PRICE)
     maker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
     taker_fee: Mapped[Decimal | None] = mapped_column(PRICE)
+    max_leverage: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -345,6 +347,9 @@ class Block(Base):
     entry_timeout_s: Mapped[int | None] = mapped_column(Integer)
     max_duration_s: Mapped[int | None] = mapped_column(Integer)
     protection_mode: Mapped[ProtectionMode] = mapped_column(enum_column(ProtectionMode))
+    # Derivatives only (None on spot): set on the venue for the symbol before the entry is sent.
+    leverage: Mapped[int | None] = mapped_column(Integer)
+    margin_mode: Mapped[MarginMode | None] = mapped_column(enum_column(MarginMode))
     status: Mapped[BlockStatus] = mapped_column(enum_column(BlockStatus), default=BlockStatus.PENDING, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)  # a persistent exchange failure, shown on the block
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,6 +14,8 @@ from engine.exchanges.replay_feed import ReplayFeed
 from engine.exchanges.sources import source
 from engine.exchanges.venue import (
     Balance,
+    FundingPayment,
+    FundingVenue,
     InsufficientFunds,
     InvalidOrder,
     OcoLegs,
@@ -49,6 +51,8 @@ __all__ = [
     "Balance",
     "DemoExchange",
     "ExchangeError",
+    "FundingPayment",
+    "FundingVenue",
     "InsufficientFunds",
     "InvalidOrder",
     "MarketDataSource",

@@ -34,6 +34,7 @@ class MarketInfo:
     min_cost: Decimal | None = None
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
+    max_leverage: int | None = None  # derivatives: the highest leverage the venue allows (None: unknown)
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,13 @@ def market_info(exchange: str, market: dict[str, Any], precision_mode: int) -> M
         min_cost=_limit(limits, "cost", "min"),
         maker_fee=_decimal_or_none(market.get("maker")),
         taker_fee=_decimal_or_none(market.get("taker")),
+        max_leverage=_max_leverage(limits),
     )
+
+
+def _max_leverage(limits: dict[str, Any]) -> int | None:
+    highest = _limit(limits, "leverage", "max")
+    return int(highest) if highest is not None and highest >= 1 else None
 
 
 def tick_size(value: Any, precision_mode: int) -> Decimal | None:

@@ -41,6 +41,7 @@ _BTC = Underlying(key=1, start_price=42_000.0, daily_vol=0.022, volume_per_min=1
 _ETH = Underlying(key=2, start_price=2_300.0, daily_vol=0.028, volume_per_min=180.0)
 _SOL = Underlying(key=3, start_price=100.0, daily_vol=0.04, volume_per_min=2_500.0)
 _FEE = Decimal("0.001")
+DEMO_MAX_LEVERAGE = 100  # the demo perpetual, like a large venue's BTC perpetual (125x on Binance)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def _market(symbol: str, kind: str, price_tick: str, amount_tick: str, max_amoun
         min_cost=Decimal(min_cost),
         maker_fee=_FEE,
         taker_fee=_FEE,
+        max_leverage=DEMO_MAX_LEVERAGE if kind == "swap" else None,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from db.enums import OrderType
+from db.enums import MarginMode, OrderType
 from engine.exchanges.base import ExchangeError
 
 
@@ -81,6 +81,10 @@ class OrderRequest:
     # the paper exchange then matches it from the entry's fill bar on (docs/fill-rules.md, rule 10).
     # Real venues are sent no such thing (ccxt_venue builds its params field by field) and ignore it.
     contingent_on: str | None = None
+    # Derivatives entries only: the venue is set to this margin mode and leverage for the symbol
+    # before the order is posted (a refusal is InvalidOrder and posts nothing). None: left as it is.
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,17 @@ class VenueTrade:
 
 
 @dataclass(frozen=True)
+class FundingPayment:
+    """One funding payment on a perpetual position, as ccxt's funding history gives it."""
+
+    id: str  # the venue's id of the payment, unique per account
+    symbol: str
+    amount: Decimal  # signed, in `currency`: received > 0, paid < 0
+    currency: str
+    ts: int  # ms
+
+
+@dataclass(frozen=True)
 class Balance:
     currency: str
     free: Decimal
@@ -146,6 +161,9 @@ class VenueCapabilities:
     # One-cancels-other order lists (a limit target and a stop on the same coins): the venue
     # implements `OcoVenue` too (engine.exchanges.ccxt_oco).
     supports_oco: bool = False
+    # Leverage and margin mode set per symbol before an entry (OrderRequest.leverage): the venue
+    # implements `FundingVenue` too.
+    supports_leverage: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +217,14 @@ class OcoVenue(Protocol):
     def cancel_oco(self, req: OcoRequest) -> OcoLegs:
         """Cancel the list (both legs). A list already done (a leg filled, the list canceled) is
         returned as it is; an unknown one raises OrderNotFound."""
+        ...
+
+
+class FundingVenue(Protocol):
+    """A venue with perpetual contracts (VenueCapabilities.supports_leverage): their funding payments."""
+
+    def fetch_funding_history(self, symbol: str | None = None, since: int | None = None) -> list[FundingPayment]:
+        """Funding paid or received on this account, oldest first, with ts >= since."""
         ...
 
 
