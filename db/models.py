@@ -261,6 +261,7 @@ class PaperOrder(Base):
     price: Mapped[Decimal | None] = mapped_column(PRICE)
     stop_price: Mapped[Decimal | None] = mapped_column(PRICE)
     reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    leverage: Mapped[int | None] = mapped_column(Integer)  # a leveraged entry on a margin account
     status: Mapped[str] = mapped_column(String(16), index=True)  # open, closed, canceled, expired, rejected
     filled: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))
     cost: Mapped[Decimal] = mapped_column(PRICE, default=Decimal(0))  # quote value of the fills

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from db.enums import EntryType, Side, SizeMode
+from db.enums import EntryType, MarginMode, Side, SizeMode
 from db.types import SCALE
 
 MAX_VALUE = Decimal("1e15")  # prices, sizes, amounts and the money the engine derives (cost, risk)
@@ -28,9 +28,11 @@ MAX_MINUTES = 525_600 * 10  # ten years; x 60 seconds stays far below 2**31 - 1
 MAX_SYMBOL_LENGTH = 64  # String(64) columns
 MAX_NUMBER_TEXT = 64  # characters of a number written as text (longer is not a price)
 MAX_SHARE_PERCENT = Decimal(100)
+MAX_LEVERAGE = 1000  # above every venue's highest; the market's own limit is checked by the planner
 
 __all__ = [
     "DECIMALS",
+    "MAX_LEVERAGE",
     "MAX_MINUTES",
     "MAX_NUMBER_TEXT",
     "MAX_SHARE_PERCENT",
@@ -38,6 +40,7 @@ __all__ = [
     "MAX_VALUE",
     "MIN_VALUE",
     "amount_problem",
+    "leverage_problem",
     "range_problem",
     "request_problems",
     "seconds_problem",
@@ -86,6 +89,15 @@ def seconds_problem(value: Any, label: str) -> str | None:
         return f"{label} must be a whole number of minutes."
     if value > MAX_MINUTES * 60:
         return f"{label} must be at most {MAX_MINUTES} minutes (leave it empty for none)."
+    return None
+
+
+def leverage_problem(value: Any) -> str | None:
+    """None for no leverage or a whole number from 1 to MAX_LEVERAGE; else why not."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LEVERAGE:
+        return f"Leverage must be a whole number from 1 to {MAX_LEVERAGE} (or empty to keep the venue's)."
     return None
 
 
@@ -151,4 +163,8 @@ def request_problems(req: Any) -> list[tuple[str, str]]:
     ):
         if (problem := seconds_problem(value, label)) is not None:
             errors.append((name, problem))
+    if (problem := leverage_problem(req.leverage)) is not None:
+        errors.append(("leverage", problem))
+    if req.margin_mode is not None and not isinstance(req.margin_mode, MarginMode):
+        errors.append(("margin_mode", f"Choose one of: {', '.join(m.value for m in MarginMode)}."))
     return errors

@@ -266,6 +266,8 @@ def _write_block(
             entry_timeout_s=req.entry_timeout_s,
             max_duration_s=req.max_duration_s,
             protection_mode=mode,
+            leverage=plan.leverage,
+            margin_mode=plan.margin_mode,
             created_at=from_ms(now_ms),
         )
         s.add(block)

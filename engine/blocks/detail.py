@@ -11,7 +11,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.enums import BlockStatus, CloseReason, EntryType, OrderRole, OrderStatus, OrderType, Side, SizeMode, TradeStatus
+from db.enums import (
+    BlockStatus,
+    CloseReason,
+    EntryType,
+    MarginMode,
+    OrderRole,
+    OrderStatus,
+    OrderType,
+    Side,
+    SizeMode,
+    TradeStatus,
+)
 from db.models import Block, ExchangeAccount, Fill, Order, Trade
 from engine.blocks.queries import owned_block
 from engine.blocks.states import LIVE_BLOCKS
@@ -56,6 +67,8 @@ class BlockSummary:
     created_at: datetime
     closed_at: datetime | None
     trades: tuple[TradeRecord, ...]
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ def _summary(b: Block, exchange: str, trades: list[Trade]) -> BlockSummary:
         b.created_at,
         b.closed_at,
         tuple(_trade(t) for t in trades),
+        b.leverage,
+        b.margin_mode,
     )
 
 

@@ -302,6 +302,11 @@ class Executor(OcoExecution):
             return None
 
     def _request(self, s: Session, row: Order, symbol: str) -> OrderRequest:
+        leverage, margin_mode = None, None
+        if row.role is OrderRole.ENTRY:  # the venue is set for the symbol with the entry, never after
+            block = s.get(Block, row.block_id)
+            assert block is not None
+            leverage, margin_mode = block.leverage, block.margin_mode
         return OrderRequest(
             client_order_id=row.client_order_id,
             symbol=symbol,
@@ -312,6 +317,8 @@ class Executor(OcoExecution):
             stop_price=row.stop_price,
             reduce_only=row.reduce_only,
             contingent_on=contingent_on(s, row),
+            leverage=leverage,
+            margin_mode=margin_mode,
         )
 
     def _rejected(self, order_id: int, exc: VenueError) -> None:

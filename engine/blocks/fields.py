@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from engine.blocks.bounds import MAX_MINUTES, MAX_NUMBER_TEXT, amount_problem
+from engine.blocks.bounds import MAX_MINUTES, MAX_NUMBER_TEXT, amount_problem, leverage_problem
 from engine.blocks.plan import FieldError
 
 # A decimal as people write one: digits, one optional point, an optional exponent. No "_", no "NaN".
@@ -96,6 +96,25 @@ def seconds(errors: Errors, field: str, value: Any, label: str) -> int | None:
         errors.add(field, f"{label} must be a whole number of minutes from 1 to {MAX_MINUTES} (or empty for none).")
         return None
     return int(number) * 60
+
+
+def optional_choice(errors: Errors, field: str, value: Any, kind: type[E], label: str) -> E | None:
+    """Like `choice`, with empty meaning "none chosen" (None)."""
+    return None if empty(value) else choice(errors, field, value, kind, label)
+
+
+def leverage(errors: Errors, field: str, value: Any) -> int | None:
+    """A whole leverage (5, "5", "5x"); None when empty."""
+    if empty(value):
+        return None
+    text = value.strip().removesuffix("x").removesuffix("X") if isinstance(value, str) else value
+    number, _ = read_number(text, "Leverage")
+    whole = int(number) if number is not None and number == number.to_integral_value() else None
+    problem = leverage_problem(whole) if whole is not None else leverage_problem(0)
+    if problem is not None:
+        errors.add(field, problem)
+        return None
+    return whole
 
 
 def as_list(value: Any) -> list[Any] | None:

@@ -9,7 +9,9 @@ puts there) -> a BlockRequest, or one FieldError per field that is wrong. Nothin
   "1,000.5" and "1.000,5" are refused with a message at the field, never read by dropping the comma;
 - minutes are whole numbers from 1 to ten years (stored as seconds);
 - target prices and shares come as two lists of the same length; shares are percents (25 = 25%);
-- the symbol is text without control characters, of a bounded length.
+- the symbol is text without control characters, of a bounded length;
+- leverage is a whole number ("5" or "5x"), the margin mode one of MarginMode's values, both optional
+  (derivatives only: the planner refuses them on spot).
 
 Empty values (None, "") stay None, for the planner to name ("Enter the stop price."). The planner
 checks the same bounds again, so a BlockRequest built by hand cannot get past them either.
@@ -21,9 +23,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from db.enums import EntryType, Side, SizeMode
+from db.enums import EntryType, MarginMode, Side, SizeMode
 from engine.blocks.bounds import MAX_SHARE_PERCENT, symbol_problem
-from engine.blocks.fields import Errors, amount, as_list, choice, flag, seconds
+from engine.blocks.fields import Errors, amount, as_list, choice, flag, leverage, optional_choice, seconds
 from engine.blocks.plan import MAX_TARGETS, BlockRequest, FieldError, TargetSpec
 
 _ACCOUNT = re.compile(r"[0-9]{1,18}")
@@ -45,6 +47,8 @@ FIELDS = (
     "breakeven",
     "entry_timeout_min",
     "max_duration_min",
+    "leverage",
+    "margin_mode",
 )
 
 
@@ -89,6 +93,8 @@ def parse_block(raw: Mapping[str, Any]) -> BlockRequest | list[FieldError]:
     breakeven = flag(errors, "breakeven", raw.get("breakeven"), "Break-even after the first target")
     timeout = seconds(errors, "entry_timeout_s", raw.get("entry_timeout_min"), "Entry timeout")
     duration = seconds(errors, "max_duration_s", raw.get("max_duration_min"), "Maximum duration")
+    times = leverage(errors, "leverage", raw.get("leverage"))
+    margin_mode = optional_choice(errors, "margin_mode", raw.get("margin_mode"), MarginMode, "Margin mode")
     if errors:
         return list(errors)
     assert side is not None
@@ -108,6 +114,8 @@ def parse_block(raw: Mapping[str, Any]) -> BlockRequest | list[FieldError]:
         breakeven_after_first_target=breakeven,
         entry_timeout_s=timeout,
         max_duration_s=duration,
+        leverage=times,
+        margin_mode=margin_mode,
     )
 
 

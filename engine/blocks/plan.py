@@ -13,7 +13,9 @@ Conventions the dashboard relies on:
 - Shares are fractions of 1 (0.25 = 25%); all None means an equal split.
 - Balance check, kept simple: `free_balance` is free QUOTE money. A long needs amount x entry of
   it; a short (only on markets that can short) is assumed to need the same notional as
-  collateral (1x). Fees and slippage are not included in sizing or in the balance check.
+  collateral (1x); with a leverage (derivatives, engine.blocks.leverage) the notional / leverage.
+  Sizes are notional whatever the leverage. Fees and slippage are not included in sizing or in
+  the balance check.
 - `plan_block` raises BlockRejected (carrying every FieldError) rather than returning errors.
 - Every entry point first holds the request against engine.blocks.bounds (the one table of sane
   values): a value out of range is a FieldError, never an exception from Decimal arithmetic.
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
-from db.enums import EntryType, Side, SizeMode
+from db.enums import EntryType, MarginMode, Side, SizeMode
+from engine.blocks import leverage
 from engine.blocks.bounds import MAX_VALUE, range_problem, request_problems
 from engine.common.precision import (
     RoundMode,
@@ -72,6 +75,9 @@ class BlockRequest:
     # The exchange of the market (the chart's series); the account must trade there. None: the
     # account's own exchange (callers that name the market through the account: benches, scripts).
     exchange: str | None = None
+    # Derivatives: set on the venue before the entry (None: leave the venue's setting as it is).
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", tuple(TargetSpec(*t) for t in self.targets))
@@ -112,6 +118,10 @@ class BlockPlan:
     risk: Decimal  # quote money lost if every stop fills at its price: total x |entry - stop|
     cost: Decimal  # total x entry, in quote
     reward_risk: tuple[Decimal, ...]  # per target: |target - entry| / |entry - stop|, rounded down to 0.01
+    # Derivatives (engine.blocks.leverage): what the venue is set to before the entry; None on spot.
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
+    liquidation_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,11 @@ class BlockPreview:
     notes: tuple[FieldError, ...] = ()
     # Where the exits rest and what the desk watches (engine.blocks.resting), once the venue is known.
     protection: str | None = None
+    # Derivatives with a leverage: the margin the block ties up and where it would be liquidated.
+    margin: Decimal | None = None
+    liquidation_price: Decimal | None = None
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
 
 
 def _fmt(d: Decimal) -> str:
@@ -162,6 +177,7 @@ class _Analysis:
     shares_ok: bool = False
     total: Decimal | None = None
     amounts: list[Decimal] | None = None
+    liquidation: Decimal | None = None
 
     def add(self, field_name: str, message: str) -> None:
         self.errors.append(FieldError(field_name, message))
@@ -343,12 +359,12 @@ def _lowest_leg(a: _Analysis, i: int) -> tuple[str, Decimal]:
     return name, price
 
 
-def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: Decimal | None) -> None:
+def _check_amounts(a: _Analysis, req: BlockRequest, market: MarketInfo, free_balance: Decimal | None) -> None:
     """Minimums per trade, maximum per trade, and the free balance; needs a.total and a.amounts."""
     assert a.total is not None
     assert a.amounts is not None
     assert a.entry is not None
-    base, quote, total = market.base, market.quote, a.total
+    base, quote, total, side = market.base, market.quote, a.total, req.side
     if total <= 0:
         a.add(
             "size_value", f"The size rounds down to 0 {base} at this market's amount step {_fmt(_amount_tick(market))}."
@@ -392,11 +408,15 @@ def _check_amounts(a: _Analysis, side: Side, market: MarketInfo, free_balance: D
             f"Tradeblock handles ({format_number(MAX_VALUE)}): enter a smaller size.",
         )
         return
-    if free_balance is not None and cost > free_balance:
-        why = "" if side is Side.LONG else " as collateral for the short"
+    needed = leverage.margin_needed(cost, req.leverage)
+    if free_balance is not None and needed > free_balance:
+        if req.leverage is not None:
+            why = f" of margin at {req.leverage}x"
+        else:
+            why = "" if side is Side.LONG else " as collateral for the short"
         a.add(
             "size_value",
-            f"This block needs {format_money(cost, RoundMode.UP)} {quote}{why}, "
+            f"This block needs {format_money(needed, RoundMode.UP)} {quote}{why}, "
             f"but only {format_money(free_balance, RoundMode.DOWN)} {quote} is free.",
         )
 
@@ -421,8 +441,16 @@ def _analyse(req: BlockRequest, market: MarketInfo, equity: Decimal, free_balanc
             raw = _raw_size(req.size_mode, req.size_value, a.entry, a.stop, equity)
             a.total = round_amount(raw, _amount_tick(market))
             a.amounts = split_amount(a.total, len(req.targets), a.shares, _amount_tick(market))
-            _check_amounts(a, req.side, market, free_balance)
+            _check_amounts(a, req, market, free_balance)
+        _check_leverage(a, req, market, free_balance)
     return a
+
+
+def _check_leverage(a: _Analysis, req: BlockRequest, market: MarketInfo, free_balance: Decimal | None) -> None:
+    mode = leverage.margin_mode_of(req.leverage, req.margin_mode)
+    a.liquidation = leverage.estimate(req.side, market, a.entry, a.total, req.leverage, mode, free_balance)
+    for name, message in leverage.problems(req.side, market, req.leverage, req.margin_mode, a.stop, a.liquidation):
+        a.add(name, message)
 
 
 def validate_block(
@@ -485,6 +513,9 @@ def plan_block(req: BlockRequest, market: MarketInfo, equity: Decimal, free_bala
         risk=multiply(a.total, abs(a.entry - a.stop)),
         cost=multiply(a.total, a.entry),
         reward_risk=tuple(_reward_risk(a.entry, a.stop, t) or Decimal(0) for t in targets),
+        leverage=req.leverage,
+        margin_mode=leverage.margin_mode_of(req.leverage, req.margin_mode),
+        liquidation_price=a.liquidation,
     )
 
 
@@ -508,9 +539,10 @@ def preview(
         else None
     )
     drawn_entry = req.reference_price if req.entry_type is EntryType.MARKET else req.entry_price
+    cost = multiply(size, entry) if size is not None and entry is not None else None
     return BlockPreview(
         size=size,
-        cost=multiply(size, entry) if size is not None and entry is not None else None,
+        cost=cost,
         risk=risk,
         risk_pct=risk_pct,
         reward_risk=tuple(_reward_risk(entry, stop, t) for t in a.targets),
@@ -521,6 +553,10 @@ def preview(
         target_prices=tuple(_on_tick(t.price, market) for t in req.targets),
         price_tick=market.price_tick,
         notes=tuple(_rounding_notes(req, market)),
+        margin=leverage.margin_needed(cost, req.leverage) if cost is not None and req.leverage is not None else None,
+        liquidation_price=a.liquidation,
+        leverage=req.leverage,
+        margin_mode=leverage.margin_mode_of(req.leverage, req.margin_mode),
     )
 
 

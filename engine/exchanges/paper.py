@@ -304,7 +304,9 @@ class PaperExchange:
         immediate = arrival_price(req, last, self.rules)
         if immediate is not None:
             fees = self.rules.fees
-            if not can_pay(ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER, fees, self.margin):
+            if not can_pay(
+                ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER, fees, self.margin, req.leverage
+            ):
                 raise InsufficientFunds(f"cannot pay for {req.side} {req.amount} {req.symbol} at {immediate}")
             s.add(row)
             s.flush()
@@ -371,7 +373,8 @@ class PaperExchange:
             self._finish(ledger, row, VenueStatus.EXPIRED, fill.ts)
             return None
         release_order_lock(ledger, row)
-        if not can_pay(ledger, row.symbol, row.side, amount, fill.price, fill.liquidity, self.rules.fees, self.margin):
+        price, fees = fill.price, self.rules.fees
+        if not can_pay(ledger, row.symbol, row.side, amount, price, fill.liquidity, fees, self.margin, row.leverage):
             self._finish(ledger, row, VenueStatus.REJECTED, fill.ts)
             return None
         return self._apply_fill(s, ledger, row, fill)

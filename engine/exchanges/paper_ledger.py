@@ -137,6 +137,7 @@ def new_order_row(account_id: int, req: OrderRequest, created_ts: int, now: int)
         price=req.price,
         stop_price=req.stop_price,
         reduce_only=req.reduce_only,
+        leverage=req.leverage,
         status=VenueStatus.OPEN.value,
         filled=ZERO,
         cost=ZERO,
@@ -155,6 +156,8 @@ def lock_funds(ledger: Ledger, row: PaperOrder, req: OrderRequest, rules: FillRu
         # It can only shrink a position: a short's stop and target both buy back the same coins,
         # and locking quote for each would refuse the second (or the closing order) for nothing.
         return
+    if margin and req.leverage is not None:
+        return  # its margin is checked against the account's equity when it fills (can_pay)
     if req.side == OrderSide.BUY:
         # The dearest fill a resting buy can get without a gap, plus the highest fee it could pay.
         trigger = req.price if req.type == OrderType.LIMIT else req.stop_price
@@ -180,11 +183,18 @@ def can_pay(
     liquidity: Liquidity,
     fees: FeeSchedule,
     margin: bool,
+    leverage: int | None = None,
 ) -> bool:
-    """Whether the account can pay for a fill now (its locks released first by the caller)."""
+    """Whether the account can pay for a fill now (its locks released first by the caller). A
+    leveraged buy on a margin account pays its initial margin (cost / leverage) out of the account's
+    equity in this market (free quote plus the base held at `price`): the simulation borrows the rest
+    and models no maintenance margin or liquidation."""
     base, quote = split_symbol(symbol)
+    fee = fees.fee(price, amount, liquidity)
+    if side == OrderSide.BUY and margin and leverage is not None:
+        return ledger.free(quote) + ledger.total(base) * price >= price * amount / leverage + fee
     if side == OrderSide.BUY:
-        return ledger.free(quote) >= price * amount + fees.fee(price, amount, liquidity)
+        return ledger.free(quote) >= price * amount + fee
     return margin or ledger.free(base) >= amount
 
 

@@ -9,6 +9,7 @@ else. Every row was checked against ccxt 4.5.90 (pinned in requirements.txt).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 # Market types trading contracts, where positions are closed by reduce-only orders.
 DERIVATIVES = frozenset({"swap", "future"})
@@ -34,6 +35,10 @@ class Quirks:
     # Market types with native one-cancels-other order lists (a limit target and a stop selling the
     # same coins, one canceled by the venue when the other fills): targets rest there beside the stop.
     oco_markets: frozenset[str] = frozenset()
+    # The maintenance margin rate of a derivatives position in the venue's lowest tier (its largest
+    # positions pay more): what the liquidation estimate in a block's preview assumes. The venues'
+    # published figures, not ccxt's: markets carry no rate until leverage tiers are fetched.
+    maintenance_margin_rate: Decimal = Decimal("0.005")
 
 
 DEFAULT = Quirks()
@@ -48,6 +53,7 @@ QUIRKS: dict[str, Quirks] = {
         separate_trigger_markets=DERIVATIVES,
         duplicate_order_codes=("-4116",),
         oco_markets=frozenset({"spot"}),
+        maintenance_margin_rate=Decimal("0.004"),  # USDⓈ-M BTCUSDT, notional up to 50,000 USDT
     ),
     # Algo orders (every trigger order) live apart on every market type.
     "okx": Quirks(
@@ -55,6 +61,7 @@ QUIRKS: dict[str, Quirks] = {
         cancel_by_client_id="clOrdId",
         separate_trigger_markets=frozenset({"spot", "margin", "option", *DERIVATIVES}),
         duplicate_order_codes=("51016",),
+        maintenance_margin_rate=Decimal("0.004"),  # BTC-USDT-SWAP, tier 1
     ),
     # bybit's fetch_order only sees the last 500 orders, its lists filter by either id; spot stop
     # orders are listed apart.

@@ -353,6 +353,10 @@ def preview_panel(shown: BlockPreview, base: str, quote: str) -> html.Div:
         ("Cost", f"{_money(shown.cost)} {quote}", "bf-preview-cost"),
         ("At risk", f"{_money(shown.risk)} {quote} ({_money(shown.risk_pct)}%)", "bf-preview-risk"),
     ]
+    if shown.leverage is not None:
+        mode = shown.margin_mode.value if shown.margin_mode else ""
+        rows.append(("Margin", f"{_money(shown.margin)} {quote} at {shown.leverage}x {mode}", "bf-preview-margin"))
+        rows.append(("Liquidation", f"≈ {_price(shown.liquidation_price, tick)}", "bf-preview-liquidation"))
     for i, rr in enumerate(shown.reward_risk):
         amount = shown.amounts[i] if shown.amounts and i < len(shown.amounts) else None
         price = _price(shown.target_prices[i], tick) if i < len(shown.target_prices) else "–"

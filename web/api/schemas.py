@@ -20,6 +20,7 @@ from db.enums import (
     BlockStatus,
     CloseReason,
     EntryType,
+    MarginMode,
     OrderRole,
     OrderStatus,
     OrderType,
@@ -80,6 +81,10 @@ class BlockFields(BaseModel):
     breakeven: StrictBool = False
     entry_timeout_min: NumberIn | None = None
     max_duration_min: NumberIn | None = None
+    leverage: NumberIn | None = Field(
+        None, description="perpetuals and futures: a whole leverage set on the venue before the entry"
+    )
+    margin_mode: MarginMode | None = Field(None, description="with a leverage; isolated when left out")
 
 
 class BlockIn(BlockFields):
@@ -128,6 +133,8 @@ class PreviewOut(_Out):
     notes: list[FieldMessage]
     price_tick: Decimal | None
     protection: str | None = None  # where the exits rest and what the desk watches, once the venue is known
+    margin: Decimal | None = None  # with a leverage: the quote money the block ties up
+    liquidation_price: Decimal | None = None  # with a leverage: the estimated liquidation price
 
 
 class TradeOut(_Out):
@@ -164,6 +171,8 @@ class BlockOut(_Out):
     created_at: Utc
     closed_at: Utc | None
     trades: list[TradeOut]
+    leverage: int | None = None
+    margin_mode: MarginMode | None = None
 
 
 class BlockList(BaseModel):

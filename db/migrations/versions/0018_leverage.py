@@ -1,4 +1,5 @@
-"""derivatives: a block's leverage and margin mode, a market's highest leverage
+"""derivatives: a block's leverage and margin mode, a market's highest leverage, a paper order's
+leverage
 
 Revision ID: 0018
 Revises: 0017
@@ -30,9 +31,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("markets") as batch:
         batch.add_column(sa.Column("max_leverage", sa.Integer(), nullable=True))
+    with op.batch_alter_table("paper_orders") as batch:
+        batch.add_column(sa.Column("leverage", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("paper_orders") as batch:
+        batch.drop_column("leverage")
     with op.batch_alter_table("markets") as batch:
         batch.drop_column("max_leverage")
     with op.batch_alter_table("blocks") as batch:
