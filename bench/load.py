@@ -155,7 +155,8 @@ def preview_body(plan: Plan, account_id: int, nudge: int) -> dict:
     inputs.append([_value({"row": 0, "type": "bf-target-price"}, "value", round(plan.last_close * 1.03, 2))])
     inputs.append([_value({"row": 0, "type": "bf-target-share"}, "value", None)])
     rest = [("bf-size-mode", "risk_pct"), ("bf-size-value", 1), ("bf-breakeven", False), ("bf-timeout", None)]
-    inputs += [_value(i, "value", v) for i, v in [*rest, ("bf-duration", None)]]
+    rest += [("bf-duration", None), ("bf-leverage", None), ("bf-margin-mode", "isolated")]
+    inputs += [_value(i, "value", v) for i, v in rest]
     inputs.append(_value("bf-series", "data", {"series_id": plan.series_id, "status": "done"}))
     inputs += [_value(i, "n_blur", 1) for i in ("bf-entry-price", "bf-stop-price", "bf-size-value")]
     inputs += [[_value({"row": 0, "type": kind}, "n_blur", 1)] for kind in ("bf-target-price", "bf-target-share")]

@@ -45,6 +45,7 @@ from engine.blocks.sync import sync_account
 from engine.common.precision import multiply, to_decimal
 from engine.common.symbols import split_symbol
 from engine.exchanges.api import (
+    DERIVATIVES,
     MarketInfo,
     TradingVenue,
     VenueError,
@@ -185,11 +186,11 @@ def _prepare(runtime: Runtime, user_id: int, account_id: int, req: BlockRequest)
 
 
 def traded_market(s: Session, account: ExchangeAccount, symbol: str) -> MarketInfo | None:
-    """The market as this account trades it: a paper (or replay) account shorts exactly when it
-    simulates margin."""
+    """The market as this account trades it: a paper (or replay) account shorts a perpetual or a
+    future always, and a spot market exactly when it simulates margin."""
     market = get_market(s, account.exchange, symbol)
     if market is not None and account.kind is not AccountKind.LIVE:
-        market = replace(market, can_short=is_margin(s, account))
+        market = replace(market, can_short=market.type in DERIVATIVES or is_margin(s, account))
     return market
 
 

@@ -26,6 +26,15 @@ def parse_symbol(symbol: str) -> Symbol:
     return Symbol(base, quote, settle or None)
 
 
+def is_contract(symbol: str) -> bool:
+    """Whether the symbol names a perpetual or a future (it has a settle currency); False for spot
+    and for what is not a unified symbol."""
+    try:
+        return parse_symbol(symbol).settle is not None
+    except SymbolError:
+        return False
+
+
 def split_symbol(symbol: str) -> tuple[str, str]:
     """(base, quote) of a unified symbol: 'BTC/USDT:USDT' -> ('BTC', 'USDT')."""
     parsed = parse_symbol(symbol)

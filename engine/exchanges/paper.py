@@ -2,7 +2,10 @@
 
 Implements `TradingVenue` like a spot exchange: resting orders lock their funds (a buy limit locks
 quote, a sell locks the base coins), so a take-profit and a stop cannot both sell the same coins.
-An account created with margin=True lets sells take the base balance below zero (a short) instead.
+An account created with margin=True lets sells take the base balance below zero (a short) instead,
+and so does every account on a perpetual or a future (a contract symbol, BTC/USDT:USDT), where a
+position is shorted and closed by reduce-only orders; its base balance is the position (shared with
+the spot market of the same coin: the simulation keeps one balance per currency).
 Orders fill by the rules of `engine.exchanges.fill_rules` (docs/fill-rules.md) when candles or prices are fed
 in with `process_candle`, `process_price` or `sync_with_feed`; a stop or target contingent on an entry
 that filled is matched from the entry's fill bar on (`engine.exchanges.paper_path`, rule 10 of
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import PaperAccount, PaperFeedCursor, PaperFill, PaperOrder
 from db.session import transaction
 from engine.common.precision import to_decimal
-from engine.common.symbols import SymbolError, split_symbol
+from engine.common.symbols import SymbolError, is_contract, split_symbol
 from engine.common.timeframes import last_closed_open, tf_ms
 from engine.exchanges.fill_rules import (
     Bar,
@@ -101,8 +104,12 @@ class PaperExchange:
     @property
     def capabilities(self) -> VenueCapabilities:
         return VenueCapabilities(
-            supports_reduce_only=self.margin, exits_rest_together=self.margin and self.exits_rest_together
+            supports_reduce_only=True, exits_rest_together=self.margin and self.exits_rest_together
         )
+
+    def _margin(self, symbol: str) -> bool:
+        """Whether sells may go short here: on a margin account, and on every contract market."""
+        return self.margin or is_contract(symbol)
 
     # --- orders ---
 
@@ -303,16 +310,16 @@ class PaperExchange:
             raise InvalidOrder(f"stop {req.stop_price} would trigger immediately (last price {last})")
         immediate = arrival_price(req, last, self.rules)
         if immediate is not None:
-            fees = self.rules.fees
+            fees, margin = self.rules.fees, self._margin(req.symbol)
             if not can_pay(
-                ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER, fees, self.margin, req.leverage
+                ledger, req.symbol, req.side, req.amount, immediate, Liquidity.TAKER, fees, margin, req.leverage
             ):
                 raise InsufficientFunds(f"cannot pay for {req.side} {req.amount} {req.symbol} at {immediate}")
             s.add(row)
             s.flush()
             self._apply_fill(s, ledger, row, Fill(immediate, Liquidity.TAKER, now))
             return row
-        lock_funds(ledger, row, req, self.rules, self.margin)
+        lock_funds(ledger, row, req, self.rules, self._margin(req.symbol))
         s.add(row)
         s.flush()
         return row
@@ -334,7 +341,7 @@ class PaperExchange:
             s.add(row)
             s.flush()
             return row
-        lock_funds(ledger, row, req, self.rules, self.margin)
+        lock_funds(ledger, row, req, self.rules, self._margin(req.symbol))
         s.add(row)
         s.flush()
         fill = fill_after_parent(req, placement.bars, parent.ts, parent.price, parent.on_bar, self.rules)
@@ -373,8 +380,8 @@ class PaperExchange:
             self._finish(ledger, row, VenueStatus.EXPIRED, fill.ts)
             return None
         release_order_lock(ledger, row)
-        price, fees = fill.price, self.rules.fees
-        if not can_pay(ledger, row.symbol, row.side, amount, price, fill.liquidity, fees, self.margin, row.leverage):
+        price, fees, margin = fill.price, self.rules.fees, self._margin(row.symbol)
+        if not can_pay(ledger, row.symbol, row.side, amount, price, fill.liquidity, fees, margin, row.leverage):
             self._finish(ledger, row, VenueStatus.REJECTED, fill.ts)
             return None
         return self._apply_fill(s, ledger, row, fill)

@@ -156,8 +156,8 @@ def lock_funds(ledger: Ledger, row: PaperOrder, req: OrderRequest, rules: FillRu
         # It can only shrink a position: a short's stop and target both buy back the same coins,
         # and locking quote for each would refuse the second (or the closing order) for nothing.
         return
-    if margin and req.leverage is not None:
-        return  # its margin is checked against the account's equity when it fills (can_pay)
+    if req.leverage is not None:
+        return  # a perpetual's entry: its margin is checked against the account's equity when it fills (can_pay)
     if req.side == OrderSide.BUY:
         # The dearest fill a resting buy can get without a gap, plus the highest fee it could pay.
         trigger = req.price if req.type == OrderType.LIMIT else req.stop_price
@@ -185,13 +185,15 @@ def can_pay(
     margin: bool,
     leverage: int | None = None,
 ) -> bool:
-    """Whether the account can pay for a fill now (its locks released first by the caller). A
-    leveraged buy on a margin account pays its initial margin (cost / leverage) out of the account's
-    equity in this market (free quote plus the base held at `price`): the simulation borrows the rest
-    and models no maintenance margin or liquidation."""
+    """Whether the account can pay for a fill now (its locks released first by the caller).
+
+    A leveraged buy (a perpetual's entry: the planner takes leverage nowhere else) pays its initial
+    margin (cost / leverage) out of the account's equity in this market (free quote plus the base
+    held at `price`): the simulation borrows the rest and models no maintenance margin or
+    liquidation."""
     base, quote = split_symbol(symbol)
     fee = fees.fee(price, amount, liquidity)
-    if side == OrderSide.BUY and margin and leverage is not None:
+    if side == OrderSide.BUY and leverage is not None:
         return ledger.free(quote) + ledger.total(base) * price >= price * amount / leverage + fee
     if side == OrderSide.BUY:
         return ledger.free(quote) >= price * amount + fee

@@ -18,9 +18,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from db.enums import EntryType, Side, SizeMode
+from db.enums import EntryType, MarginMode, Side, SizeMode
 from engine.blocks.api import BlockPreview, BlockRequest, FieldError, parse_account_id, parse_block
 from engine.common.precision import format_money, format_number
+from engine.common.symbols import is_contract
 from engine.users.api import AccountChoice
 from pages.components import block_form_atr
 
@@ -32,6 +33,8 @@ SIZE_MODE, SIZE, BREAKEVEN, TIMEOUT, DURATION = (
     "bf-timeout",
     "bf-duration",
 )
+# Perpetuals and futures only: shown when the chart's symbol names a settle currency (BTC/USDT:USDT).
+LEVERAGE, MARGIN_MODE, DERIVATIVES = "bf-leverage", "bf-margin-mode", "bf-derivatives"
 TARGETS, ROWS, ADD_TARGET, SUBMIT = "bf-targets", "bf-rows", "bf-add-target", "bf-submit"
 PREVIEW, PREVIEW_STORE, MESSAGE, VERSION = "bf-preview", "bf-preview-store", "bf-message", "blocks-version"
 # The chart's series and relayouts as the form sees them: copies inside the form, so the form's
@@ -47,6 +50,7 @@ FIELDS = {
     SIZE: "size_value",
     TIMEOUT: "entry_timeout_s",
     DURATION: "max_duration_s",
+    LEVERAGE: "leverage",
 }
 ATTEMPTED = "bf-attempted"  # whether "Place block" was pressed on the form as it stands
 DEFAULT_ROWS = [0]  # one target to start with; "+ target" adds more
@@ -62,6 +66,10 @@ SIZE_MODES = [
     {"label": "% risk", "value": SizeMode.RISK_PCT.value},
 ]
 SIDES = [{"label": "Long", "value": Side.LONG.value}, {"label": "Short", "value": Side.SHORT.value}]
+MARGIN_MODES = [
+    {"label": "Isolated", "value": MarginMode.ISOLATED.value},
+    {"label": "Cross", "value": MarginMode.CROSS.value},
+]
 ENTRY_TYPES = [
     {"label": "Limit", "value": EntryType.LIMIT.value},
     {"label": "Market", "value": EntryType.MARKET.value},
@@ -203,6 +211,29 @@ def form(accounts: list[AccountChoice]) -> dbc.Card:
             ],
             class_name="g-2",
         ),
+        html.Div(
+            dbc.Row(
+                [
+                    dbc.Col(_number(LEVERAGE, "Leverage (x)", "venue's", "numeric"), width=6),
+                    dbc.Col(
+                        [
+                            dbc.Label("Margin", html_for=MARGIN_MODE, class_name="small mb-0"),
+                            dbc.Select(
+                                id=MARGIN_MODE,
+                                options=MARGIN_MODES,
+                                value=MarginMode.ISOLATED.value,
+                                size="sm",
+                                **_LOCAL,
+                            ),
+                        ],
+                        width=6,
+                    ),
+                ],
+                class_name="g-2",
+            ),
+            id=DERIVATIVES,
+            style={"display": "none"},
+        ),
         dbc.Switch(id=BREAKEVEN, label="Break-even after the first target", value=False, class_name="small", **_LOCAL),
         dbc.Row(
             [
@@ -237,6 +268,8 @@ class FormValues:
     breakeven: bool | None
     timeout_min: Any
     duration_min: Any
+    leverage: Any = None
+    margin_mode: str | None = None
 
 
 def account_id(values: FormValues) -> int | None:
@@ -246,7 +279,9 @@ def account_id(values: FormValues) -> int | None:
 def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest | list[FieldError]:
     """The form as the engine's BlockRequest, through the engine's one parser (engine.blocks.parse):
     what is empty stays None for the engine to name ("Enter the stop price."); what is wrong comes
-    back as field errors, never as a guessed value."""
+    back as field errors, never as a guessed value. Leverage and margin mode go with a contract
+    market's block only: on spot the hidden fields keep what was typed for a perpetual."""
+    contract = is_contract(symbol)
     return parse_block(
         {
             "symbol": symbol,
@@ -262,6 +297,8 @@ def to_request(values: FormValues, symbol: str, exchange: str) -> BlockRequest |
             "breakeven": values.breakeven,
             "entry_timeout_min": values.timeout_min,
             "max_duration_min": values.duration_min,
+            "leverage": values.leverage if contract else None,
+            "margin_mode": values.margin_mode if contract else None,
         }
     )
 

@@ -30,7 +30,7 @@ from engine.blocks.api import (
     submit_block,
 )
 from engine.common.precision import round_price, to_decimal
-from engine.common.symbols import split_symbol
+from engine.common.symbols import is_contract, split_symbol
 from engine.market import api as market
 from engine.market.api import WatchEntry
 from engine.users import api as users
@@ -58,6 +58,8 @@ FORM_STATE = [
     State(bf.BREAKEVEN, "value"),
     State(bf.TIMEOUT, "value"),
     State(bf.DURATION, "value"),
+    State(bf.LEVERAGE, "value"),
+    State(bf.MARGIN_MODE, "value"),
 ]
 FORM_INPUTS = [Input(s.component_id, s.component_property) for s in FORM_STATE]
 
@@ -243,6 +245,14 @@ def offer_sides(
     if short:
         return bf.SIDES, no_update
     return bf.SIDES[:1], bf.SIDES[0]["value"] if side != bf.SIDES[0]["value"] else no_update
+
+
+@CALLBACKS.callback(Output(bf.DERIVATIVES, "style"), Input(bf.SERIES, "data"))
+@require_role(*TRADERS)
+def offer_leverage(series_state: dict | None) -> dict:
+    """Leverage and margin mode on a perpetual's or a future's chart only (the engine refuses them on spot)."""
+    entry = _market(series_state)
+    return {} if entry is not None and is_contract(entry.symbol) else {"display": "none"}
 
 
 def _rounded(y: Any, tick: str | None) -> float | None:

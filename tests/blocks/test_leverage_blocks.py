@@ -35,9 +35,9 @@ class Recording:
         return getattr(self.venue, name)
 
 
-def _desk(runtime: Runtime, feed: PathFeed) -> tuple[int, int, Recording]:
+def _desk(runtime: Runtime, feed: PathFeed, margin: bool = True) -> tuple[int, int, Recording]:
     feed.flat("30000", 2)
-    user, account = setup(runtime, feed, balance="1000", margin=True)
+    user, account = setup(runtime, feed, balance="1000", margin=margin)
     with runtime.sessions() as s:
         row = get_account(s, user, account)
         venue = Recording(venue_for(runtime, row, "swap"))
@@ -49,10 +49,11 @@ def _perp(**options: object):
     return request(entry="30000", stop="29000", targets=("31000", "32000"), size="0.1", symbol=PERP, **options)
 
 
+@pytest.mark.parametrize("margin", [True, False], ids=["margin-account", "spot-account"])
 def test_a_leveraged_block_is_covered_by_its_margin_and_sends_its_settings_with_its_entries(
-    runtime: Runtime, feed: PathFeed
+    runtime: Runtime, feed: PathFeed, margin: bool
 ) -> None:
-    user, account, venue = _desk(runtime, feed)
+    user, account, venue = _desk(runtime, feed, margin)
     with pytest.raises(BlockRejected) as refused:  # 3,000 USDT of notional at 1x, 1,000 free
         submit_block(runtime, user, account, _perp())
     assert refused.value.errors[0].message == "This block needs 3,000.00 USDT, but only 1,000.00 USDT is free."
