@@ -137,11 +137,16 @@ def to_balances(balance: dict[str, Any]) -> dict[str, Balance]:
 # --- capabilities ---
 
 
-def capabilities_of(market_type: str, quirks: Quirks | None = None) -> VenueCapabilities:
+def capabilities_of(
+    market_type: str, quirks: Quirks | None = None, has: dict[str, Any] | None = None
+) -> VenueCapabilities:
     """What a ccxt venue can do natively on `market_type` (every contract market has reduce-only
-    orders; OCO lists where the venue's quirks row says so)."""
+    orders; OCO lists where the venue's quirks row says so; leverage where ccxt's `has` says
+    setLeverage, on contract markets only)."""
     oco = quirks is not None and market_type in quirks.oco_markets
-    return VenueCapabilities(supports_reduce_only=market_type in DERIVATIVES, supports_oco=oco)
+    derivatives = market_type in DERIVATIVES
+    leverage = derivatives and bool((has or {}).get("setLeverage"))
+    return VenueCapabilities(supports_reduce_only=derivatives, supports_oco=oco, supports_leverage=leverage)
 
 
 # --- errors ---

@@ -25,6 +25,7 @@ from tenacity import Retrying
 
 from db.enums import OrderType
 from engine.exchanges.ccxt_feed import feature_section, network_retrying
+from engine.exchanges.ccxt_leverage import LeverageSettings, to_funding_payments
 from engine.exchanges.ccxt_oco import OcoMixin
 from engine.exchanges.ccxt_orders import (
     capabilities_of,
@@ -39,6 +40,7 @@ from engine.exchanges.ccxt_orders import (
 from engine.exchanges.quirks import DERIVATIVES, quirks_of
 from engine.exchanges.venue import (
     Balance,
+    FundingPayment,
     InvalidOrder,
     OrderNotFound,
     OrderRequest,
@@ -87,10 +89,11 @@ class CcxtTradingVenue(OcoMixin):
         self.balance_params = default_balance if balance_params is None else dict(balance_params)
         self._symbols: dict[str, str] = {}  # client order id -> symbol, for lookups without a symbol
         self._client_ids: dict[str, str] = {}  # venue order id -> client order id, to label trades
+        self.settings = LeverageSettings(client, self._retrying)  # leverage, margin mode per symbol
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return capabilities_of(self.market_type, self.quirks)
+        return capabilities_of(self.market_type, self.quirks, self.client.has)
 
     # --- orders ---
 
@@ -99,6 +102,7 @@ class CcxtTradingVenue(OcoMixin):
         market = self._market(req.symbol)
         args = self._order_args(req, market)
         sent = _as_sent(req, args, contract_size(market))
+        self.settings.apply(req, market)  # margin mode, then leverage: a refusal posts nothing
         self._symbols[req.client_order_id] = req.symbol  # a lost answer is then looked up in its market
         try:
             for attempt in self._retrying():
@@ -201,6 +205,10 @@ class CcxtTradingVenue(OcoMixin):
         trades = [self._to_trade(raw) for raw in raws]
         trades = [t for t in trades if since is None or t.ts >= since]
         return sorted(trades, key=lambda t: (t.ts, t.id))
+
+    def fetch_funding_history(self, symbol: str | None = None, since: int | None = None) -> list[FundingPayment]:
+        fetch = self.client.fetch_funding_history
+        return to_funding_payments(self._call("fetch_funding_history", symbol, fetch, symbol, since, None, {}), since)
 
     def fetch_balance(self) -> dict[str, Balance]:
         raw = self._call("fetch_balance", None, self.client.fetch_balance, dict(self.balance_params))
