@@ -37,6 +37,7 @@ from engine.exchanges.ccxt_orders import (
     to_venue_order,
     to_venue_trade,
 )
+from engine.exchanges.ccxt_triggered import actual_order_id, with_actual_fill
 from engine.exchanges.quirks import DERIVATIVES, quirks_of
 from engine.exchanges.venue import (
     Balance,
@@ -270,6 +271,10 @@ class CcxtTradingVenue(OcoMixin):
             variants = [False]
         for is_trigger in variants:
             raw = self._lookup_raw(ref, symbol, {"trigger": True} if is_trigger else {})
+            if raw is not None and is_trigger and actual_order_id(raw):
+                raw = with_actual_fill(raw, lambda oid: self.client.fetch_order(oid, symbol, {}))
+                # Its fills are the actual order's: label them with the stop's client id.
+                self._client_ids[str(actual_order_id(raw))] = str(raw.get("clientOrderId") or "")
             if raw is not None:
                 return self._remember(to_venue_order(raw, contract_size(self._market(symbol)), now_ms=self._now()))
         return None
