@@ -302,6 +302,8 @@ class Executor(OcoExecution):
             return None
 
     def _request(self, s: Session, row: Order, symbol: str) -> OrderRequest:
+        # The entry carries the block's leverage and margin mode: the venue sets them first.
+        block = s.get(Block, row.block_id) if row.role is OrderRole.ENTRY else None
         return OrderRequest(
             client_order_id=row.client_order_id,
             symbol=symbol,
@@ -312,6 +314,8 @@ class Executor(OcoExecution):
             stop_price=row.stop_price,
             reduce_only=row.reduce_only,
             contingent_on=contingent_on(s, row),
+            leverage=block.leverage if block is not None else None,
+            margin_mode=block.margin_mode if block is not None else None,
         )
 
     def _rejected(self, order_id: int, exc: VenueError) -> None:
