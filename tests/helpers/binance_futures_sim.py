@@ -10,7 +10,7 @@ matching engine (its id is the algo order's `actualOrderId`), which fills at onc
 then reads FINISHED and carries no fill of its own: the fill and its /userTrades row are the actual
 order's. Also: /fapi/v1/openOrders, /fapi/v1/userTrades, /fapi/v3/account (fetch_balance on a
 linear market), /fapi/v3/positionRisk (fetch_positions), POST /fapi/v1/leverage, POST
-/fapi/v1/marginType, GET /fapi/v1/income (FUNDING_FEE rows).
+/fapi/v1/marginType, GET /fapi/v1/income (FUNDING_FEE rows), GET /fapi/v1/ticker/24hr.
 
 Answers are built from RECORDED Binance bodies (tests/fixtures/ccxt/binance.json: fetchOpenOrder
 "swap open order", fetchMyTrades "Swap private trade", fetchBalance "Linear swap balance",
@@ -51,6 +51,9 @@ EIGHT = D("0.00000001")
 
 ORDER = recorded("fetchOpenOrder", "swap open order")  # a /fapi/v1/order body
 TRADE = recorded("fetchMyTrades", "Swap private trade")[0]  # one /fapi/v1/userTrades row
+# No recorded futures ticker: the spot one without the keys /fapi/v1/ticker/24hr does not have.
+_SPOT_ONLY = ("prevClosePrice", "bidPrice", "bidQty", "askPrice", "askQty")
+TICKER = {k: v for k, v in recorded("fetchTicker", "public spot ticker").items() if k not in _SPOT_ONLY}
 # No recorded algo order body: the example of Binance's "New Algo Order" documentation
 # (USDⓈ-M futures, POST /fapi/v1/algoOrder), also what GET /fapi/v1/algoOrder shows.
 ALGO = {
@@ -124,6 +127,13 @@ class BinanceFuturesSim(FuturesAccount):
                 filled += [algo["clientAlgoId"]] if algo["algoStatus"] == "FINISHED" else []
         return filled
 
+    def fill_part(self, client_order_id: str, qty: str) -> None:
+        """`qty` of a resting limit order trades at its price (a partial fill; the order stays open)."""
+        order = self.by_client_id(client_order_id)
+        assert order is not None, client_order_id
+        assert order.get("status") in OPEN, client_order_id
+        self._fill(order, D(order["price"]), maker=True, qty=D(qty))
+
     def open_orders(self) -> list[dict[str, Any]]:
         return [o for o in self.orders.values() if o["status"] in OPEN] + [
             a for a in self.algos.values() if a["algoStatus"] == "NEW"
@@ -162,6 +172,7 @@ class BinanceFuturesSim(FuturesAccount):
             ("POST", "/fapi/v1/leverage"): self._set_leverage,
             ("POST", "/fapi/v1/marginType"): self._set_margin_type,
             ("GET", "/fapi/v1/income"): self._income,
+            ("GET", "/fapi/v1/ticker/24hr"): self._ticker,
         }.get((method, urlsplit(url).path))
         if route is None:
             raise AssertionError(f"binance futures sim: unexpected request {method} {url}")
@@ -316,6 +327,13 @@ class BinanceFuturesSim(FuturesAccount):
         mine = [a for a in self.algos.values() if a["algoStatus"] == "NEW"]
         return [copy.deepcopy(a) for a in mine if p.get("symbol") in (None, a["symbol"])]
 
+    def _ticker(self, p: dict[str, str]) -> Any:
+        return copy.deepcopy(TICKER) | {
+            "symbol": p["symbol"],
+            "lastPrice": _s(self.price),
+            "closeTime": str(self._tick()),
+        }
+
     def _user_trades(self, p: dict[str, str]) -> Any:
         if "symbol" not in p:
             return NO_SYMBOL
@@ -326,10 +344,12 @@ class BinanceFuturesSim(FuturesAccount):
 
     # --- the book ---
 
-    def _fill(self, order: dict[str, Any], price: Decimal, maker: bool) -> bool:
-        """Fill all of `order` at `price`: the position moves, P&L and commission are booked and a
-        trade recorded. A reduce-only order that would no longer reduce expires instead (False)."""
-        qty = D(order["origQty"]) - D(order["executedQty"])
+    def _fill(self, order: dict[str, Any], price: Decimal, maker: bool, qty: Decimal | None = None) -> bool:
+        """Fill `qty` of `order` (by default all that is left) at `price`: the position moves, P&L and
+        commission are booked and a trade recorded. A reduce-only order that would no longer reduce
+        expires instead (False)."""
+        left = D(order["origQty"]) - D(order["executedQty"])
+        qty = left if qty is None else min(qty, left)
         pos = self.positions[order["symbol"]]
         signed = qty if order["side"] == "BUY" else -qty
         if order["reduceOnly"] and (not pos.amount or (pos.amount > 0) == (signed > 0) or qty > abs(pos.amount)):
@@ -350,9 +370,10 @@ class BinanceFuturesSim(FuturesAccount):
         now = self._tick()
         pos.updated = now
         cum = D(order["cumQuote"]) + qty * price
+        executed = D(order["executedQty"]) + qty
         order.update(
-            executedQty=_s(D(order["origQty"])), cumQuote=_s(cum), avgPrice=_s(cum / D(order["origQty"])),
-            status="FILLED", updateTime=str(now),
+            executedQty=_s(executed), cumQuote=_s(cum), avgPrice=_s(cum / executed),
+            status="FILLED" if executed == D(order["origQty"]) else "PARTIALLY_FILLED", updateTime=str(now),
         )  # fmt: skip
         trade = copy.deepcopy(TRADE) | {
             "symbol": order["symbol"], "id": str(300_000_000 + len(self.trades)), "orderId": order["orderId"],
