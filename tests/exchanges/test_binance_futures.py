@@ -279,3 +279,39 @@ def test_a_short_receives_positive_funding(venue: CcxtTradingVenue) -> None:
     sim.pay_funding("0.0001")
     (payment,) = venue.fetch_funding_history()
     assert payment.amount == D(1)
+
+
+# --- lost answers and taken ids ---
+
+
+def test_a_lost_stop_answer_is_looked_up_among_the_algo_orders_not_resent(venue: CcxtTradingVenue) -> None:
+    sim = sim_of(venue)
+    venue.create_order(entry("e1"))
+    sim.fail_next_create(after=ccxt.RequestTimeout("binance POST timed out"))
+    stop = venue.create_order(exit_order("s1", OrderType.STOP_MARKET, "0.01", "95000"))
+    assert (stop.client_order_id, stop.status, stop.stop_price) == ("s1", VenueStatus.OPEN, D(95000))
+    assert sim.posts["s1"] == 1
+    assert len(sim.algos) == 1
+
+
+def test_a_lost_entry_answer_is_looked_up_and_the_settings_are_not_sent_again(venue: CcxtTradingVenue) -> None:
+    sim = sim_of(venue)
+    sim.fail_next_create(after=ccxt.RequestTimeout("binance POST timed out"))
+    order = venue.create_order(entry("e1"))
+    assert (order.status, order.filled) == (VenueStatus.CLOSED, D("0.01"))
+    assert sim.posts["e1"] == 1
+    assert sim.settings_calls() == [MARGIN, LEVER, ORDER]
+    assert sim.position(SYMBOL).amount == D("0.01")
+
+
+def test_a_stop_sent_again_by_a_fresh_venue_is_the_one_resting(venue: CcxtTradingVenue) -> None:
+    sim = sim_of(venue)
+    venue.create_order(entry("e1"))
+    first = venue.create_order(exit_order("s1", OrderType.STOP_MARKET, "0.01", "95000"))
+    fresh = make_venue("binance", "swap")  # a restart: no memory of the symbol nor of the stop
+    fresh.client.fetch = sim
+    sim.client = fresh.client
+    again = fresh.create_order(exit_order("s1", OrderType.STOP_MARKET, "0.01", "95000"))
+    assert again.id == first.id  # -4116: the client id is taken; the algo order is found and returned
+    assert sim.posts["s1"] == 2  # the second reached the venue and was refused
+    assert len(sim.algos) == 1
