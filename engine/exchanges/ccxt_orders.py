@@ -9,6 +9,7 @@ back into the base currency the engine uses. No I/O here: these functions are un
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -132,6 +133,27 @@ def to_balances(balance: dict[str, Any]) -> dict[str, Balance]:
             free = total - (used or ZERO)
         out[currency] = Balance(currency, free, used if used is not None else total - free, total)
     return out
+
+
+# --- requests ---
+
+
+def as_sent(req: OrderRequest, args: tuple[Any, ...], size: Decimal) -> OrderRequest:
+    """`req` with the rounded amount and prices that were sent (a bare acknowledgement is read with it)."""
+    _symbol, _type, _side, amount, price, params = args
+    return replace(
+        req,
+        amount=Decimal(amount) * size,
+        price=Decimal(price) if req.type == OrderType.LIMIT else None,
+        stop_price=Decimal(params["triggerPrice"]) if "triggerPrice" in params else None,
+    )
+
+
+def stop_needs_limit(market: dict[str, Any]) -> bool:
+    """Binance lists each market's order types; most spot markets allow STOP_LOSS_LIMIT but not
+    STOP_LOSS (a stop-market), and ccxt refuses a trigger on a market order there."""
+    kinds = (market.get("info") or {}).get("orderTypes")
+    return isinstance(kinds, list) and "STOP_LOSS" not in kinds and "STOP_LOSS_LIMIT" in kinds
 
 
 # --- capabilities ---

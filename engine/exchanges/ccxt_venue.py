@@ -28,11 +28,13 @@ from engine.exchanges.ccxt_feed import feature_section, network_retrying
 from engine.exchanges.ccxt_leverage import LeverageSettings, to_funding_payments
 from engine.exchanges.ccxt_oco import OcoMixin
 from engine.exchanges.ccxt_orders import (
+    as_sent,
     capabilities_of,
     contract_size,
     is_duplicate_client_id,
     map_error,
     mask,
+    stop_needs_limit,
     to_balances,
     to_venue_order,
     to_venue_trade,
@@ -102,7 +104,7 @@ class CcxtTradingVenue(OcoMixin):
         validate_request(req)
         market = self._market(req.symbol)
         args = self._order_args(req, market)
-        sent = _as_sent(req, args, contract_size(market))
+        sent = as_sent(req, args, contract_size(market))
         self.settings.apply(req, market)  # margin mode, then leverage: a refusal posts nothing
         self._symbols[req.client_order_id] = req.symbol  # a lost answer is then looked up in its market
         try:
@@ -228,7 +230,7 @@ class CcxtTradingVenue(OcoMixin):
             price = self._precise(self.client.price_to_precision, symbol, req.price)
         elif req.type == OrderType.STOP_MARKET:
             params["triggerPrice"] = self._precise(self.client.price_to_precision, symbol, req.stop_price)
-            if _stop_needs_limit(market):
+            if stop_needs_limit(market):
                 price = self._precise(self.client.price_to_precision, symbol, self._stop_limit(req))
             if self._create_features(market).get("triggerDirection"):
                 # A stop buys when the price rises to it and sells when it falls to it.
@@ -387,24 +389,6 @@ class CcxtTradingVenue(OcoMixin):
 
 
 # --- small helpers ---
-
-
-def _as_sent(req: OrderRequest, args: tuple[Any, ...], size: Decimal) -> OrderRequest:
-    """`req` with the rounded amount and prices that were sent (a bare acknowledgement is read with it)."""
-    _symbol, _type, _side, amount, price, params = args
-    return replace(
-        req,
-        amount=Decimal(amount) * size,
-        price=Decimal(price) if req.type == OrderType.LIMIT else None,
-        stop_price=Decimal(params["triggerPrice"]) if "triggerPrice" in params else None,
-    )
-
-
-def _stop_needs_limit(market: dict[str, Any]) -> bool:
-    """Binance lists each market's order types; most spot markets allow STOP_LOSS_LIMIT but not
-    STOP_LOSS (a stop-market), and ccxt refuses a trigger on a market order there."""
-    kinds = (market.get("info") or {}).get("orderTypes")
-    return isinstance(kinds, list) and "STOP_LOSS" not in kinds and "STOP_LOSS_LIMIT" in kinds
 
 
 @dataclass(frozen=True)
