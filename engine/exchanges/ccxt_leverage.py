@@ -27,6 +27,7 @@ from engine.exchanges.ccxt_orders import map_error, mask
 from engine.exchanges.venue import FundingPayment, InvalidOrder, OrderRequest, VenueError
 
 log = logging.getLogger(__name__)
+_METHODS = {"setMarginMode": "set_margin_mode", "setLeverage": "set_leverage"}
 
 
 class LeverageSettings:
@@ -59,20 +60,20 @@ class LeverageSettings:
 
     def _set(self, capability: str, what: str, symbol: str, fn: Callable[..., Any], *args: Any) -> None:
         if not self.client.has.get(capability):
-            raise InvalidOrder(f"{self.client.id} cannot set the {what.split(' ')[0]} of {symbol}: not supported")
+            raise InvalidOrder(f"{self.client.id} cannot set {what} on {symbol}: ccxt has no {capability} for it")
         try:
             self._retrying()(fn, *args)
         except ccxt.MarginModeAlreadySet:
             pass  # already in that mode: what we wanted
         except ccxt.BaseError as exc:
             self.forget(symbol)
-            raise self._error(exc, what, symbol) from exc
+            raise self._error(exc, capability, what, symbol) from exc
         log.info("%s: %s set on %s", self.client.id, what, symbol)
 
-    def _error(self, exc: ccxt.BaseError, what: str, symbol: str) -> VenueError:
+    def _error(self, exc: ccxt.BaseError, capability: str, what: str, symbol: str) -> VenueError:
         # Network trouble and credentials are not this order's fault: the usual mapping says so.
         if isinstance(exc, ccxt.NetworkError | ccxt.AuthenticationError) or not isinstance(exc, ccxt.ExchangeError):
-            return map_error(exc, self.client, "set " + what.split(" ")[0], symbol)
+            return map_error(exc, self.client, _METHODS[capability], symbol)
         words = mask(self.client, str(exc))
         error = InvalidOrder(f"{self.client.id} refused {what} on {symbol}: {words}")
         log.warning("%s", error)

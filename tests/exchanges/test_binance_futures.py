@@ -17,6 +17,7 @@ from engine.exchanges.venue import (
     InvalidOrder,
     OrderRequest,
     OrderSide,
+    VenueError,
     VenueStatus,
     VenueUnavailable,
 )
@@ -315,3 +316,27 @@ def test_a_stop_sent_again_by_a_fresh_venue_is_the_one_resting(venue: CcxtTradin
     assert again.id == first.id  # -4116: the client id is taken; the algo order is found and returned
     assert sim.posts["s1"] == 2  # the second reached the venue and was refused
     assert len(sim.algos) == 1
+
+
+def test_settings_a_venue_cannot_make_are_refused_before_anything_is_sent(venue: CcxtTradingVenue) -> None:
+    sim = sim_of(venue)
+    venue.client.has = {**venue.client.has, "setMarginMode": False}
+    with pytest.raises(InvalidOrder, match="cannot set margin mode isolated on BTC/USDT:USDT"):
+        venue.create_order(entry("e1"))
+    assert sim.requests == []
+
+
+def test_a_refusal_of_the_credentials_is_no_invalid_order(venue: CcxtTradingVenue) -> None:
+    sim = sim_of(venue)
+
+    def refuse_key(url: str, method: str = "GET", headers: object = None, body: object = None) -> object:
+        if "/leverage" in url:
+            raise ccxt.AuthenticationError('binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions."}')
+        return sim(url, method, headers, body)
+
+    venue.client.fetch = refuse_key
+    with pytest.raises(VenueError) as refused:
+        venue.create_order(entry("e1"))
+    assert not isinstance(refused.value, InvalidOrder)  # the order is fine; the account is not
+    assert "set_leverage" in str(refused.value)
+    assert sim.posts == {}
