@@ -9,6 +9,7 @@ back into the base currency the engine uses. No I/O here: these functions are un
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -134,14 +135,40 @@ def to_balances(balance: dict[str, Any]) -> dict[str, Balance]:
     return out
 
 
+# --- requests ---
+
+
+def as_sent(req: OrderRequest, args: tuple[Any, ...], size: Decimal) -> OrderRequest:
+    """`req` with the rounded amount and prices that were sent (a bare acknowledgement is read with it)."""
+    _symbol, _type, _side, amount, price, params = args
+    return replace(
+        req,
+        amount=Decimal(amount) * size,
+        price=Decimal(price) if req.type == OrderType.LIMIT else None,
+        stop_price=Decimal(params["triggerPrice"]) if "triggerPrice" in params else None,
+    )
+
+
+def stop_needs_limit(market: dict[str, Any]) -> bool:
+    """Binance lists each market's order types; most spot markets allow STOP_LOSS_LIMIT but not
+    STOP_LOSS (a stop-market), and ccxt refuses a trigger on a market order there."""
+    kinds = (market.get("info") or {}).get("orderTypes")
+    return isinstance(kinds, list) and "STOP_LOSS" not in kinds and "STOP_LOSS_LIMIT" in kinds
+
+
 # --- capabilities ---
 
 
-def capabilities_of(market_type: str, quirks: Quirks | None = None) -> VenueCapabilities:
+def capabilities_of(
+    market_type: str, quirks: Quirks | None = None, has: dict[str, Any] | None = None
+) -> VenueCapabilities:
     """What a ccxt venue can do natively on `market_type` (every contract market has reduce-only
-    orders; OCO lists where the venue's quirks row says so)."""
+    orders; OCO lists where the venue's quirks row says so; leverage where ccxt's `has` says
+    setLeverage, on contract markets only)."""
     oco = quirks is not None and market_type in quirks.oco_markets
-    return VenueCapabilities(supports_reduce_only=market_type in DERIVATIVES, supports_oco=oco)
+    derivatives = market_type in DERIVATIVES
+    leverage = derivatives and bool((has or {}).get("setLeverage"))
+    return VenueCapabilities(supports_reduce_only=derivatives, supports_oco=oco, supports_leverage=leverage)
 
 
 # --- errors ---

@@ -25,20 +25,25 @@ from tenacity import Retrying
 
 from db.enums import OrderType
 from engine.exchanges.ccxt_feed import feature_section, network_retrying
+from engine.exchanges.ccxt_leverage import LeverageSettings, to_funding_payments
 from engine.exchanges.ccxt_oco import OcoMixin
 from engine.exchanges.ccxt_orders import (
+    as_sent,
     capabilities_of,
     contract_size,
     is_duplicate_client_id,
     map_error,
     mask,
+    stop_needs_limit,
     to_balances,
     to_venue_order,
     to_venue_trade,
 )
+from engine.exchanges.ccxt_triggered import actual_order_id, with_actual_fill
 from engine.exchanges.quirks import DERIVATIVES, quirks_of
 from engine.exchanges.venue import (
     Balance,
+    FundingPayment,
     InvalidOrder,
     OrderNotFound,
     OrderRequest,
@@ -87,10 +92,11 @@ class CcxtTradingVenue(OcoMixin):
         self.balance_params = default_balance if balance_params is None else dict(balance_params)
         self._symbols: dict[str, str] = {}  # client order id -> symbol, for lookups without a symbol
         self._client_ids: dict[str, str] = {}  # venue order id -> client order id, to label trades
+        self.settings = LeverageSettings(client, self._retrying)  # leverage, margin mode per symbol
 
     @property
     def capabilities(self) -> VenueCapabilities:
-        return capabilities_of(self.market_type, self.quirks)
+        return capabilities_of(self.market_type, self.quirks, self.client.has)
 
     # --- orders ---
 
@@ -98,7 +104,8 @@ class CcxtTradingVenue(OcoMixin):
         validate_request(req)
         market = self._market(req.symbol)
         args = self._order_args(req, market)
-        sent = _as_sent(req, args, contract_size(market))
+        sent = as_sent(req, args, contract_size(market))
+        self.settings.apply(req, market)  # margin mode, then leverage: a refusal posts nothing
         self._symbols[req.client_order_id] = req.symbol  # a lost answer is then looked up in its market
         try:
             for attempt in self._retrying():
@@ -202,6 +209,10 @@ class CcxtTradingVenue(OcoMixin):
         trades = [t for t in trades if since is None or t.ts >= since]
         return sorted(trades, key=lambda t: (t.ts, t.id))
 
+    def fetch_funding_history(self, symbol: str | None = None, since: int | None = None) -> list[FundingPayment]:
+        fetch = self.client.fetch_funding_history
+        return to_funding_payments(self._call("fetch_funding_history", symbol, fetch, symbol, since, None, {}), since)
+
     def fetch_balance(self) -> dict[str, Balance]:
         raw = self._call("fetch_balance", None, self.client.fetch_balance, dict(self.balance_params))
         return to_balances(raw)
@@ -219,7 +230,7 @@ class CcxtTradingVenue(OcoMixin):
             price = self._precise(self.client.price_to_precision, symbol, req.price)
         elif req.type == OrderType.STOP_MARKET:
             params["triggerPrice"] = self._precise(self.client.price_to_precision, symbol, req.stop_price)
-            if _stop_needs_limit(market):
+            if stop_needs_limit(market):
                 price = self._precise(self.client.price_to_precision, symbol, self._stop_limit(req))
             if self._create_features(market).get("triggerDirection"):
                 # A stop buys when the price rises to it and sells when it falls to it.
@@ -262,6 +273,10 @@ class CcxtTradingVenue(OcoMixin):
             variants = [False]
         for is_trigger in variants:
             raw = self._lookup_raw(ref, symbol, {"trigger": True} if is_trigger else {})
+            if raw is not None and is_trigger and actual_order_id(raw):
+                raw = with_actual_fill(raw, lambda oid: self.client.fetch_order(oid, symbol, {}))
+                # Its fills are the actual order's: label them with the stop's client id.
+                self._client_ids[str(actual_order_id(raw))] = str(raw.get("clientOrderId") or "")
             if raw is not None:
                 return self._remember(to_venue_order(raw, contract_size(self._market(symbol)), now_ms=self._now()))
         return None
@@ -374,24 +389,6 @@ class CcxtTradingVenue(OcoMixin):
 
 
 # --- small helpers ---
-
-
-def _as_sent(req: OrderRequest, args: tuple[Any, ...], size: Decimal) -> OrderRequest:
-    """`req` with the rounded amount and prices that were sent (a bare acknowledgement is read with it)."""
-    _symbol, _type, _side, amount, price, params = args
-    return replace(
-        req,
-        amount=Decimal(amount) * size,
-        price=Decimal(price) if req.type == OrderType.LIMIT else None,
-        stop_price=Decimal(params["triggerPrice"]) if "triggerPrice" in params else None,
-    )
-
-
-def _stop_needs_limit(market: dict[str, Any]) -> bool:
-    """Binance lists each market's order types; most spot markets allow STOP_LOSS_LIMIT but not
-    STOP_LOSS (a stop-market), and ccxt refuses a trigger on a market order there."""
-    kinds = (market.get("info") or {}).get("orderTypes")
-    return isinstance(kinds, list) and "STOP_LOSS" not in kinds and "STOP_LOSS_LIMIT" in kinds
 
 
 @dataclass(frozen=True)

@@ -550,8 +550,10 @@ def test_capabilities_and_the_protection_they_lead_to(
     caps = venue.capabilities
     assert caps.supports_reduce_only is reduce_only
     assert protection_mode(caps, market_type) == mode
-    assert capabilities_of(market_type, venue.quirks) == caps
+    assert capabilities_of(market_type, venue.quirks, venue.client.has) == caps
     assert caps.supports_oco is (mode is ProtectionMode.NATIVE_OCO)
+    # Every one of the three sets leverage through ccxt on its contract markets, none on spot.
+    assert caps.supports_leverage is reduce_only
 
 
 # --- the pure mapping ---

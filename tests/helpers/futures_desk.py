@@ -1,0 +1,133 @@
+"""A live binance account trading the BTC/USDT:USDT perpetual on the futures simulator
+(tests/helpers/binance_futures_sim.py), as tests/helpers/binance_desk.py does for spot: the account
+made as a user makes it, its swap venue built by engine.exchanges.venues.live_venue from the stored
+(fake) credentials and installed for market type "swap", the ccxt client offline with the simulator
+as its HTTP layer.
+
+Blocks get their leverage and margin mode from their row (Block.leverage, .margin_mode); block
+requests do not carry them yet, so `with_leverage` sets them on each block row as it is inserted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+
+from db.enums import MarginMode, OrderStatus
+from db.models import Block, ExchangeAccount, Order
+from engine.exchanges.ccxt_feed import CcxtExchange
+from engine.exchanges.ccxt_venue import CcxtTradingVenue
+from engine.exchanges.venues import install_venue, live_venue
+from engine.market.markets import sync_markets
+from engine.runtime import Runtime
+from engine.users.settings import add_live, set_live_enabled
+from tests.helpers.binance_desk import FAKE_KEY, FAKE_SECRET
+from tests.helpers.binance_futures_sim import BinanceFuturesSim
+from tests.helpers.ccxt_replay import fixture, fixture_markets
+from tests.helpers.trading import add_user, orders_of
+
+SYMBOL = "BTC/USDT:USDT"
+# The simulator's order and algo order statuses as the database's.
+VENUE_STATUS = {
+    "NEW": OrderStatus.ACCEPTED,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "FINISHED": OrderStatus.FILLED,  # a stop that triggered: its actual order filled
+    "CANCELED": OrderStatus.CANCELED,
+    "EXPIRED": OrderStatus.EXPIRED,
+}
+
+
+@dataclass
+class FuturesDesk:
+    runtime: Runtime
+    user_id: int
+    account_id: int
+    sim: BinanceFuturesSim
+    venue: CcxtTradingVenue
+
+    def restart(self) -> None:
+        """A new process: no venue, no memory; the same database and the same exchange."""
+        self.runtime.reset_trading()
+        self.runtime.sources.clear()
+        self.venue = connect(self.runtime, self.account_id, self.sim)
+
+
+def connect(runtime: Runtime, account_id: int, sim: BinanceFuturesSim | None = None) -> CcxtTradingVenue:
+    """The account's swap venue as engine.exchanges.venues builds it, offline: the recorded markets,
+    no rate limiter, no retry waits, the simulator as its HTTP layer."""
+    with runtime.sessions() as s:
+        account = s.get(ExchangeAccount, account_id)
+        assert account is not None
+    venue = live_venue(runtime, account, "swap")
+    assert isinstance(venue, CcxtTradingVenue)
+    client = venue.client
+    assert (client.apiKey, client.secret) == (FAKE_KEY, FAKE_SECRET)  # decrypted from the database
+    client.enableRateLimit = False
+    client.set_markets(fixture_markets("binance"))
+    client.extend_exchange_options(fixture("binance").get("options") or {})
+    venue.retry_wait = 0
+    if sim is None:
+        sim = BinanceFuturesSim(client, price="100000", wallet="10000")
+    sim.client, client.fetch = client, sim
+    install_venue(runtime, account_id, venue, "swap")
+    runtime.sources["binance"] = CcxtExchange("binance", client=client, attempts=1, wait_initial=0)
+    return venue
+
+
+def make_futures_desk(runtime: Runtime) -> FuturesDesk:
+    runtime.reset_trading()
+    user_id = add_user(runtime.sessions)
+    account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
+    set_live_enabled(runtime, user_id, account.id, True)
+    venue = connect(runtime, account.id)
+    sync_markets(runtime.sessions, runtime.sources["binance"])
+    sim = venue.client.fetch
+    assert isinstance(sim, BinanceFuturesSim)
+    return FuturesDesk(runtime, user_id, account.id, sim, venue)
+
+
+@contextmanager
+def with_leverage(leverage: int, mode: MarginMode) -> Iterator[None]:
+    """Blocks inserted meanwhile get this leverage and margin mode on their row."""
+
+    def stamp(_mapper: Any, _connection: Any, block: Block) -> None:
+        block.leverage, block.margin_mode = leverage, mode
+
+    event.listen(Block, "before_insert", stamp)
+    try:
+        yield
+    finally:
+        event.remove(Block, "before_insert", stamp)
+
+
+def orders_match_venue(desk: FuturesDesk, block_id: int) -> dict[str, Order]:
+    """Assert every sent order of the block is on the exchange with the same status, fill and id
+    (an order still INITIALIZED was never sent); the block's orders by their exchange order id."""
+    by_venue_id = {}
+    for order in orders_of(desk.runtime.sessions, block_id):
+        venue = desk.sim.by_client_id(order.client_order_id)
+        if order.status is OrderStatus.INITIALIZED:
+            assert venue is None, order.client_order_id
+            continue
+        assert venue is not None, order.client_order_id
+        assert (order.status, order.filled, order.exchange_order_id) == (
+            VENUE_STATUS[venue.get("status") or venue["algoStatus"]],
+            filled_of(desk.sim, venue),
+            str(venue.get("orderId") or venue["algoId"]),
+        ), order.client_order_id
+        by_venue_id[str(venue.get("orderId") or venue["algoId"])] = order
+    return by_venue_id
+
+
+def filled_of(sim: BinanceFuturesSim, venue: dict[str, Any]) -> Decimal:
+    """What an order or algo order filled (an algo order's fill is its actual order's)."""
+    if "executedQty" in venue:
+        return Decimal(venue["executedQty"])
+    actual = sim.orders.get(str(venue.get("actualOrderId") or ""))
+    return Decimal(actual["executedQty"]) if actual else Decimal(0)
