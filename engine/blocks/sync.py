@@ -57,9 +57,9 @@ from engine.exchanges.api import (
     VenueOrder,
     VenueStatus,
     VenueTrade,
+    account_venue,
     engine_clock,
     feed_for,
-    venue_for,
 )
 from engine.runtime import Runtime, TradingState
 
@@ -155,20 +155,21 @@ def _account_failed(
                 block.last_error = message[:2000]
 
 
-def _market_type(runtime: Runtime, account: ExchangeAccount) -> str:
-    """The market type the account's live blocks trade (a live venue serves one): the first of them
-    in name order, "spot" when there are none. A paper account's one venue serves every type: no query."""
+def _market_types(runtime: Runtime, account: ExchangeAccount, now_ms: int) -> dict[str, str]:
+    """Symbol -> market type of the account's live blocks and of those closed in the last
+    RECOVER_DAYS (a crash may have left their fills to record): a live venue serves one type, so
+    these choose the venue(s) of the tick. A paper account's one venue serves every type: no query."""
     if account.kind is not AccountKind.LIVE:
-        return "spot"
+        return {}
+    recent = from_ms(now_ms) - timedelta(days=RECOVER_DAYS)
     query = (
-        select(Market.type)
-        .join(Block, (Block.symbol == Market.symbol) & (Market.exchange == account.exchange))
-        .where(Block.account_id == account.id, Block.status.in_(LIVE_BLOCKS))
+        select(Block.symbol, Market.type)
+        .join(Market, (Block.symbol == Market.symbol) & (Market.exchange == account.exchange))
+        .where(Block.account_id == account.id, or_(Block.status.in_(LIVE_BLOCKS), Block.closed_at >= recent))
         .distinct()
-        .order_by(Market.type)
     )
     with runtime.sessions() as s:
-        return s.scalars(query).first() or "spot"
+        return {row.symbol: row.type for row in s.execute(query)}
 
 
 class AccountSync:
@@ -186,8 +187,8 @@ class AccountSync:
         self.runtime, self.state, self.account, self.report = runtime, state, account, report
         self.only = only  # these blocks alone (sync_account's `blocks`), else every live block
         self.sessions = runtime.sessions
-        self.venue: TradingVenue = venue_for(runtime, account, _market_type(runtime, account))
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
+        self.venue: TradingVenue = account_venue(runtime, account, _market_types(runtime, account, self.now))
         self.filled: list[VenueOrder] = []  # venue orders whose fills must be recorded
         self.changed_blocks: set[int] = set()  # blocks whose orders the venue changed this tick
         self.touched_seen = 0  # executor answers already taken into self.filled

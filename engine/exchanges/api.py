@@ -34,6 +34,7 @@ from engine.exchanges.venue import (
 )
 from engine.exchanges.venues import (
     VenueNotReadyError,
+    account_venue,
     drop_feed,
     engine_clock,
     feed_for,
@@ -76,6 +77,7 @@ __all__ = [
     "VenueStatus",
     "VenueTrade",
     "VenueUnavailable",
+    "account_venue",
     "drop_feed",
     "engine_clock",
     "feed_for",

@@ -15,7 +15,7 @@ A replay account (engine.replay) is a paper account on its run's `ReplayFeed`, i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from db.enums import AccountKind
 from db.models import ExchangeAccount
@@ -24,6 +24,7 @@ from engine.exchanges.paper import PaperExchange
 from engine.exchanges.replay_feed import ReplayFeed
 from engine.exchanges.sources import source
 from engine.exchanges.venue import TradingVenue
+from engine.exchanges.venue_router import VenueRouter
 from engine.runtime import Runtime
 
 
@@ -77,6 +78,16 @@ def venue_for(runtime: Runtime, account: ExchangeAccount, market_type: str = "sp
         venue = _build(runtime, account, market_type)
         state.venues[key] = venue
     return venue
+
+
+def account_venue(runtime: Runtime, account: ExchangeAccount, types: Mapping[str, str]) -> TradingVenue:
+    """The venue a sync of the whole account talks to, given the market type of each symbol it
+    trades: a paper account's one venue; a live account's venue of that type when it trades one
+    (spot when none), else a router over its venues by type (engine.exchanges.venue_router)."""
+    kinds = sorted(set(types.values()))
+    if account.kind is not AccountKind.LIVE or len(kinds) <= 1:
+        return venue_for(runtime, account, kinds[0] if kinds else "spot")
+    return VenueRouter({kind: venue_for(runtime, account, kind) for kind in kinds}, types)
 
 
 def engine_clock(runtime: Runtime, account: ExchangeAccount) -> Callable[[], int]:

@@ -15,7 +15,7 @@ from db.enums import BlockStatus, CloseReason, EntryType, MarginMode, Protection
 from engine.blocks.commands import submit_block
 from engine.blocks.sync import sync_tick
 from engine.runtime import Runtime
-from tests.helpers.futures_desk import SYMBOL, FuturesDesk, make_futures_desk, orders_match_venue, with_leverage
+from tests.helpers.futures_desk import SYMBOL, FuturesDesk, make_futures_desk, orders_match_venue
 from tests.helpers.trading import block_of, fills_of, request, trades_of
 
 D = Decimal
@@ -27,9 +27,11 @@ def desk(runtime: Runtime) -> FuturesDesk:
 
 
 def submit(desk: FuturesDesk, side: Side, stop: str, targets: tuple[str, ...], size: str = "0.02") -> int:
-    req = request(None, stop, targets, size, side=side, entry_type=EntryType.MARKET, symbol=SYMBOL)
-    with with_leverage(5, MarginMode.ISOLATED):
-        return submit_block(desk.runtime, desk.user_id, desk.account_id, req)
+    req = request(
+        None, stop, targets, size, side=side, entry_type=EntryType.MARKET, symbol=SYMBOL, leverage=5,
+        margin_mode=MarginMode.ISOLATED,
+    )  # fmt: skip
+    return submit_block(desk.runtime, desk.user_id, desk.account_id, req)
 
 
 def resting(desk: FuturesDesk) -> list[tuple[str, str, D, D]]:

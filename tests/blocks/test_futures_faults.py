@@ -46,15 +46,6 @@ def test_a_crash_at_any_boundary_of_a_short_block(runtime: Runtime) -> None:
     assert venue_ids == ["0-entry-1", "0-sl-1", "0-tp-1", "1-entry-1", "1-sl-1", "1-sl-2", "1-tp-1"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: a closed block's fills are fetched from a spot venue")
-def test_fills_left_to_record_after_a_crash_are_fetched_from_the_blocks_own_market_type(runtime: Runtime) -> None:
-    """For the main engineer: engine.blocks.sync._market_type picks the venue by the account's LIVE
-    blocks, "spot" when none. A crash after a stop fill closed the block and before its fills were
-    recorded leaves them to the next tick, which then asks a (new, unreachable) spot venue; the
-    fills stay unrecorded. Here the swap venue is installed for "swap" only, as in production."""
-    crash_everywhere(runtime, STOP_SCRIPT, from_step=1, every_market_type=False)
-
-
 def test_random_venue_errors_never_post_twice_nor_leave_a_position_unprotected(runtime: Runtime) -> None:
     raised: Counter[str] = Counter()
     for seed in range(6):

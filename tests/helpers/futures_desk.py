@@ -3,23 +3,16 @@
 made as a user makes it, its swap venue built by engine.exchanges.venues.live_venue from the stored
 (fake) credentials and installed for market type "swap", the ccxt client offline with the simulator
 as its HTTP layer.
-
-Blocks get their leverage and margin mode from their row (Block.leverage, .margin_mode); block
-requests do not carry them yet, so `with_leverage` sets them on each block row as it is inserted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event
-
-from db.enums import MarginMode, OrderStatus
-from db.models import Block, ExchangeAccount, Order
+from db.enums import OrderStatus
+from db.models import ExchangeAccount, Order
 from engine.exchanges.ccxt_feed import CcxtExchange
 from engine.exchanges.ccxt_venue import CcxtTradingVenue
 from engine.exchanges.venues import install_venue, live_venue
@@ -90,20 +83,6 @@ def make_futures_desk(runtime: Runtime) -> FuturesDesk:
     sim = venue.client.fetch
     assert isinstance(sim, BinanceFuturesSim)
     return FuturesDesk(runtime, user_id, account.id, sim, venue)
-
-
-@contextmanager
-def with_leverage(leverage: int, mode: MarginMode) -> Iterator[None]:
-    """Blocks inserted meanwhile get this leverage and margin mode on their row."""
-
-    def stamp(_mapper: Any, _connection: Any, block: Block) -> None:
-        block.leverage, block.margin_mode = leverage, mode
-
-    event.listen(Block, "before_insert", stamp)
-    try:
-        yield
-    finally:
-        event.remove(Block, "before_insert", stamp)
 
 
 def orders_match_venue(desk: FuturesDesk, block_id: int) -> dict[str, Order]:
