@@ -13,6 +13,7 @@ from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, 
 from engine.portfolio.day_equity import equity_at_day_start
 from engine.portfolio.exports import Table, csv_text
 from engine.portfolio.funding import FundingReport, book_funding
+from engine.portfolio.funding_days import DayFunding, day_funding
 from engine.portfolio.groups import GroupBy, GroupStats, group_stats
 from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
 from engine.portfolio.stats import Stats
@@ -38,6 +39,7 @@ __all__ = [
     "CalendarPage",
     "CurvePoint",
     "DayCell",
+    "DayFunding",
     "DayTrade",
     "DeskOverview",
     "FundingReport",
@@ -58,6 +60,7 @@ __all__ = [
     "calendar_page",
     "colour",
     "csv_text",
+    "day_funding",
     "day_of",
     "day_totals",
     "day_trades",
