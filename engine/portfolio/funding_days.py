@@ -1,7 +1,6 @@
 """Funding booked per trading day: the stored payments (engine.portfolio.funding) of a user's
 accounts, on the local day of their instant in the user's timezone, as the calendar adds them to
-the day's P&L. Only payments in the symbol's quote currency count (what the rest of the P&L is
-in); one in another currency (an inverse perpetual's coin) is stored but left out, unvalued."""
+the day's P&L (those in the symbol's quote currency: engine.common.pnl.funding_counted)."""
 
 from __future__ import annotations
 
@@ -13,8 +12,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from db.models import ExchangeAccount, FundingPayment
+from engine.common.pnl import funding_counted
 from engine.common.precision import wide_context
-from engine.common.symbols import SymbolError, parse_symbol
 from engine.portfolio.bookings import as_decimal, day_of, day_start_ms
 from engine.portfolio.scope import resolve
 from engine.runtime import Runtime
@@ -33,14 +32,6 @@ class FundingBooking(NamedTuple):
     symbol: str
     amount: Decimal  # signed, in the symbol's quote currency
     ts: int  # ms
-
-
-def counted(symbol: str, currency: str) -> bool:
-    """Whether a payment in `currency` on `symbol` is money of the P&L (the symbol's quote)."""
-    try:
-        return parse_symbol(symbol).quote == currency
-    except SymbolError:
-        return False
 
 
 def funding_bookings(
@@ -70,7 +61,7 @@ def funding_bookings(
         .order_by(FundingPayment.paid_at, FundingPayment.id)
     ).all()
     for uid, account_id, block_id, symbol, amount, currency, paid_at in rows:
-        if not counted(symbol, currency):
+        if not funding_counted(symbol, currency):
             continue
         moment = as_utc(paid_at)
         assert moment is not None  # a NOT NULL column

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db.models import Block, FundingPayment, Trade, User
+from engine.blocks import api as blocks
 from engine.exchanges.api import FundingPayment as Payment
 from engine.exchanges.api import VenueCapabilities, install_venue
 from engine.portfolio import views as pv
@@ -273,3 +274,26 @@ def test_a_closed_block_is_asked_about_once_after_its_close(runtime: Runtime) ->
     assert book_funding(runtime, now).booked == 1
     assert book_funding(runtime, now + 300_000).accounts == 0  # closed before the last fetch: not asked again
     assert len(venue.asked) == 1
+
+
+def test_a_blocks_pnl_counts_its_funding_and_not_a_coins(runtime: Runtime) -> None:
+    uid, acc = desk(runtime)
+    trade = add_trade(runtime.sessions, uid, acc, ms("2024-06-01 01:00"), [(ms("2024-06-01 12:00"), "105")],
+                      symbol=PERP)  # fmt: skip
+    install_venue(
+        runtime,
+        acc,
+        FundingDouble(
+            [
+                pay("f", "2024-06-01 08:00", "-0.40"),
+                Payment("c", PERP, D("-0.001"), "BTC", ms("2024-06-01 08:00")),  # not the quote: stored, not counted
+            ]
+        ),
+    )
+    book_funding(runtime)
+    (block,) = blocks.list_blocks(runtime, uid)
+    assert block.id == block_of(runtime, trade)
+    assert (block.funding, block.pnl) == (D("-0.40"), D("4.60"))  # +5 from the trade
+    assert len(stored(runtime)) == 2
+    period = pv.load_period(runtime, uid, "UTC", date(2024, 6, 1), date(2024, 6, 1))
+    assert period.totals[date(2024, 6, 1)].pnl == block.pnl  # the calendar's day says the same

@@ -164,6 +164,8 @@ class BlockOut(_Out):
     created_at: Utc
     closed_at: Utc | None
     trades: list[TradeOut]
+    funding: Decimal  # perpetual funding booked to the block: received > 0, paid < 0
+    pnl: Decimal  # realized: the trades' P&L (fees included) and the funding
 
 
 class BlockList(BaseModel):
