@@ -297,3 +297,28 @@ def test_a_blocks_pnl_counts_its_funding_and_not_a_coins(runtime: Runtime) -> No
     assert len(stored(runtime)) == 2
     period = pv.load_period(runtime, uid, "UTC", date(2024, 6, 1), date(2024, 6, 1))
     assert period.totals[date(2024, 6, 1)].pnl == block.pnl  # the calendar's day says the same
+
+
+def test_a_perpetual_traded_on_paper_margin_pays_funding_into_its_blocks_day(runtime: Runtime) -> None:
+    from engine.blocks.commands import submit_block
+    from engine.blocks.sync import sync_tick
+    from engine.exchanges.paper_funding import FUNDING_RATE
+    from tests.helpers.trading import PathFeed, request, setup
+
+    feed = PathFeed("101", now=ms("2024-06-01 00:00"))
+    feed.flat("101", 2)
+    uid, account = setup(runtime, feed, balance="100000", margin=True)
+    block_id = submit_block(runtime, uid, account, request(symbol=PERP, size="4", targets=("105", "110")))
+    feed.bar("101", "101", "99.5", "100.5")  # the entries (limit 100) fill at 00:02, after the 00:00 funding
+    sync_tick(runtime)
+    feed.now = ms("2024-06-01 16:30")
+    report = book_funding(runtime)
+    assert (report.accounts, report.booked, report.errors) == (1, 2, [])
+    paid = -4 * D(100) * FUNDING_RATE  # long 4 at 08:00 and 16:00, valued at the fill (no candle then)
+    assert stored(runtime) == [
+        (f"{PERP}@{ms('2024-06-01 08:00')}", 0, block_id, paid),
+        (f"{PERP}@{ms('2024-06-01 16:00')}", 0, block_id, paid),
+    ]
+    assert book_funding(runtime).booked == 0
+    day = pv.load_period(runtime, uid, "UTC", date(2024, 6, 1), date(2024, 6, 1)).totals[date(2024, 6, 1)]
+    assert (day.pnl, day.funding, day.trades) == (2 * paid, 2 * paid, 0)
