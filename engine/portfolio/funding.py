@@ -18,17 +18,17 @@ transaction per account.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.enums import EXIT_ROLES, AccountKind, OrderRole
+from db.enums import EXIT_ROLES, AccountKind, BlockStatus, OrderRole
 from db.models import Block, ExchangeAccount, Fill, FundingPayment, Trade
 from engine.common.precision import CASH_CURRENCIES, CENTS, COIN_STEP, quantize_to_tick, wide_context
 from engine.exchanges.api import FundingPayment as VenuePayment
@@ -111,11 +111,22 @@ def book_payments(session: Session, account_id: int, payments: Sequence[VenuePay
         for part, (block_id, amount) in enumerate(shares):
             row = {"account_id": account_id, "block_id": block_id, "symbol": payment.symbol, "part": part}
             rows.append(row | {"payment_id": payment.id, "amount": amount, "currency": payment.currency, "paid_at": at})
+    # Part 0 first: a run racing this one may have stored a payment meanwhile (its insert then does
+    # nothing), and only the payments whose part 0 this call wrote get their other parts, so two
+    # runs that split one payment differently still book it once.
+    won = set(_insert(session, [r for r in rows if r["part"] == 0]))
+    _insert(session, [r for r in rows if r["part"] and r["payment_id"] in won])
+    return len(won)
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert `rows`, those already stored (account, payment id, part) left alone; the ids written."""
+    if not rows:
+        return []
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert: Any = dialect.insert(FundingPayment).values(rows)
     insert = insert.on_conflict_do_nothing(index_elements=["account_id", "payment_id", "part"])
-    # What this insert really wrote: a run racing this one may have stored the same payments first.
-    return len(set(session.scalars(insert.returning(FundingPayment.payment_id))))
+    return list(session.scalars(insert.returning(FundingPayment.payment_id)))
 
 
 # --- attribution (pure) ---
@@ -159,37 +170,34 @@ def _newest_ms(s: Session, account_id: int) -> int | None:
     return int(moment.timestamp() * 1000) if moment is not None else None
 
 
-def _derivative(symbols: Iterable[str]) -> list[str]:
-    return [symbol for symbol in symbols if ":" in symbol]  # a settle currency: 'BTC/USDT:USDT'
+def _derivative() -> ColumnElement[bool]:
+    return Block.symbol.contains(":")  # a settle currency: 'BTC/USDT:USDT'
 
 
 def _since(s: Session, account_id: int, newest: int | None) -> int | None:
-    """Where the fetch starts: OVERLAP_MS before the newest payment stored, else the first entry
-    fill of the account's derivative blocks; None when it never held a derivative position."""
+    """Where the fetch starts: OVERLAP_MS before the newest payment stored, else before the first
+    entry fill of the account's derivative blocks; None when it never held a derivative position."""
     if newest is not None:
         return newest - OVERLAP_MS
-    symbols = _derivative(s.scalars(select(Block.symbol).where(Block.account_id == account_id).distinct()))
-    if not symbols:
-        return None
     first = s.scalar(
         select(func.min(Fill.ts))
         .join(Trade, Trade.id == Fill.trade_id)
         .join(Block, Block.id == Trade.block_id)
-        .where(Block.account_id == account_id, Block.symbol.in_(symbols), Fill.role == OrderRole.ENTRY)
+        .where(Block.account_id == account_id, _derivative(), Fill.role == OrderRole.ENTRY)
     )
     return int(first) - OVERLAP_MS if first is not None else None
 
 
 def _needs_fetch(s: Session, account_id: int, last_ms: int | None) -> bool:
-    """Whether a derivative block of the account is open, or closed after `last_ms` (None: ever)."""
-    rows = s.execute(select(Block.symbol, Block.closed_at).where(Block.account_id == account_id)).all()
-    for symbol, closed_at in rows:
-        if not _derivative([symbol]):
-            continue
-        closed = as_utc(closed_at)
-        if closed is None or last_ms is None or closed.timestamp() * 1000 >= last_ms:
-            return True
-    return False
+    """Whether a derivative block of the account holds a position (active), or closed after
+    `last_ms` (None: ever). A pending or canceled block never held one: no funding to fetch."""
+    closed = Block.status == BlockStatus.CLOSED
+    if last_ms is not None:
+        closed = and_(closed, Block.closed_at >= datetime.fromtimestamp(last_ms / 1000, tz=UTC))
+    wanted = and_(
+        Block.account_id == account_id, Block.symbol.contains(":"), or_(Block.status == BlockStatus.ACTIVE, closed)
+    )
+    return s.scalar(select(Block.id).where(wanted).limit(1)) is not None
 
 
 def _positions(s: Session, account_id: int, symbols: set[str], since: int) -> dict[str, dict[int, Moves]]:
