@@ -322,3 +322,27 @@ def test_a_perpetual_traded_on_paper_margin_pays_funding_into_its_blocks_day(run
     assert book_funding(runtime).booked == 0
     day = pv.load_period(runtime, uid, "UTC", date(2024, 6, 1), date(2024, 6, 1)).totals[date(2024, 6, 1)]
     assert (day.pnl, day.funding, day.trades) == (2 * paid, 2 * paid, 0)
+
+
+def test_groups_by_symbol_setup_and_tag_count_their_blocks_funding(runtime: Runtime) -> None:
+    from engine.portfolio.groups import NO_SETUP, NO_TAG, group_stats
+
+    uid, acc = desk(runtime)
+    trade = add_trade(runtime.sessions, uid, acc, ms("2024-06-01 01:00"), [(ms("2024-06-01 12:00"), "102")],
+                      symbol=PERP)  # fmt: skip
+    with runtime.sessions.begin() as s:
+        s.execute(update(Block).where(Block.id == block_of(runtime, trade)).values(setup="breakout"))
+    install_venue(
+        runtime,
+        acc,
+        FundingDouble([pay("in", "2024-06-01 08:00", "-0.50"), pay("out", "2024-06-01 16:00", "0.25")]),
+    )
+    book_funding(runtime)  # 08:00 to the block; 16:00 after its exit: to no block
+
+    def figures(by: str) -> list[tuple[str, int, Decimal, Decimal]]:
+        rows = group_stats(runtime, uid, date(2024, 6, 1), date(2024, 6, 1), "UTC", by)  # type: ignore[arg-type]
+        return [(g.key, g.trades, g.pnl, g.funding) for g in rows]
+
+    assert figures("symbol") == [(PERP, 1, D("1.75"), D("-0.25"))]  # +2 from the trade
+    assert figures("setup") == [("breakout", 1, D("1.50"), D("-0.50")), (NO_SETUP, 0, D("0.25"), D("0.25"))]
+    assert figures("tag") == [(NO_TAG, 1, D("1.75"), D("-0.25"))]
