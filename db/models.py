@@ -501,6 +501,27 @@ class EquitySnapshot(Base):
     equity: Mapped[Decimal] = mapped_column(PRICE)  # cash + positions_value
 
 
+class FundingPayment(Base):
+    """A perpetual's funding paid or received by an account, as its venue reported it, booked in the
+    P&L of the block whose position it was (engine.portfolio.funding). A payment shared by several
+    blocks open on the symbol is one row per block (`part` 0, 1, ...); one while no block was open
+    has no block and still counts in the account's day. Fetching again books nothing twice: the
+    venue's id is unique per account (with the part)."""
+
+    __tablename__ = "funding_payments"
+    __table_args__ = (UniqueConstraint("account_id", "payment_id", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("exchange_accounts.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="SET NULL"), index=True)
+    symbol: Mapped[str] = mapped_column(String(64))
+    payment_id: Mapped[str] = mapped_column(String(64))  # the venue's id of the payment
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[Decimal] = mapped_column(PRICE)  # signed: received > 0, paid < 0
+    currency: Mapped[str] = mapped_column(String(16))
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 # --- dashboard ---
 
 

@@ -49,6 +49,9 @@ class TradingState:
     # (exchange, symbol) -> the last price a sync tick's ticker gave: open trades' unrealized P&L
     # in the blocks table without a ticker call per page refresh
     last_prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # account id -> ms of its last funding fetch (engine.portfolio.funding): a block closed since is
+    # still asked about once
+    funding_fetched: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -5,8 +5,9 @@ anything new is sent); then the bracket sync every few seconds, the conditional 
 price alerts checked after each; every watched series fetched right after each minute closes
 (every timeframe closes on a minute boundary), the conditions and alerts checked again on the new
 candles; gaps repaired every six hours; balances and the day's equity snapshot every five
-minutes; the notification outbox delivered every few seconds (engine.notify: its own job, so a
-slow service never delays a sync); one-off backfills submitted by the pages or at start-up
+minutes, and perpetual funding fetched and booked as often (engine.portfolio.funding); the
+notification outbox delivered every few seconds (engine.notify: its own job, so a slow service
+never delays a sync); one-off backfills submitted by the pages or at start-up
 (resuming any that a restart interrupted); and, after the recovery tick, the push watchers
 (engine.exchanges.push: a live account's order update syncs that account at once,
 `blocks.api.sync_account`), their set of accounts refreshed every PUSH_REFRESH_S.
@@ -53,6 +54,7 @@ from engine.users import api as users
 log = logging.getLogger(__name__)
 SYNC_EVERY_S = 5
 PORTFOLIO_EVERY_MIN = 5
+FUNDING_EVERY_MIN = 5  # funding is paid every 8 hours: a payment is in the P&L within minutes
 PUSH_REFRESH_S = 15  # accounts switched on or off are watched or dropped within this
 NOTIFY_EVERY_S = 5
 JOB_THREADS = 10  # APScheduler's default pool size
@@ -198,6 +200,8 @@ def _add_recurring_jobs(scheduler: BackgroundScheduler, runtime: Runtime, run: E
     # First run now, not in five minutes: the calendar wants today's equity from the start.
     every = IntervalTrigger(minutes=PORTFOLIO_EVERY_MIN)
     scheduler.add_job(_portfolio, every, id="portfolio", args=[runtime], next_run_time=datetime.now(UTC))
+    funding = IntervalTrigger(minutes=FUNDING_EVERY_MIN)
+    scheduler.add_job(_funding, funding, id="funding", args=[runtime, run], next_run_time=datetime.now(UTC))
 
 
 def _start_push(runtime: Runtime, run: EngineRun) -> None:
@@ -250,6 +254,17 @@ def _portfolio(runtime: Runtime) -> None:
     for report in (portfolio.sync_balances(runtime), portfolio.snapshot_equity(runtime)):
         for error in report.errors:
             log.warning("portfolio: %s", error)
+
+
+def _funding(runtime: Runtime, run: EngineRun) -> None:
+    """Perpetual funding fetched and booked (engine.portfolio.funding), while this engine runs."""
+    if run.deposed.is_set():
+        return
+    report = portfolio.book_funding(runtime)
+    if report.booked:
+        log.info("funding: %d payments booked over %d accounts", report.booked, report.accounts)
+    for error in report.errors:
+        log.warning("funding: %s", error)
 
 
 def _startup(runtime: Runtime, run: EngineRun) -> None:

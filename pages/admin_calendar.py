@@ -151,7 +151,9 @@ def admin_day(_clicks: list[int], user_id: Any) -> Any:
     user, day = _chosen(user_id), parse_day(trigger.get("day"))
     if user is None or day is None:
         return no_update
-    return calc.day_table(day, portfolio.day_trades(current_runtime(), user.id, user.timezone, day))
+    runtime = current_runtime()
+    trades = portfolio.day_trades(runtime, user.id, user.timezone, day)
+    return calc.day_table(day, trades, portfolio.day_funding(runtime, user.id, user.timezone, day))
 
 
 @callback(

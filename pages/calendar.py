@@ -148,11 +148,13 @@ def show_day(_clicks: list[int], account: Any) -> Any:
     if day is None:
         return no_update
     me = current_view()
+    runtime, account_id = current_runtime(), accounts.account_id(account)
     try:
-        trades = portfolio.day_trades(current_runtime(), me.id, me.timezone, day, accounts.account_id(account))
+        trades = portfolio.day_trades(runtime, me.id, me.timezone, day, account_id)
+        funding = portfolio.day_funding(runtime, me.id, me.timezone, day, account_id)
     except AccountAccessError:
         return html.Span(accounts.NOT_YOURS, className="text-danger")
-    return calc.day_table(day, trades)
+    return calc.day_table(day, trades, funding)
 
 
 @callback(Output("cal-positions", "children"), Input("cal-anchor", "data"), Input("cal-account", "value"))

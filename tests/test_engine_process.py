@@ -126,7 +126,7 @@ def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
         assert scheduler.start(quiet) is started  # idempotent in a process
         assert not EngineLock(make_engine(runtime.settings.database_url), tmp_path).acquire()
         deadline = time.monotonic() + 30
-        wanted = {"sync-brackets", "fetch-due", "repair-gaps", "portfolio", "notify", "push-watchers"}
+        wanted = {"sync-brackets", "fetch-due", "repair-gaps", "portfolio", "funding", "notify", "push-watchers"}
         while time.monotonic() < deadline and not wanted <= {job.id for job in started.get_jobs()}:
             time.sleep(0.1)
         assert wanted <= {job.id for job in started.get_jobs()}

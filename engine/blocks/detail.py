@@ -1,6 +1,7 @@
 """A user's blocks as records for clients outside the pages (the REST API): a block with its trades
-(`list_blocks`), and one block with every order and fill (`block_detail`). Read-only, plain
-dataclasses of the stored values; another user's block is a BlockAccessError, like everywhere."""
+and its P&L, perpetual funding included (`list_blocks`), and one block with every order and fill
+(`block_detail`). Read-only, plain dataclasses of the stored values; another user's block is a
+BlockAccessError, like everywhere."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from db.enums import (
     SizeMode,
     TradeStatus,
 )
-from db.models import Block, ExchangeAccount, Fill, Order, Trade
+from db.models import Block, ExchangeAccount, Fill, FundingPayment, Order, Trade
 from engine.blocks.queries import owned_block
 from engine.blocks.states import LIVE_BLOCKS
+from engine.common.pnl import funding_counted
+from engine.common.precision import wide_context
 from engine.runtime import Runtime
 
 LIST_MAX = 500
@@ -69,6 +72,13 @@ class BlockSummary:
     trades: tuple[TradeRecord, ...]
     leverage: int | None = None
     margin_mode: MarginMode | None = None
+    funding: Decimal = Decimal(0)  # perpetual funding booked to the block (engine.portfolio.funding)
+
+    @property
+    def pnl(self) -> Decimal:
+        """The block's realized P&L: its trades' (fees included) and its funding."""
+        with wide_context():
+            return sum((t.realized_pnl for t in self.trades), self.funding)
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,7 @@ def _trade(t: Trade) -> TradeRecord:
     )
 
 
-def _summary(b: Block, exchange: str, trades: list[Trade]) -> BlockSummary:
+def _summary(b: Block, exchange: str, trades: list[Trade], funding: Decimal) -> BlockSummary:
     return BlockSummary(
         b.id,
         b.account_id,
@@ -149,6 +159,7 @@ def _summary(b: Block, exchange: str, trades: list[Trade]) -> BlockSummary:
         tuple(_trade(t) for t in trades),
         b.leverage,
         b.margin_mode,
+        funding,
     )
 
 
@@ -158,7 +169,25 @@ def _summaries(s: Session, found: list[tuple[Block, str]]) -> list[BlockSummary]
     if ids:
         for trade in s.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
             trades[trade.block_id].append(trade)
-    return [_summary(b, exchange, trades[b.id]) for b, exchange in found]
+    funding = _funding(s, ids)
+    return [_summary(b, exchange, trades[b.id], funding.get(b.id, Decimal(0))) for b, exchange in found]
+
+
+def _funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
+    """Each block's funding that counts in its P&L (engine.common.pnl.funding_counted)."""
+    out: dict[int, Decimal] = {}
+    if not ids:
+        return out
+    rows = s.execute(
+        select(FundingPayment.block_id, FundingPayment.symbol, FundingPayment.currency, FundingPayment.amount).where(
+            FundingPayment.block_id.in_(ids)
+        )
+    )
+    with wide_context():
+        for block_id, symbol, currency, amount in rows:
+            if block_id is not None and funding_counted(symbol, currency):
+                out[block_id] = out.get(block_id, Decimal(0)) + amount
+    return out
 
 
 def list_blocks(runtime: Runtime, user_id: int, live: bool | None = None, limit: int = LIST_MAX) -> list[BlockSummary]:

@@ -9,7 +9,8 @@ the spot market of the same coin: the simulation keeps one balance per currency)
 Orders fill by the rules of `engine.exchanges.fill_rules` (docs/fill-rules.md) when candles or prices are fed
 in with `process_candle`, `process_price` or `sync_with_feed`; a stop or target contingent on an entry
 that filled is matched from the entry's fill bar on (`engine.exchanges.paper_path`, rule 10 of
-docs/fill-rules.md). An order always fills whole (the
+docs/fill-rules.md). A margin account's perpetuals pay funding at a fixed rate
+(`fetch_funding_history`, engine.exchanges.paper_funding). An order always fills whole (the
 simulation knows no volume, so no partial fills). Every operation is one transaction that first
 locks the account row, so two instances on one account see and keep one truth.
 """
@@ -29,6 +30,7 @@ from db.session import transaction
 from engine.common.precision import to_decimal
 from engine.common.symbols import SymbolError, is_contract, split_symbol
 from engine.common.timeframes import last_closed_open, tf_ms
+from engine.exchanges import paper_funding
 from engine.exchanges.fill_rules import (
     Bar,
     FeeSchedule,
@@ -56,6 +58,7 @@ from engine.exchanges.paper_ledger import (
 from engine.exchanges.paper_path import Placement, PriceFeed, cursor_ts_query, read_placement
 from engine.exchanges.venue import (
     Balance,
+    FundingPayment,
     InsufficientFunds,
     InvalidOrder,
     OrderNotFound,
@@ -103,8 +106,11 @@ class PaperExchange:
 
     @property
     def capabilities(self) -> VenueCapabilities:
+        # Every account trades perpetuals (shorts, leverage, reduce-only) and pays their funding (paper_funding).
         return VenueCapabilities(
-            supports_reduce_only=True, exits_rest_together=self.margin and self.exits_rest_together
+            supports_reduce_only=True,
+            exits_rest_together=self.margin and self.exits_rest_together,
+            supports_leverage=True,
         )
 
     def _margin(self, symbol: str) -> bool:
@@ -185,6 +191,12 @@ class PaperExchange:
         with self.sessions() as s:
             rows = s.execute(query.order_by(PaperFill.ts, PaperFill.id)).all()
             return [trade_of(fill, client_id, self.money) for fill, client_id in rows]
+
+    def fetch_funding_history(self, symbol: str | None = None, since: int | None = None) -> list[FundingPayment]:
+        """Funding of the account's perpetual positions at a fixed rate (engine.exchanges.paper_funding)."""
+        with self.sessions() as s:
+            fills = paper_funding.moves(s, self.account_id, symbol)
+        return paper_funding.payments(fills, since, self._clock(), paper_funding.feed_price(self.feed))
 
     def fetch_balance(self) -> dict[str, Balance]:
         with self.sessions() as s:

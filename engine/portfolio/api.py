@@ -1,5 +1,5 @@
-"""The portfolio package's public surface: balances and equity snapshots (engine jobs), open
-positions, and what the calendar pages show: realized P&L booked per trading day in the user's
+"""The portfolio package's public surface: balances, equity snapshots and perpetual funding
+(engine jobs), open positions, and what the calendar pages show: realized P&L booked per trading day in the user's
 timezone, month/week/year grids, statistics, the equity curve, exports, statistics grouped by symbol,
 setup or tag, the admins' month overview, and their desk overview (activity, blocks, volume and
 P&L per user, the desk's P&L over time). A user's figures count their live and paper accounts;
@@ -12,6 +12,8 @@ from engine.portfolio.bookings import Booking, day_of, day_totals, start_equity,
 from engine.portfolio.calendar import DayCell, Month, Week, build_year, colour, month_days, percent, strong
 from engine.portfolio.day_equity import equity_at_day_start
 from engine.portfolio.exports import Table, csv_text
+from engine.portfolio.funding import FundingReport, book_funding
+from engine.portfolio.funding_days import DayFunding, day_funding
 from engine.portfolio.groups import GroupBy, GroupStats, group_stats
 from engine.portfolio.overview import DeskOverview, TotalDay, UserFigures, desk_overview
 from engine.portfolio.stats import Stats
@@ -37,8 +39,10 @@ __all__ = [
     "CalendarPage",
     "CurvePoint",
     "DayCell",
+    "DayFunding",
     "DayTrade",
     "DeskOverview",
+    "FundingReport",
     "GroupBy",
     "GroupStats",
     "Month",
@@ -51,10 +55,12 @@ __all__ = [
     "UserFigures",
     "UserMonth",
     "Week",
+    "book_funding",
     "build_year",
     "calendar_page",
     "colour",
     "csv_text",
+    "day_funding",
     "day_of",
     "day_totals",
     "day_trades",

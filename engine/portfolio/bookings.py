@@ -312,28 +312,36 @@ def _risk_share(risk: Decimal | None, total: Decimal | None, amount: Decimal | N
 @dataclass(frozen=True)
 class DayTotal:
     day: date
-    pnl: Decimal
+    pnl: Decimal  # the trades' P&L and the funding
     fees: Decimal
     trades: int  # trades with an exit fill that day
     r: Decimal | None  # sum of the day's trades' R; None when no trade had a risk
+    funding: Decimal = ZERO  # perpetual funding paid (< 0) or received that day, in `pnl` too
 
 
-def day_totals(rows: Iterable[Booking]) -> dict[date, DayTotal]:
-    """Sum bookings per day. Days with only entry fills are kept with no trades, P&L or fees (the
-    entry fees are charged on the days of the exits)."""
+def day_totals(rows: Iterable[Booking], funding: Iterable[tuple[date, Decimal]] = ()) -> dict[date, DayTotal]:
+    """Sum bookings and (day, amount) funding per day: a day's P&L is its trades' P&L plus its
+    funding. Days with only entry fills are kept with no trades, P&L or fees (the entry fees are
+    charged on the days of the exits)."""
     acc: dict[date, list[Booking]] = {}
     for row in rows:
         acc.setdefault(row.day, []).append(row)
+    paid: dict[date, Decimal] = {}
+    with wide_context():
+        for day, amount in funding:
+            paid[day] = paid.get(day, ZERO) + amount
+            acc.setdefault(day, [])
     out = {}
     with wide_context():
         for day, items in sorted(acc.items()):
             rs = [b.r for b in items if b.exits and b.r is not None]
             out[day] = DayTotal(
                 day=day,
-                pnl=sum((b.pnl for b in items), ZERO),
+                pnl=sum((b.pnl for b in items), paid.get(day, ZERO)),
                 fees=sum((b.fees for b in items), ZERO),
                 trades=sum(1 for b in items if b.exits),
                 r=sum(rs, ZERO) if rs else None,
+                funding=paid.get(day, ZERO),
             )
     return out
 

@@ -4,6 +4,7 @@ journal's and the report's "by symbol / by setup / by tag" tables).
 A trade counts in a period when it exited there, booked by the calendar's own rule: the bookings
 query (engine.portfolio.bookings) by local close day, folded per trade by views.trade_results. Only
 the grouping key is read here: the blocks' setups and tags, in one query for the trades' blocks.
+A group's net P&L counts the funding of its blocks (engine.portfolio.funding_days) in the period.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from db.models import Block, BlockTag
 from engine.common.precision import wide_context
 from engine.portfolio import stats
 from engine.portfolio.bookings import Booking, bookings
+from engine.portfolio.funding_days import FundingBooking, funding_bookings
 from engine.portfolio.scope import resolve
 from engine.portfolio.stats import TradeResult
 from engine.portfolio.views import trade_results
@@ -47,10 +49,12 @@ class GroupStats:
     win_rate: Decimal | None
     profit_factor: Decimal | None
     expectancy: Decimal | None
+    funding: Decimal = ZERO  # perpetual funding of the group's blocks in the period: in `pnl` too
 
 
-def summarize_group(key: str, results: Sequence[TradeResult]) -> GroupStats:
-    """A group's figures from its trades' results (pure)."""
+def summarize_group(key: str, results: Sequence[TradeResult], funding: Decimal = ZERO) -> GroupStats:
+    """A group's figures from its trades' results and its funding (pure): the net P&L counts the
+    funding, the per-trade figures (win rate, expectancy, ...) do not."""
     pnls = [t.pnl for t in results]
     with wide_context():
         fees = sum((t.fees for t in results), ZERO)
@@ -59,43 +63,59 @@ def summarize_group(key: str, results: Sequence[TradeResult]) -> GroupStats:
         trades=len(pnls),
         wins=len(stats.wins(pnls)),
         losses=len(stats.losses(pnls)),
-        pnl=stats.net(pnls),
+        pnl=stats.net([*pnls, funding]),
         fees=fees,
         avg_r=stats.average([t.r for t in results if t.r is not None]),
         win_rate=stats.win_rate(pnls),
         profit_factor=stats.profit_factor(pnls),
         expectancy=stats.expectancy(pnls),
+        funding=funding,
     )
 
 
-def group(results: Iterable[TradeResult], keys_of: dict[int, list[str]]) -> list[GroupStats]:
-    """Results grouped under each of their trade's keys (a trade with two tags counts in both),
-    sorted by net P&L, best first (then by key, so equal groups keep a stable order)."""
+def group(
+    results: Iterable[TradeResult], keys_of: dict[int, list[str]], funding: Iterable[tuple[list[str], Decimal]] = ()
+) -> list[GroupStats]:
+    """Results grouped under each of their trade's keys (a trade with two tags counts in both), and
+    (keys, amount) funding under its keys, sorted by net P&L, best first (then by key, so equal
+    groups keep a stable order)."""
     groups: dict[str, list[TradeResult]] = {}
     for result in results:
         for key in keys_of[result.trade_id]:
             groups.setdefault(key, []).append(result)
-    out = [summarize_group(key, items) for key, items in groups.items()]
+    paid: dict[str, Decimal] = {}
+    with wide_context():
+        for keys, amount in funding:
+            for key in keys:
+                paid[key] = paid.get(key, ZERO) + amount
+                groups.setdefault(key, [])
+    out = [summarize_group(key, items, paid.get(key, ZERO)) for key, items in groups.items()]
     return sorted(out, key=lambda g: (-g.pnl, g.key))
 
 
-def _keys(session: Session, rows: Sequence[Booking], by: GroupBy) -> dict[int, list[str]]:
-    """trade id -> its group keys."""
-    block_of = {b.trade_id: b.block_id for b in rows}
-    if by == "symbol":
-        symbol_of = {b.trade_id: b.symbol for b in rows}
-        return {trade: [symbol_of[trade]] for trade in block_of}
-    ids = sorted(set(block_of.values()))
-    per_block: dict[int, list[str]] = {}
+def _block_keys(session: Session, ids: Iterable[int | None], by: GroupBy) -> dict[int | None, list[str]]:
+    """block id -> its setup or tags ("(no setup)" / "(no tag)" without; None, no block: the same)."""
+    wanted = sorted({i for i in ids if i is not None})
+    per_block: dict[int | None, list[str]] = {}
     if by == "setup":
-        query = select(Block.id, Block.setup).where(Block.id.in_(ids))
+        query = select(Block.id, Block.setup).where(Block.id.in_(wanted))
         per_block = {bid: [setup or NO_SETUP] for bid, setup in session.execute(query)}
     else:
-        query = select(BlockTag.block_id, BlockTag.tag).where(BlockTag.block_id.in_(ids)).order_by(BlockTag.tag)
+        query = select(BlockTag.block_id, BlockTag.tag).where(BlockTag.block_id.in_(wanted)).order_by(BlockTag.tag)
         for bid, tag in session.execute(query):
             per_block.setdefault(bid, []).append(tag)
     fallback = NO_SETUP if by == "setup" else NO_TAG
-    return {trade: per_block.get(bid) or [fallback] for trade, bid in block_of.items()}
+    return {bid: per_block.get(bid) or [fallback] for bid in [*wanted, None]}
+
+
+def _keys(
+    session: Session, rows: Sequence[Booking], paid: Sequence[FundingBooking], by: GroupBy
+) -> tuple[dict[int, list[str]], list[tuple[list[str], Decimal]]]:
+    """(trade id -> its group keys, the funding's (keys, amount))."""
+    if by == "symbol":
+        return {b.trade_id: [b.symbol] for b in rows}, [([f.symbol], f.amount) for f in paid]
+    keys = _block_keys(session, [b.block_id for b in rows] + [f.block_id for f in paid], by)
+    return {b.trade_id: keys[b.block_id] for b in rows}, [(keys[f.block_id], f.amount) for f in paid]
 
 
 def group_stats(
@@ -109,5 +129,6 @@ def group_stats(
     with runtime.sessions() as s:
         scope = resolve(s, [user_id], account_id)
         rows = [b for b in bookings(s, [user_id], tz, first, last, scope)[user_id] if b.exits]
-        keys = _keys(s, rows, by)
-    return group(trade_results(rows), keys)
+        paid = funding_bookings(s, [user_id], tz, first, last, scope)[user_id]
+        keys, funding = _keys(s, rows, paid, by)
+    return group(trade_results(rows), keys, funding)

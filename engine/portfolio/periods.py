@@ -1,7 +1,8 @@
 """A user's period: what each trade booked on each day (engine.portfolio.bookings, one SQL query),
-the day totals, and the equity at the start of each day, bridged from the end-of-day snapshots, or
-for a replay account (which has none) from its starting balance (engine.portfolio.scope). Every
-figure of the calendar pages is computed from one of these.
+the funding paid on each day (engine.portfolio.funding_days), the day totals, and the equity at the
+start of each day, bridged from the end-of-day snapshots, or for a replay account (which has none)
+from its starting balance (engine.portfolio.scope). Every figure of the calendar pages is computed
+from one of these.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from db.models import EquitySnapshot
 from engine.common.precision import wide_context
 from engine.portfolio.bookings import Booking, DayTotal, as_decimal, bookings, day_totals, start_equity, zone
+from engine.portfolio.funding_days import FundingBooking, funding_bookings
 from engine.portfolio.scope import Scope, replay_closes, resolve
 from engine.runtime import Runtime
 
@@ -32,6 +34,7 @@ class Period:
     totals: dict[date, DayTotal]
     equity: dict[date, Decimal | None]  # at the start of each day first..last
     first_close: date | None = None  # the earliest snapshot day loaded (before `first` if the account was older)
+    funding: tuple[FundingBooking, ...] = ()  # perpetual funding paid first..last (in `totals` too)
 
 
 def closes(
@@ -92,11 +95,12 @@ def load_periods(
         eq[uid], begins[uid] = replay_closes(session, scope.only, str(zone(tz)), first)
     out = {}
     for tz, uids in by_tz.items():
+        paid = funding_bookings(session, uids, tz, first, last, scope)
         for uid, rows in bookings(session, uids, tz, first, last, scope).items():
-            totals = day_totals(rows)
+            totals = day_totals(rows, ((f.day, f.amount) for f in paid[uid]))
             pnl = {d: t.pnl for d, t in totals.items()}
             equity = start_equity(days, eq[uid], pnl)
-            out[uid] = Period(first, last, tz, tuple(rows), totals, equity, begins[uid])
+            out[uid] = Period(first, last, tz, tuple(rows), totals, equity, begins[uid], tuple(paid[uid]))
     return out
 
 

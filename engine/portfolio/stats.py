@@ -220,6 +220,7 @@ class Stats:
     by_symbol: dict[str, Decimal] = field(default_factory=dict)
     by_weekday: dict[str, Decimal] = field(default_factory=dict)
     unit: str = "money"
+    funding: Decimal = ZERO  # perpetual funding of the period, in money: in the net P&L (money) too
 
 
 def summarize(
@@ -228,11 +229,17 @@ def summarize(
     fees: Decimal,
     start: Decimal | None = None,
     unit: str = "money",
+    funding: Sequence[tuple[str, Decimal]] = (),
 ) -> Stats:
     """Every statistic of a period: `trades` in the order they finished, `days` for every day of the
     period in order, `fees` the fees charged, `start` the equity when the period began (for the
-    drawdown in %), `unit` what P&L figures are in ("money", "percent" or "r"). A trade or day
-    without a figure in that unit (no equity, no risk) is left out of those figures only."""
+    drawdown in %), `unit` what P&L figures are in ("money", "percent" or "r"), `funding` the
+    (symbol, amount) funding paid. A trade or day without a figure in that unit (no equity, no risk)
+    is left out of those figures only.
+
+    Funding is no trade: the per-trade figures (win rate, averages, streaks) leave it out; the net
+    P&L and P&L by symbol in money count it, as the days (and so drawdown, % and ratios) do. In R
+    it has no figure (no risk was planned for it)."""
     ordered = sorted(trades, key=lambda t: (t.last_day, t.trade_id))
     pnls = [t.pnl for t in ordered]  # win rate and streaks: the sign is the same in every unit
     values = [v for v in (t.value(unit) for t in ordered) if v is not None]
@@ -245,7 +252,12 @@ def summarize(
         drawdown = drawdown_pct * 100 if drawdown_pct is not None else None
     returns = daily_returns(day_pnl, [d.start_equity for d in days])
     weekday = by_key((WEEKDAYS[d.day.weekday()], v) for d in days if d.pnl and (v := d.value(unit)) is not None)
+    paid = net(amount for _, amount in funding)
+    money = unit not in ("percent", "r")
     total = compound([d.pct for d in days if d.pct is not None]) if unit == "percent" else net(values)
+    if money:
+        total = net([total, paid])
+    symbols = [(t.symbol, v) for t in ordered if (v := t.value(unit)) is not None]
     return Stats(
         trades=len(pnls),
         net_pnl=total,
@@ -264,7 +276,8 @@ def summarize(
         sharpe=sharpe(returns),
         sortino=sortino(returns),
         fees=fees,
-        by_symbol=by_key((t.symbol, v) for t in ordered if (v := t.value(unit)) is not None),
+        by_symbol=by_key([*symbols, *funding] if money else symbols),
         by_weekday={k: weekday[k] for k in WEEKDAYS if k in weekday},
         unit=unit,
+        funding=paid,
     )

@@ -107,7 +107,9 @@ def period_stats(period: Period, first: date, last: date, today: date | None = N
         pnl = total.pnl if total else ZERO
         series.append(StatDay(d, pnl, equity, cal.percent(pnl, equity), total.r if total else None))
     start = period.equity.get(days[0]) if days else None
-    return summarize(trade_results(rows, period.equity), series, fees, start, unit if unit in cal.MODES else "money")
+    funding = [(f.symbol, f.amount) for f in period.funding if first <= f.day <= last]
+    unit = unit if unit in cal.MODES else "money"
+    return summarize(trade_results(rows, period.equity), series, fees, start, unit, funding)
 
 
 @dataclass(frozen=True)

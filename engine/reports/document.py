@@ -140,6 +140,7 @@ def statistics(stats: portfolio.Stats) -> str:
         ("Expectancy", money(stats.expectancy)), ("Max drawdown", drawdown),
         ("Streaks W/L", f"{stats.longest_win_streak} / {stats.longest_loss_streak}"),
         ("Sharpe", ratio(stats.sharpe)), ("Sortino", ratio(stats.sortino)), ("Fees", money(stats.fees, sign=False)),
+        ("Funding", money(stats.funding)),  # perpetual funding, in the net P&L
     ]  # fmt: skip
     half = (len(rows) + 1) // 2
     columns = "".join(

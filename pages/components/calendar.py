@@ -21,7 +21,7 @@ from dash import html
 from engine.common.axes import equity_span
 from engine.common.precision import format_number, plural
 from engine.portfolio import api as portfolio
-from engine.portfolio.api import CurvePoint, DayTrade, Stats, UserMonth
+from engine.portfolio.api import CurvePoint, DayFunding, DayTrade, Stats, UserMonth
 from pages.components.layout import empty_panel, panel_layout
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -211,16 +211,25 @@ def year_total(months: Sequence[portfolio.Month], mode: str) -> html.Div:
     )
 
 
-def day_table(day: date, trades: Sequence[DayTrade]) -> html.Div:
-    """The trades that booked P&L on `day`: block, side, entry, exits, P&L and R."""
+def _money_cell(value: Decimal | None) -> html.Td:
+    if value is None:
+        return html.Td("")
+    return html.Td(fmt_money(value), className=_tone(value).strip())
+
+
+def day_table(day: date, trades: Sequence[DayTrade], funding: Sequence[DayFunding] = ()) -> html.Div:
+    """The trades that booked P&L on `day`: block, side, entry, exits, P&L and R; and the funding
+    of each block that day in its own column, on the block's first trade row (a block open all
+    day without an exit, or funding paid while no block was open, gets a row of its own)."""
     title = html.H2(f"{day:%A %d %B %Y}", className="h6")
-    if not trades:
+    if not trades and not funding:
         return html.Div(
             [title, html.P("No trades closed (in part or whole) this day.", className="text-body-secondary")]
         )
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Block", "Symbol", "Side", "Amount", "Entry", "Exits", "P&L", "R")])
+        html.Tr([html.Th(h) for h in ("Block", "Symbol", "Side", "Amount", "Entry", "Exits", "P&L", "R", "Funding")])
     )
+    paid = {(f.block_id, f.symbol): f.amount for f in funding if f.block_id is not None}
     rows = []
     for t in trades:
         b = t.booking
@@ -235,10 +244,22 @@ def day_table(day: date, trades: Sequence[DayTrade]) -> html.Div:
                     html.Td(format_number(b.amount, amount)),
                     html.Td(format_number(b.entry_average, price) if b.entry_average is not None else "—"),
                     html.Td(exits or "—"),
-                    html.Td(fmt_money(b.pnl), className=_tone(b.pnl).strip()),
+                    _money_cell(b.pnl),
                     html.Td(fmt_value(b.r, "r")),
+                    _money_cell(paid.pop((b.block_id, b.symbol), None)),
                 ],
                 id=f"day-trade-{b.trade_id}",
+            )
+        )
+    for f in funding:
+        if f.block_id is not None and (f.block_id, f.symbol) not in paid:
+            continue  # shown on its block's trade row
+        block = f"#{f.block_id}" if f.block_id is not None else "—"
+        ident = f"day-funding-{f.block_id}" if f.block_id is not None else f"day-funding-{f.account_id}-{f.symbol}"
+        rows.append(
+            html.Tr(
+                [html.Td(block), html.Td(f.symbol), *(html.Td("") for _ in range(6)), _money_cell(f.amount)],
+                id=ident,
             )
         )
     table = dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, class_name="mb-0", id="cal-day-trades")
@@ -281,6 +302,7 @@ def stats_panel(stats: Stats) -> html.Div:
         _stat("Sharpe", fmt_ratio(s.sharpe)),
         _stat("Sortino", fmt_ratio(s.sortino)),
         _stat("Fees", fmt_money(s.fees, sign=False)),  # paid in money whatever the unit
+        _stat("Funding", fmt_money(s.funding), _tone(s.funding)),  # money too; in the net P&L in money
     ]
     return html.Div(
         [

@@ -61,7 +61,8 @@ def test_the_year_report_has_its_pages_and_the_calendars_numbers(runtime: Runtim
     for label, shown in [("Net P&L", money(s.net_pnl)), ("Win rate", share(s.win_rate)),
                          ("Profit factor", ratio(s.profit_factor)), ("Expectancy", money(s.expectancy)),
                          ("Sharpe", ratio(s.sharpe)), ("Sortino", ratio(s.sortino)),
-                         ("Largest loss", money(s.largest_loss)), ("Fees", money(s.fees, sign=False))]:  # fmt: skip
+                         ("Largest loss", money(s.largest_loss)), ("Fees", money(s.fees, sign=False)),
+                         ("Funding", money(s.funding))]:  # fmt: skip
         assert f"{label} {shown}" in tables, label
     for month in page.months or []:
         assert f"{month.title} {money(month.pnl)} · {month.trades} trades" in (months_1 + months_2)

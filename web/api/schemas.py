@@ -173,6 +173,8 @@ class BlockOut(_Out):
     trades: list[TradeOut]
     leverage: int | None = None
     margin_mode: MarginMode | None = None
+    funding: Decimal  # perpetual funding booked to the block: received > 0, paid < 0
+    pnl: Decimal  # realized: the trades' P&L (fees included) and the funding
 
 
 class BlockList(BaseModel):
