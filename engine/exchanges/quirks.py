@@ -50,6 +50,11 @@ class Quirks:
     market_hours_classes: frozenset[str] = frozenset()
     # ccxt sends no stop-market orders here (alpaca: stop_limit only): stops go out as stop-limits.
     stops_as_stop_limit: bool = False
+    # Error codes of an order refusal (the request was well formed; the venue will not take it) that
+    # ccxt raises as a bare ExchangeError, which would read as transient: InvalidOrder on create/cancel.
+    refusal_codes: tuple[str, ...] = ()
+    # Error codes meaning "no such order", which ccxt raises as some other class.
+    not_found_codes: tuple[str, ...] = ()
 
 
 DEFAULT = Quirks()
@@ -90,6 +95,10 @@ QUIRKS: dict[str, Quirks] = {
         asset_classes=("crypto", "us_equity"),
         market_hours_classes=frozenset({"us_equity"}),
         stops_as_stop_limit=True,
+        # 40310000: forbidden (not fractionable, no buying power), 42210000: unprocessable (a fraction
+        # not as a day order); 40410000 "order is not found.", which ccxt raises as InvalidOrder.
+        refusal_codes=("40310000", "42210000"),
+        not_found_codes=("40410000",),
     ),
 }
 
