@@ -20,6 +20,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from engine.common.precision import to_decimal
 from engine.common.timeframes import tf_ms
 from engine.exchanges.base import OHLCV, ExchangeError, MarketInfo, Ticker
+from engine.exchanges.ccxt_alpaca import configure_client, stock_ticker
+from engine.exchanges.quirks import quirks_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +51,7 @@ class CcxtExchange:
         if client is None:
             if exchange_id not in ccxt.exchanges:
                 raise ExchangeError(f"unknown exchange {exchange_id!r}: not a ccxt exchange id")
-            client = getattr(ccxt, exchange_id)({"enableRateLimit": True, **(config or {})})
+            client = configure_client(getattr(ccxt, exchange_id)({"enableRateLimit": True, **(config or {})}))
         self.id = exchange_id
         self.client = client
         self.attempts, self.wait_initial, self.wait_max = max(1, attempts), wait_initial, wait_max
@@ -85,6 +87,12 @@ class CcxtExchange:
         return [list(row) for row in rows]
 
     def fetch_ticker(self, symbol: str) -> Ticker:
+        if quirks_of(self.id).asset_classes:  # alpaca: ccxt's fetch_ticker reads crypto endpoints only
+            stock = self._call(
+                f"fetch_ticker {symbol}", stock_ticker, self.client, self._market(symbol), self.milliseconds()
+            )
+            if stock is not None:
+                return stock
         raw = self._call(f"fetch_ticker {symbol}", self.client.fetch_ticker, symbol)
         last = raw.get("last") if raw.get("last") is not None else raw.get("close")
         if last is None:

@@ -19,7 +19,7 @@ import ccxt
 from db.enums import OrderType
 from engine.common.precision import to_decimal
 from engine.exchanges.ccxt_feed import CREDENTIALS
-from engine.exchanges.quirks import DERIVATIVES, Quirks
+from engine.exchanges.quirks import DERIVATIVES, Quirks, quirks_of
 from engine.exchanges.venue import (
     Balance,
     InsufficientFunds,
@@ -179,6 +179,11 @@ def map_error(exc: BaseException, client: Any, method: str, symbol: str | None =
     the exchange, the call and the symbol, and credentials masked."""
     where = f"{getattr(client, 'id', 'exchange')} {method}" + (f" {symbol}" if symbol else "")
     message = f"{where}: {type(exc).__name__}: {mask(client, str(exc))}"
+    quirks = quirks_of(str(getattr(client, "id", "")))
+    if _code_pattern(quirks.not_found_codes).search(str(exc)):  # ccxt may call it an InvalidOrder (alpaca)
+        return OrderNotFound(message)
+    if method in ORDER_METHODS and _code_pattern(quirks.refusal_codes).search(str(exc)):
+        return InvalidOrder(message)
     for ccxt_class, venue_class in _ERRORS:
         if isinstance(exc, ccxt_class):
             return venue_class(message)
@@ -202,6 +207,13 @@ def _duplicate_pattern(codes: tuple[str, ...]) -> re.Pattern[str]:
     coded = "|".join(re.escape(code) for code in codes)
     with_code = rf"|[\"'](?:code|sCode|retCode)[\"']\s*:\s*[\"']?(?:{coded})\b" if codes else ""
     return re.compile(rf"duplicate{with_code}", re.I)
+
+
+@cache
+def _code_pattern(codes: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches an error body naming one of `codes` (never, for no codes)."""
+    coded = "|".join(re.escape(code) for code in codes)
+    return re.compile(rf"[\"'](?:code|sCode|retCode)[\"']\s*:\s*[\"']?(?:{coded})\b" if codes else r"(?!)")
 
 
 def mask(client: Any, text: str) -> str:

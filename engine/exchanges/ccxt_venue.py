@@ -24,6 +24,7 @@ import ccxt
 from tenacity import Retrying
 
 from db.enums import OrderType
+from engine.exchanges.ccxt_alpaca import MarketClock
 from engine.exchanges.ccxt_feed import feature_section, network_retrying
 from engine.exchanges.ccxt_leverage import LeverageSettings, to_funding_payments
 from engine.exchanges.ccxt_oco import OcoMixin
@@ -93,6 +94,7 @@ class CcxtTradingVenue(OcoMixin):
         self._symbols: dict[str, str] = {}  # client order id -> symbol, for lookups without a symbol
         self._client_ids: dict[str, str] = {}  # venue order id -> client order id, to label trades
         self.settings = LeverageSettings(client, self._retrying)  # leverage, margin mode per symbol
+        self.clock = MarketClock(client, lambda fn: self._call("clock", None, fn), self._now)  # market hours
 
     @property
     def capabilities(self) -> VenueCapabilities:
@@ -105,6 +107,7 @@ class CcxtTradingVenue(OcoMixin):
         market = self._market(req.symbol)
         args = self._order_args(req, market)
         sent = as_sent(req, args, contract_size(market))
+        self.clock.before_post(market, args)  # closed market: MarketClosed, nothing sent
         self.settings.apply(req, market)  # margin mode, then leverage: a refusal posts nothing
         self._symbols[req.client_order_id] = req.symbol  # a lost answer is then looked up in its market
         try:
@@ -230,7 +233,7 @@ class CcxtTradingVenue(OcoMixin):
             price = self._precise(self.client.price_to_precision, symbol, req.price)
         elif req.type == OrderType.STOP_MARKET:
             params["triggerPrice"] = self._precise(self.client.price_to_precision, symbol, req.stop_price)
-            if stop_needs_limit(market):
+            if stop_needs_limit(market) or self.quirks.stops_as_stop_limit:
                 price = self._precise(self.client.price_to_precision, symbol, self._stop_limit(req))
             if self._create_features(market).get("triggerDirection"):
                 # A stop buys when the price rises to it and sells when it falls to it.

@@ -39,6 +39,22 @@ class Quirks:
     # positions pay more): what the liquidation estimate in a block's preview assumes. The venues'
     # published figures, not ccxt's: markets carry no rate until leverage tiers are fetched.
     maintenance_margin_rate: Decimal = Decimal("0.005")
+    # The venue's paper endpoint (ccxt's urls['test'], set_sandbox_mode) instead of its live one: every
+    # account on it trades play money until accounts can choose the endpoint.
+    sandbox_by_default: bool = False
+    # Asset classes (an asset's `class`) loaded as markets where ccxt's fetch_markets asks for one only
+    # (alpaca: crypto); () keeps ccxt's fetch_markets (engine.exchanges.ccxt_alpaca).
+    asset_classes: tuple[str, ...] = ()
+    # Asset classes trading only while the venue's clock says the market is open: no order on them is
+    # sent while it is closed (MarketClosed, retried by the engine after the open).
+    market_hours_classes: frozenset[str] = frozenset()
+    # ccxt sends no stop-market orders here (alpaca: stop_limit only): stops go out as stop-limits.
+    stops_as_stop_limit: bool = False
+    # Error codes of an order refusal (the request was well formed; the venue will not take it) that
+    # ccxt raises as a bare ExchangeError, which would read as transient: InvalidOrder on create/cancel.
+    refusal_codes: tuple[str, ...] = ()
+    # Error codes meaning "no such order", which ccxt raises as some other class.
+    not_found_codes: tuple[str, ...] = ()
 
 
 DEFAULT = Quirks()
@@ -70,6 +86,19 @@ QUIRKS: dict[str, Quirks] = {
         list_filter_by_client_id="orderLinkId",
         separate_trigger_markets=frozenset({"spot"}),
         duplicate_order_codes=("110072",),
+    ),
+    # Paper endpoint first (paper-api.alpaca.markets). US stocks keep market hours (GET /v2/clock), crypto
+    # trades around the clock. Orders are looked up in the order lists (ccxt's fetch_order takes the
+    # venue's id only); ccxt's createOrder refuses a trigger on a market order.
+    "alpaca": Quirks(
+        sandbox_by_default=True,
+        asset_classes=("crypto", "us_equity"),
+        market_hours_classes=frozenset({"us_equity"}),
+        stops_as_stop_limit=True,
+        # 40310000: forbidden (not fractionable, no buying power), 42210000: unprocessable (a fraction
+        # not as a day order); 40410000 "order is not found.", which ccxt raises as InvalidOrder.
+        refusal_codes=("40310000", "42210000"),
+        not_found_codes=("40410000",),
     ),
 }
 

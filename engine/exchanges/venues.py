@@ -120,13 +120,14 @@ def live_venue(
         raise VenueNotReadyError(f"account {account.name!r} has no stored API key and secret")
     import ccxt  # only live accounts need it
 
+    from engine.exchanges.ccxt_alpaca import configure_client
     from engine.exchanges.ccxt_venue import CcxtTradingVenue
 
     config = credentials(runtime, account)
     exchange_class = getattr(ccxt, account.exchange, None)
     if exchange_class is None:
         raise VenueNotReadyError(f"ccxt has no exchange {account.exchange!r}")
-    client = exchange_class({**config, "enableRateLimit": True})
+    client = configure_client(exchange_class({**config, "enableRateLimit": True}))  # e.g. alpaca's paper endpoint
     return CcxtTradingVenue(client, market_type=market_type)
 
 
