@@ -254,8 +254,10 @@ def test_the_readout_last_price_and_crosshair_read_in_the_markets_precision_and_
     assert page.evaluate(f"{GD}.data[3].y") == [last, last]
     # Time ticks in Paris: its midnight is labelled with the date. They are set by a relayout after
     # the plot, which a figure update landing meanwhile undoes and the next plot sets again: wait.
-    wait_for_js(page, f"({GD}._fullLayout.xaxis2.tickvals || []).includes({PARIS_MIDNIGHT})", timeout=10_000)
-    ticks = page.evaluate(f"[{GD}._fullLayout.xaxis2.tickvals, {GD}._fullLayout.xaxis2.ticktext]")
+    # Read in one snapshot: a redraw between two reads can leave the ticks' values without texts.
+    both = f"[{GD}._fullLayout.xaxis2.tickvals, {GD}._fullLayout.xaxis2.ticktext]"
+    wait_for_js(page, f"(([v, t]) => (v || []).includes({PARIS_MIDNIGHT}) && t && t.length === v.length)({both})")
+    ticks = page.evaluate(both)
     assert dict(zip(*ticks, strict=True)).get(PARIS_MIDNIGHT) == "1 Feb", ticks
     assert all(re.fullmatch(r"\d{2}:\d{2}|\d{1,2} \w{3}", t) for t in ticks[1]), ticks
 

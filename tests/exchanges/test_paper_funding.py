@@ -57,13 +57,14 @@ def test_without_a_candle_the_position_is_valued_at_its_last_fill() -> None:
     assert paid.amount == -1 * D(104) * FUNDING_RATE
 
 
-def test_a_margin_paper_account_reports_its_perpetual_funding(sessions: sessionmaker[Session]) -> None:
+def test_a_paper_account_reports_its_perpetual_funding(sessions: sessionmaker[Session]) -> None:
     feed = ScriptedFeed(last="20000", now=DAY - 3_600_000)
     feed.candles = [[DAY, 21000.0, 21000.0, 21000.0, 21000.0, 1.0]]
     spot = make(sessions, feed, USDT="10000")
     margin = make(sessions, feed, margin=True, USDT="100000")
+    # every paper account trades perpetuals (a contract market shorts and rests reduce-only anywhere)
     assert margin.capabilities.supports_leverage
-    assert not spot.capabilities.supports_leverage
+    assert spot.capabilities.supports_leverage
     margin.create_order(replace(order("long", "buy", OrderType.MARKET, "0.5"), symbol=PERP))
     margin.create_order(order("spot", "buy", OrderType.MARKET, "0.1"))  # spot: no funding
     feed.now = DAY + H8 + 1

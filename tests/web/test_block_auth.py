@@ -39,6 +39,7 @@ from tests.helpers.dashboard import (
 # Outputs of the callbacks only traders and admins may call (a name in the callback's output key).
 BLOCK_TRADER_OUTPUTS = (
     "bf-rows.data",
+    "bf-derivatives.style",
     "bf-add-target.disabled",
     "bf-side.options",
     "bf-targets.children",
