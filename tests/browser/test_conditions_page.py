@@ -150,7 +150,11 @@ def test_a_condition_with_a_next_step_saves_the_chain_and_lists_both(
     shot(page, "conditions-chain")
 
 
-SHAPE_NAMES = "() => (document.querySelector('#chart-graph .js-plotly-plot').layout.shapes || []).map(s => s.name)"
+# Null-safe: the plot's div is briefly absent while the chart is rebuilt, and a throw ends the wait.
+SHAPE_NAMES = (
+    "() => (((document.querySelector('#chart-graph .js-plotly-plot') || {}).layout || {}).shapes || [])"
+    ".map(s => s.name)"
+)
 
 
 def test_a_condition_is_drawn_on_its_chart_and_canceled_from_there(
