@@ -169,11 +169,11 @@ def _summaries(s: Session, found: list[tuple[Block, str]]) -> list[BlockSummary]
     if ids:
         for trade in s.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
             trades[trade.block_id].append(trade)
-    funding = _funding(s, ids)
+    funding = block_funding(s, ids)
     return [_summary(b, exchange, trades[b.id], funding.get(b.id, Decimal(0))) for b, exchange in found]
 
 
-def _funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
+def block_funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
     """Each block's funding that counts in its P&L (engine.common.pnl.funding_counted)."""
     out: dict[int, Decimal] = {}
     if not ids:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from db.enums import BlockStatus, OrderRole, OrderStatus, TradeStatus
 from db.models import Block, ExchangeAccount, Market, Order, Trade
+from engine.blocks.detail import block_funding
 from engine.blocks.executor import MAX_ATTEMPTS
 from engine.notify import api as notify
 
@@ -69,7 +70,8 @@ def _block_message(s: Session, block: Block) -> notify.Message | None:
     # The trades as this flush is about to write them (identity map, not re-read from the table).
     trades = [t for t in s.scalars(select(Trade).where(Trade.block_id == block.id)) if t.status is TradeStatus.CLOSED]
     pnl = sum((t.realized_pnl or Decimal(0) for t in trades), Decimal(0))
-    return notify.block_done(_facts(s, block), len(trades), pnl)
+    funding = block_funding(s, [block.id]).get(block.id, Decimal(0))
+    return notify.block_done(_facts(s, block), len(trades), pnl, funding)
 
 
 def _messages(s: Session) -> list[tuple[int, notify.Message]]:

@@ -87,12 +87,18 @@ def order_filled(block: BlockFacts, role: str, trade_index: int, side: str, amou
     return Message(fill_kind(role), title, body)
 
 
-def block_done(block: BlockFacts, trades: int, realized_pnl: Decimal) -> Message:
-    sign = "+" if realized_pnl > 0 else ""
+def block_done(block: BlockFacts, trades: int, realized_pnl: Decimal, funding: Decimal = Decimal(0)) -> Message:
+    """`realized_pnl`: the trades' own (fees included); `funding`: perpetual funding booked to the
+    block, which the total told counts (as the block's P&L everywhere in the desk does)."""
+    total = realized_pnl + funding
+    sign = "+" if total > 0 else ""
     title = f"Block done: {block.symbol} #{block.block_id}"
     plural = "trade" if trades == 1 else "trades"
-    body = f"{block.name} closed: {trades} {plural}, realized P&L {sign}{format_money(realized_pnl)} {block.quote}."
-    return Message(BLOCK_DONE, title, body)
+    body = f"{block.name} closed: {trades} {plural}, realized P&L {sign}{format_money(total)} {block.quote}"
+    if funding:
+        paid = "received" if funding > 0 else "paid"
+        body += f" (funding {paid}: {format_money(abs(funding))} {block.quote})"
+    return Message(BLOCK_DONE, title, body + ".")
 
 
 def order_refused(block: BlockFacts, role: str, reason: str) -> Message:

@@ -42,6 +42,13 @@ def test_block_done_tells_the_pnl_in_cents() -> None:
     assert notify.block_done(SOL, 1, D("-5.004")).body.endswith("1 trade, realized P&L -5.00 USDT.")
 
 
+def test_block_done_counts_perpetual_funding_and_says_it() -> None:
+    paid = notify.block_done(SOL, 1, D("10"), funding=D("-0.124"))
+    assert paid.body.endswith("1 trade, realized P&L +9.88 USDT (funding paid: 0.12 USDT).")
+    received = notify.block_done(SOL, 1, D("-1"), funding=D("1.5"))
+    assert received.body.endswith("realized P&L +0.50 USDT (funding received: 1.50 USDT).")
+
+
 def test_a_refusal_never_carries_a_signed_url_or_a_token() -> None:
     reason = (
         "binance POST https://api.binance.com/api/v3/order?symbol=SOLUSDT&timestamp=1&signature=abc123 400 "

@@ -346,3 +346,29 @@ def test_groups_by_symbol_setup_and_tag_count_their_blocks_funding(runtime: Runt
     assert figures("symbol") == [(PERP, 1, D("1.75"), D("-0.25"))]  # +2 from the trade
     assert figures("setup") == [("breakout", 1, D("1.50"), D("-0.50")), (NO_SETUP, 0, D("0.25"), D("0.25"))]
     assert figures("tag") == [(NO_TAG, 1, D("1.75"), D("-0.25"))]
+
+
+def test_the_block_done_notification_counts_the_funding_booked_to_the_block(runtime: Runtime) -> None:
+    from db.models import NotificationOutbox
+    from engine.blocks.commands import submit_block
+    from engine.blocks.sync import sync_tick
+    from engine.notify import api as notify
+    from tests.helpers.trading import PathFeed, request, setup
+
+    feed = PathFeed("101", now=ms("2024-06-01 00:00"))
+    feed.flat("101", 2)
+    uid, account = setup(runtime, feed, balance="100000", margin=True)
+    notify.save_url(runtime, uid, "json://127.0.0.1:9/hook")  # a channel: events are booked (not sent here)
+    submit_block(runtime, uid, account, request(symbol=PERP, size="4", targets=("105", "110")))
+    feed.bar("101", "101", "99.5", "100.5")
+    sync_tick(runtime)
+    feed.now = ms("2024-06-01 16:30")
+    assert book_funding(runtime).booked == 2
+    feed.bar("104", "111", "104", "110")  # both targets reached
+    for _ in range(3):
+        sync_tick(runtime)
+    (block,) = blocks.list_blocks(runtime, uid)
+    assert (block.status, block.funding < 0) == ("closed", True)
+    with runtime.sessions() as s:
+        done = s.scalars(select(NotificationOutbox.body).where(NotificationOutbox.kind == "block_done")).one()
+    assert done.endswith(f"realized P&L +{block.pnl:,.2f} USDT (funding paid: {-block.funding:,.2f} USDT).")
