@@ -143,6 +143,20 @@ def test_the_first_figure_is_asked_for_with_the_first_callbacks_not_after_the_wa
     page.context.close()
 
 
+def test_the_chart_draws_with_the_finance_bundle_not_the_full_plotly(new_page: NewPage, base_url: str) -> None:
+    """assets/vendor's partial bundle is the page's Plotly: the full 4.8 MB one is never fetched."""
+    page = new_page()
+    sign_in(page, base_url, "admin")
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    page.goto(base_url + "/")
+    wait_for_candles(page)
+    assert any(url.split("?")[0].endswith("/vendor/plotly-finance.min.js") for url in scripts)
+    assert not [url for url in scripts if "plotly.min.js" in url]
+    assert page.evaluate("document.querySelectorAll('#chart-graph .boxlayer .trace path').length") > 0
+    page.context.close()
+
+
 def test_adding_a_series_shows_progress_then_candles(new_page: NewPage, base_url: str) -> None:
     page = new_page()
     sign_in(page, base_url, "analyst")
