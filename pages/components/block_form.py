@@ -343,6 +343,17 @@ class PlacedErrors:
     rows: list[list[str]]  # per target row: its messages
     general: list[str]  # account, symbol, side, the targets as a whole
 
+    def marks(self) -> tuple:
+        """The form's outputs for these errors, in FIELDS order: each field's invalid flag, then its
+        feedback, then the target rows' price and share flags and their feedback."""
+        return (
+            *[field_id in self.fields for field_id in FIELDS],
+            *[" ".join(self.fields.get(field_id, [])) for field_id in FIELDS],
+            self.price,
+            self.share,
+            [" ".join(m) for m in self.rows],
+        )
+
 
 def place_errors(errors: Sequence[FieldError], row_count: int) -> PlacedErrors:
     by_name = {name: field_id for field_id, name in FIELDS.items()}

@@ -176,16 +176,39 @@ def _notes(shown: BlockPreview | None, rows: int) -> tuple[Any, ...]:
     return (*plain, [" ".join(m) for m in placed.rows])
 
 
+# After a refused "Place block" the fields' red marks follow the live preview, so a field the
+# trader has corrected since loses its mark and its stale reason (a stop refused "at 100x" while
+# the leverage now reads 10); before any attempt the preview leaves the marks alone.
+MARKS = [
+    *[Output(field_id, "invalid", allow_duplicate=True) for field_id in bf.FIELDS],
+    *[Output(bf.feedback_id(field_id), "children", allow_duplicate=True) for field_id in bf.FIELDS],
+    Output({"type": bf.T_PRICE, "row": ALL}, "invalid", allow_duplicate=True),
+    Output({"type": bf.T_SHARE, "row": ALL}, "invalid", allow_duplicate=True),
+    Output({"type": bf.T_FEEDBACK, "row": ALL}, "children", allow_duplicate=True),
+    Output(bf.MESSAGE, "children", allow_duplicate=True),
+]
+
+
+def _marks(errors: tuple[FieldError, ...] | None, rows: int, attempted: Any) -> tuple[Any, ...]:
+    if attempted is not True or errors is None:
+        kept = [no_update] * rows  # a wildcard output takes a list, one per target row
+        return (*[no_update] * (2 * len(bf.FIELDS)), kept, kept, kept, no_update)
+    cleared = None if not errors else no_update  # nothing left to correct: "see the fields marked" goes
+    return (*bf.place_errors(errors, rows).marks(), cleared)
+
+
 @CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
     *[Output(bf.note_id(field_id), "children") for field_id in bf.PRICE_FIELDS],
     Output({"type": bf.T_NOTE, "row": ALL}, "children"),
+    *MARKS,
     *FORM_INPUTS,
     Input(bf.SERIES, "data"),
     *BLURS,
     State(bf.ATTEMPTED, "data"),
     State(chart_replay.REPLAY, "data"),
+    prevent_initial_call="initial_duplicate",
 )
 @require_role(*TRADERS)
 def show_preview(*args: Any) -> tuple[Any, ...]:
@@ -193,28 +216,25 @@ def show_preview(*args: Any) -> tuple[Any, ...]:
     values, series_state = _values(args[:count]), args[count]
     blurs, attempted, replay = args[count + 1 : count + 1 + len(BLURS)], args[-2], args[-1]
     rows = len(values.target_prices or [])
+    untouched = (*_notes(None, rows), *_marks(None, rows, attempted))
     entry = _market(series_state)
     if entry is None:
-        return (
-            html.Div("Pick a series to plan a block on it.", className="text-body-secondary"),
-            None,
-            *_notes(None, rows),
-        )
+        return html.Div("Pick a series to plan a block on it.", className="text-body-secondary"), None, *untouched
     account_id = _trading_account(values, replay, entry)
     if isinstance(account_id, FieldError):
-        return dbc.Alert(account_id.message, color="warning", class_name="py-1 small"), None, *_notes(None, rows)
+        return dbc.Alert(account_id.message, color="warning", class_name="py-1 small"), None, *untouched
     req = bf.to_request(values, entry.symbol, entry.exchange)
     if isinstance(req, list):
-        shown = BlockPreview(None, None, None, None, (), None, tuple(req) if isinstance(req, list) else ())
+        shown = BlockPreview(None, None, None, None, (), None, tuple(req))
         panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
-        return panel, None, *_notes(None, rows)
+        return panel, None, *_notes(None, rows), *_marks(shown.errors, rows, attempted)
     try:
         shown = preview_block(current_runtime(), current_view().id, account_id, req)
     except AccountAccessError:
         alert = dbc.Alert("Choose one of your accounts.", color="warning", class_name="py-1 small")
-        return alert, None, *_notes(None, rows)
+        return alert, None, *untouched
     panel = bf.preview_panel(_shown(shown, values, blurs, attempted), *split_symbol(entry.symbol))
-    return panel, _preview_store(shown, entry), *_notes(shown, rows)
+    return panel, _preview_store(shown, entry), *_notes(shown, rows), *_marks(shown.errors, rows, attempted)
 
 
 @CALLBACKS.callback(
@@ -297,10 +317,6 @@ def drag_to_form(relayout: dict | None, sent: dict | None, preview: dict | None,
     return entry, stop, targets
 
 
-def _feedback(messages: list[str]) -> str:
-    return " ".join(messages)
-
-
 @CALLBACKS.callback(
     *[Output(field_id, "invalid") for field_id in bf.FIELDS],
     *[Output(bf.feedback_id(field_id), "children") for field_id in bf.FIELDS],
@@ -354,9 +370,6 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
         except AccountAccessError:
             errors.append(FieldError("account", "Choose one of your accounts."))
     placed = bf.place_errors(errors, rows)
-    invalid = [field_id in placed.fields for field_id in bf.FIELDS]
-    feedback = [_feedback(placed.fields.get(field_id, [])) for field_id in bf.FIELDS]
-    row_feedback = [_feedback(m) for m in placed.rows]
     if block_id is not None:
         assert entry is not None
         message = dbc.Alert(
@@ -364,11 +377,7 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
         )
         cleared = ("", "", [""] * rows, [""] * len(values.target_shares or []), "")
         return (
-            *invalid,
-            *feedback,
-            placed.price,
-            placed.share,
-            row_feedback,
+            *placed.marks(),
             message,
             None,
             (version or 0) + 1,
@@ -380,7 +389,4 @@ def place_block(clicks: int | None, *args: Any) -> tuple:
     message = dbc.Alert([html.Div(m) for m in general], color="danger", class_name="py-1 small", id="bf-rejected")
     kept = (no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []), no_update)
     unvisited = (no_update, no_update, no_update, [no_update] * rows, [no_update] * len(values.target_shares or []))
-    return (
-        *invalid, *feedback, placed.price, placed.share, row_feedback, message, no_update, no_update, *kept, True,
-        *unvisited,
-    )  # fmt: skip
+    return (*placed.marks(), message, no_update, no_update, *kept, True, *unvisited)

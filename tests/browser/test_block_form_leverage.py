@@ -84,6 +84,9 @@ def test_a_perpetual_block_takes_a_leverage_previews_its_liquidation_and_keeps_i
     enter(page, "#bf-leverage", "10")
     expect(page.locator("#bf-preview-margin")).to_have_text("3,500.00 USDT at 10x isolated", timeout=10_000)
     expect(page.locator("#bf-preview-liquidation")).to_have_text("≈ 31,658.3")  # 35,000 x 0.9 / 0.995
+    # the stop's refusal "at 100x" is gone with the leverage that caused it
+    expect(page.locator("#bf-stop-price")).not_to_contain_class("is-invalid")
+    expect(page.locator("#bf-stop-price-feedback")).to_have_text("")
     shot(page, "chart-form-leverage-light")
     page.click("#bf-submit")
     expect(page.locator("#bf-placed")).to_contain_text("placed on BTC/USDT:USDT", timeout=15_000)

@@ -145,6 +145,11 @@ def test_an_invalid_block_shows_the_error_at_its_field_and_stores_nothing(
     expect(page.locator("#bf-entry-price")).not_to_contain_class("is-invalid")
     expect(page.locator("#bf-rejected")).to_be_visible()
     assert blocks_in_db(runtime) == 0
+    # Corrected, the field loses its mark and its reason, and the refusal's "see the fields" goes.
+    enter(page, "#bf-stop-price", "34500")
+    expect(page.locator("#bf-stop-price")).not_to_contain_class("is-invalid", timeout=10_000)
+    expect(feedback).to_have_text("")
+    expect(page.locator("#bf-rejected")).to_have_count(0)
     page.context.close()
 
 
