@@ -7,6 +7,11 @@ sync looks it up as always); the attempt is not counted, so a weekend neither ba
 nor reports it "not placed after N attempts". The order and its block carry the note a user reads,
 "waiting for the market to open: ...", until the order is sent; the next tick tries again (the
 venue's clock is cached until it can change, so that asks the venue nothing).
+
+Outside the hours the desk also takes no decision on the last price (`tradeable`): a target it
+watches is not acted upon and a stop is not judged past, since nothing could trade before the open
+and a price printed after hours is not one the stop would fill at; the stop keeps resting on the
+venue (Alpaca triggers it in regular hours only). Both resume with the first price after the open.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.enums import OrderStatus
 from db.models import Block, Order
 from engine.blocks.states import OrderEvent, transition_order
-from engine.exchanges.api import MarketClosed
+from engine.exchanges.api import MarketClosed, VenueError
 
 WAITING = "waiting for the market to open"
 
@@ -49,6 +54,18 @@ def sent(s: Session, row: Order) -> None:
     block = s.get(Block, row.block_id)
     if block is not None and (block.last_error or "").startswith(WAITING):
         block.last_error = None
+
+
+def tradeable(venue: object, symbol: str) -> bool:
+    """False while the venue says `symbol`'s market is closed (a venue without hours: always True;
+    a clock that cannot be read: True, the desk then acts as on any venue)."""
+    closed = getattr(venue, "market_closed", None)
+    if closed is None:
+        return True
+    try:
+        return not closed(symbol)
+    except VenueError:
+        return True
 
 
 def _iso(ms: int) -> str:

@@ -109,6 +109,10 @@ class MarketClock:
         if is_stock_fraction(market, str(args[3])):
             args[5]["timeInForce"] = "day"
 
+    def closed(self, market: dict[str, Any]) -> bool:
+        """Whether `market` trades in hours and its market is closed now."""
+        return (market.get("info") or {}).get("class") in self.classes and not self.state()[0]
+
     def state(self) -> tuple[bool, int | None, int | None]:
         """(is_open, next_open ms, next_close ms), from the cache while it cannot have changed."""
         now = self.now_ms()

@@ -159,6 +159,10 @@ class CcxtTradingVenue(OcoMixin):
             order = replace(order, status=VenueStatus.CANCELED)
         return order
 
+    def market_closed(self, symbol: str) -> bool:
+        """Whether `symbol` keeps market hours and they are over now (alpaca's stocks; the clock cached)."""
+        return self.clock.closed(self._market(symbol))
+
     def fetch_order(
         self, order_id: str | None = None, client_order_id: str | None = None, symbol: str | None = None
     ) -> VenueOrder:

@@ -61,7 +61,7 @@ class AlpacaDesk:
         """The announced close comes: the clock says closed, the next open `hours` later."""
         sim = self.sim
         sim.now = sim.next_close
-        sim.is_open, sim.next_open, sim.next_close = False, sim.now + hours * HOUR, sim.now + (hours + 7) * HOUR
+        sim.close_market(next_open=sim.now + hours * HOUR, next_close=sim.now + (hours + 7) * HOUR)
 
 
 def connect(runtime: Runtime, account_id: int, sim: AlpacaSim | None = None, is_open: bool = False) -> CcxtTradingVenue:
