@@ -11,8 +11,8 @@ refusals) hold the same once the venue calms down.
 
 The CI budget (~20 s a module on SQLite) takes a share of each sweep: every SHAREth boundary, a
 different offset per script, so that neighbouring boundaries (one commit or one venue call apart)
-are covered by different scripts; with SHARE = 1 every boundary of every script is swept (measured
-green at the time of writing, about a minute).
+are covered by different scripts; with SHARE = 1 every boundary of every script is swept (green
+when written: the three sweeps 17 s on the shared 2-core machine lightly loaded, against 6 s here).
 """
 
 from __future__ import annotations
