@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import OrderRole, OrderStatus, OrderType, ProtectionMode
 from db.models import Block, EngineState, Order, Trade
+from engine.blocks import market_hours
 from engine.blocks.answers import FencedError, apply_venue_order
+from engine.blocks.market_hours import hold_for_open
 from engine.blocks.oco_exec import OcoExecution
 from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOco, PlaceOrder
 from engine.blocks.states import (
@@ -49,6 +51,7 @@ from engine.blocks.views import BlockView
 from engine.exchanges.api import (
     InsufficientFunds,
     InvalidOrder,
+    MarketClosed,
     OrderNotFound,
     OrderRequest,
     OrderSide,
@@ -200,6 +203,7 @@ class Executor(OcoExecution):
                 row = s.get(Order, order_id)
                 if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
                     return
+                was = row.status
                 if row.role is OrderRole.ENTRY and row.status is OrderStatus.INITIALIZED and not _entry_may_go(s, row):
                     return
                 status = row.status
@@ -221,6 +225,9 @@ class Executor(OcoExecution):
         except (InsufficientFunds, InvalidOrder) as exc:
             self._rejected(order_id, exc)
             return
+        except MarketClosed as exc:  # nothing sent: held for the open, no backoff
+            hold_for_open(self.sessions, order_id, was, exc)
+            return
         except VenueError as exc:
             self._failed(order_id, exc)
             return
@@ -231,7 +238,7 @@ class Executor(OcoExecution):
             row = s.get(Order, order_id)
             assert row is not None
             apply_venue_order(row, answer)
-            row.last_error = None
+            market_hours.sent(s, row)
 
     def cancel(self, order_id: int) -> None:
         pair = self.oco_pair(order_id)

@@ -28,6 +28,7 @@ class OrderEvent(enum.StrEnum):
     CANCEL_REJECT = "cancel_reject"  # venue refused the cancel: the order still rests
     CANCEL = "cancel"  # venue confirms it is canceled (by us, by the venue, or found so)
     EXPIRE = "expire"  # time in force ran out on the venue
+    UNSENT = "unsent"  # the venue sent nothing (its market is closed): an intent again, to go after the open
 
 
 class TradeEvent(enum.StrEnum):
@@ -68,6 +69,7 @@ ORDER_TRANSITIONS: dict[tuple[OrderStatus, OrderEvent], OrderStatus] = {
     (_O.SUBMITTED, _E.CANCEL_REQUEST): _O.PENDING_CANCEL,
     (_O.SUBMITTED, _E.CANCEL): _O.CANCELED,
     (_O.SUBMITTED, _E.EXPIRE): _O.EXPIRED,
+    (_O.SUBMITTED, _E.UNSENT): _O.INITIALIZED,  # never sent before this attempt (engine.blocks.market_hours)
     # A poll that sees the order still open repeats ACCEPT: harmless.
     (_O.ACCEPTED, _E.ACCEPT): _O.ACCEPTED,
     (_O.ACCEPTED, _E.PARTIAL_FILL): _O.PARTIALLY_FILLED,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import AccountKind, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Fill, Market, Order
+from engine.blocks import market_hours
 from engine.blocks.answers import apply_venue_order, set_fees, venue_fees
 from engine.blocks.executor import MAX_ATTEMPTS, Executor, fence_for, mark_unknown
 from engine.blocks.pnl import FeeParts, fee_parts
@@ -277,9 +278,11 @@ class AccountSync:
         prices = {}
         for symbol in symbols:
             try:
-                prices[symbol] = to_decimal(feed.fetch_ticker(symbol).last)
+                last = to_decimal(feed.fetch_ticker(symbol).last)
                 if self.account.kind is not AccountKind.REPLAY:  # a replay's prices are of the past
-                    self.runtime.trading.last_prices[(self.account.exchange, symbol)] = prices[symbol]
+                    self.runtime.trading.last_prices[(self.account.exchange, symbol)] = last
+                if market_hours.tradeable(self.venue, symbol):  # else no decision on a price outside hours
+                    prices[symbol] = last
             except Exception as exc:  # any feed failure: no target watching for this symbol this tick
                 self.report.errors.append(f"{symbol}: ticker: {exc}")
         return prices

@@ -10,12 +10,15 @@ What ccxt 4.5.90 gives and what is added here, each driven by the alpaca row of 
   1 share when false, else 1e-9 (Alpaca takes quantities to 9 decimal places); prices tick in cents.
 - Market hours: orders on an asset class in `market_hours_classes` (stocks; crypto trades around the
   clock) are posted only while `GET /v2/clock` says the market is open. While closed, `MarketClock`
-  raises `MarketClosed` (a VenueUnavailable: retryable) before anything is sent, so the engine keeps
-  the intent and sends it again, with the same client order id, once the market has opened.
+  raises `MarketClosed` (engine.exchanges.venue: a VenueUnavailable, retryable) before anything is
+  sent, so the engine holds the intent and sends it, with the same client order id, once the market
+  has opened (engine.blocks.market_hours).
 - Time in force: ccxt defaults to gtc; Alpaca takes fractional stock orders only as day orders.
 
 ccxt's unified market data (fetch_ticker, fetch_ohlcv) reads Alpaca's crypto endpoints only, so
-`stock_ticker` reads a stock's last trade from `GET /v2/stocks/snapshots` (ccxt's implicit method).
+`stock_ticker` reads a stock's last trade from `GET /v2/stocks/snapshots` (ccxt's implicit method, a
+private one: Alpaca's stock data wants the account's keys, so a live account's prices come from a
+source holding its credentials, `keyed_market_data` in the quirks row, engine.exchanges.venues.feed_for).
 """
 
 from __future__ import annotations
@@ -29,17 +32,13 @@ import ccxt
 
 from engine.exchanges.base import Ticker
 from engine.exchanges.quirks import quirks_of
-from engine.exchanges.venue import VenueUnavailable
+from engine.exchanges.venue import MarketClosed
 
 # Alpaca: fractional quantities to 9 decimal places; stock prices of $1 and more in whole cents.
 FRACTION_TICK = 1e-9
 CENT = 0.01
 # The clock is asked again after this long at most, and at once when next_open / next_close passes.
 CLOCK_MAX_AGE_MS = 60_000
-
-
-class MarketClosed(VenueUnavailable):
-    """The market is closed: nothing was sent. Retryable: the order goes out after the open."""
 
 
 def configure_client(client: ccxt.Exchange) -> ccxt.Exchange:
@@ -104,10 +103,15 @@ class MarketClock:
             opens = _iso(next_open) if next_open is not None else "an unknown time"
             raise MarketClosed(
                 f"{self.client.id} create_order {market.get('symbol')}: the market is closed; "
-                f"the market opens at {opens}, the order is sent then"
+                f"the market opens at {opens}, the order is sent then",
+                next_open,
             )
         if is_stock_fraction(market, str(args[3])):
             args[5]["timeInForce"] = "day"
+
+    def closed(self, market: dict[str, Any]) -> bool:
+        """Whether `market` trades in hours and its market is closed now."""
+        return (market.get("info") or {}).get("class") in self.classes and not self.state()[0]
 
     def state(self) -> tuple[bool, int | None, int | None]:
         """(is_open, next_open ms, next_close ms), from the cache while it cannot have changed."""
@@ -129,7 +133,7 @@ def stock_ticker(client: ccxt.Exchange, market: dict[str, Any], now_ms: int) -> 
     """A stock's last trade and quote from GET /v2/stocks/snapshots; None for any other market."""
     if (market.get("info") or {}).get("class") != "us_equity":
         return None
-    snapshot = (client.marketPublicGetV2StocksSnapshots({"symbols": market["id"]}) or {}).get(market["id"]) or {}
+    snapshot = (client.marketPrivateGetV2StocksSnapshots({"symbols": market["id"]}) or {}).get(market["id"]) or {}
     trade, quote = snapshot.get("latestTrade") or {}, snapshot.get("latestQuote") or {}
     if trade.get("p") is None:
         return None

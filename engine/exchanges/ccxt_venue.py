@@ -159,6 +159,10 @@ class CcxtTradingVenue(OcoMixin):
             order = replace(order, status=VenueStatus.CANCELED)
         return order
 
+    def market_closed(self, symbol: str) -> bool:
+        """Whether `symbol` keeps market hours and they are over now (alpaca's stocks; the clock cached)."""
+        return self.clock.closed(self._market(symbol))
+
     def fetch_order(
         self, order_id: str | None = None, client_order_id: str | None = None, symbol: str | None = None
     ) -> VenueOrder:
@@ -310,7 +314,9 @@ class CcxtTradingVenue(OcoMixin):
 
     def _cancel_raw(self, order_id: str | None, client_order_id: str | None, symbol: str) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        if order_id is None:
+        if order_id is None and self.quirks.cancel_by_client_id is None:
+            order_id = self._venue_id(str(client_order_id), symbol)
+        elif order_id is None:
             params[self.quirks.cancel_by_client_id] = client_order_id
         variants = [{}, {"trigger": True}] if self._separate_triggers() else [{}]
         for i, extra in enumerate(variants):
@@ -320,6 +326,14 @@ class CcxtTradingVenue(OcoMixin):
                 if i == len(variants) - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _venue_id(self, client_order_id: str, symbol: str) -> str:
+        """The venue's id of our order (remembered, else looked up); OrderNotFound when it has none."""
+        known = next((oid for oid, cid in self._client_ids.items() if cid == client_order_id), None)
+        found = known or getattr(self.fetch_order(None, client_order_id, symbol), "id", None)
+        if not found:
+            raise OrderNotFound(f"{self.id} cancel_order {symbol}: no order {client_order_id}")
+        return found
 
     def _separate_triggers(self) -> bool:
         """Whether the venue lists trigger (stop) orders apart from ordinary ones (ccxt 4.5.90)."""

@@ -22,8 +22,9 @@ class Quirks:
     # The param under which fetch_order accepts our client order id (None: fetch_order cannot look
     # an order up by it, so the order lists are searched instead).
     fetch_by_client_id: str | None = None
-    # The param naming our client order id when canceling by it.
-    cancel_by_client_id: str = "clientOrderId"
+    # The param naming our client order id when canceling by it; None: the venue cancels by its own
+    # order id only (alpaca: DELETE /v2/orders/{id}), so the order is looked up by client id first.
+    cancel_by_client_id: str | None = "clientOrderId"
     # The order lists filter by this param holding our client id (and by `orderId` holding the venue's
     # id), and the finished orders come from fetch_canceled_and_closed_orders; None: lists are scanned.
     list_filter_by_client_id: str | None = None
@@ -55,6 +56,9 @@ class Quirks:
     refusal_codes: tuple[str, ...] = ()
     # Error codes meaning "no such order", which ccxt raises as some other class.
     not_found_codes: tuple[str, ...] = ()
+    # Market data (alpaca's stock snapshots) is on an authenticated API: a live account's prices come
+    # from a source built with its own credentials, not the exchange's shared keyless one.
+    keyed_market_data: bool = False
 
 
 DEFAULT = Quirks()
@@ -92,6 +96,7 @@ QUIRKS: dict[str, Quirks] = {
     # venue's id only); ccxt's createOrder refuses a trigger on a market order.
     "alpaca": Quirks(
         sandbox_by_default=True,
+        cancel_by_client_id=None,
         asset_classes=("crypto", "us_equity"),
         market_hours_classes=frozenset({"us_equity"}),
         stops_as_stop_limit=True,
@@ -99,6 +104,7 @@ QUIRKS: dict[str, Quirks] = {
         # not as a day order); 40410000 "order is not found.", which ccxt raises as InvalidOrder.
         refusal_codes=("40310000", "42210000"),
         not_found_codes=("40410000",),
+        keyed_market_data=True,  # GET /v2/stocks/snapshots on data.alpaca.markets wants the API key
     ),
 }
 

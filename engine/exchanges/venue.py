@@ -64,6 +64,15 @@ class VenueUnavailable(VenueError):  # noqa: N818
     retryable = True
 
 
+class MarketClosed(VenueUnavailable):
+    """The order's market is closed (a stock outside its hours) and NOTHING was sent: it may go out
+    after the open, at `opens_at_ms` when the venue announced it."""
+
+    def __init__(self, message: str, opens_at_ms: int | None = None) -> None:
+        super().__init__(message)
+        self.opens_at_ms = opens_at_ms
+
+
 # --- data ---
 
 

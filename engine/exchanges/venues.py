@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from db.enums import AccountKind
 from db.models import ExchangeAccount
 from engine.exchanges.base import ExchangeError, MarketDataSource
+from engine.exchanges.ccxt_feed import CcxtExchange
 from engine.exchanges.paper import PaperExchange
+from engine.exchanges.quirks import quirks_of
 from engine.exchanges.replay_feed import ReplayFeed
 from engine.exchanges.sources import source
 from engine.exchanges.venue import TradingVenue
@@ -54,7 +56,11 @@ def drop_feed(runtime: Runtime, account_id: int) -> None:
 
 
 def feed_for(runtime: Runtime, account: ExchangeAccount) -> MarketDataSource:
-    """The prices an account trades on: its run's feed for a replay account, else its exchange's."""
+    """The prices an account trades on: its run's feed for a replay account, a source holding its
+    credentials for a live account on an exchange whose market data wants them (quirks
+    `keyed_market_data`), else its exchange's."""
+    if account.kind is AccountKind.LIVE and quirks_of(account.exchange).keyed_market_data:
+        return _keyed_source(runtime, account)
     if account.kind is not AccountKind.REPLAY:
         return source(runtime, account.exchange)
     with runtime.sources_lock:
@@ -62,6 +68,22 @@ def feed_for(runtime: Runtime, account: ExchangeAccount) -> MarketDataSource:
     if feed is None:
         raise VenueNotReadyError(f"replay account {account.name!r} is not loaded: open its run again")
     return feed
+
+
+def keyed_source_name(account_id: int, exchange: str) -> str:
+    """The name under which `runtime.sources` keeps a live account's own keyed source."""
+    return f"{exchange}#account-{account_id}"
+
+
+def _keyed_source(runtime: Runtime, account: ExchangeAccount) -> MarketDataSource:
+    name = keyed_source_name(account.id, account.exchange)
+    with runtime.sources_lock:
+        built = runtime.sources.get(name)
+    if built is None:
+        built = CcxtExchange(account.exchange, credentials(runtime, account))
+        with runtime.sources_lock:
+            built = runtime.sources.setdefault(name, built)
+    return built
 
 
 def venue_for(runtime: Runtime, account: ExchangeAccount, market_type: str = "spot") -> TradingVenue:

@@ -132,3 +132,30 @@ def test_a_resting_stop_is_canceled_and_a_filled_order_is_told_apart_from_an_unk
         venue.cancel_order(entry.id, symbol="AAPL/USD")
     with pytest.raises(OrderNotFound):
         venue.fetch_order("a1b2c3d4-0000-4000-8000-999999999999", symbol="AAPL/USD")
+
+
+def test_an_order_is_canceled_by_its_client_id_through_the_venue_s_own_id() -> None:
+    # Alpaca cancels by its order id only (DELETE /v2/orders/{id}): a venue that never saw the order
+    # (a restart) looks it up by our client id first.
+    venue, sim = make(is_open=True)
+    stop = OrderRequest("tb1-1-sl-1", "AAPL/USD", OrderSide.SELL, OrderType.STOP_MARKET, D(2), stop_price=D(190))
+    venue.create_order(buy("AAPL/USD", "2"))
+    placed = venue.create_order(stop)
+    fresh, _ = make(is_open=True)
+    fresh.client.fetch = sim
+    sim.client = fresh.client
+    canceled = fresh.cancel_order(client_order_id="tb1-1-sl-1", symbol="AAPL/USD")
+    assert canceled.status == VenueStatus.CANCELED
+    deletes = [r.path for r in sim.requests if r.method == "DELETE"]
+    assert deletes == [f"/v2/orders/{placed.id}"]
+    with pytest.raises(OrderNotFound):
+        fresh.cancel_order(client_order_id="tb1-9-sl-1", symbol="AAPL/USD")
+
+
+def test_the_venue_says_whether_a_stock_s_market_is_closed_now() -> None:
+    venue, sim = make(is_open=False)
+    assert venue.market_closed("AAPL/USD")
+    assert not venue.market_closed("AAVE/USD")  # crypto keeps no hours
+    sim.now = sim.next_open
+    sim.open_market(until=sim.now + 3_600_000)
+    assert not venue.market_closed("AAPL/USD")

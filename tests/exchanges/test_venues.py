@@ -13,7 +13,8 @@ from sqlalchemy import select
 from db.enums import BlockStatus, EntryType, ProtectionMode, Role, Side, SizeMode
 from db.models import Block, ExchangeAccount, Market
 from engine.blocks.sync import AccountSync, SyncReport
-from engine.exchanges.api import VenueError, protection_mode, venue_for
+from engine.exchanges.api import VenueError, feed_for, protection_mode, venue_for
+from engine.exchanges.ccxt_feed import CcxtExchange
 from engine.exchanges.ccxt_venue import CcxtTradingVenue
 from engine.runtime import Runtime
 from engine.users import settings as acc
@@ -100,3 +101,18 @@ def test_a_paper_account_has_one_venue_for_every_market_type(runtime: Runtime) -
     with runtime.sessions() as session:
         account = session.get(ExchangeAccount, account_id)
     assert venue_for(runtime, account, "swap") is venue_for(runtime, account, "spot")
+
+
+def test_a_live_alpaca_account_prices_on_a_source_holding_its_own_keys(runtime: Runtime) -> None:
+    # Alpaca's stock snapshots are a private endpoint: the shared keyless source could not read them.
+    user = add_user(runtime, "wes", "a long enough password", Role.TRADER)
+    made = acc.add_live(runtime, user.id, "Alpaca", "alpaca", "fake-alpaca-key-0003", "fake-alpaca-secret-0003")
+    with runtime.sessions() as session:
+        account = session.get(ExchangeAccount, made.id)
+        assert account is not None
+        session.expunge(account)
+    feed = feed_for(runtime, account)
+    assert isinstance(feed, CcxtExchange)
+    assert (feed.client.apiKey, feed.client.secret) == ("fake-alpaca-key-0003", "fake-alpaca-secret-0003")
+    assert feed_for(runtime, account) is feed  # built once
+    assert runtime.sources.get("alpaca") is not feed  # the exchange's shared source holds no keys

@@ -11,8 +11,9 @@ fractionable (as on Alpaca), WSHR is a made-up ticker whose asset is not.
 Alpaca's rules kept: orders are accepted while the market is closed and wait for the open (a
 `market` order fills at the open); a fractional quantity is refused on an asset that is not
 fractionable and unless it is a day order; a client order id is refused while another order holds
-it; buys need the cash; an unknown order is 40410000. `limit` orders fill when the price reaches
-them, `stop_limit` orders when the price reaches the stop (at the stop price, the limit taken as met).
+it; buys need the cash; an unknown order is 40410000; day orders left at the close expire. `limit`
+orders fill when the price reaches them, `stop_limit` orders when the price reaches the stop (at the
+stop price, the limit taken as met).
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ class AlpacaSim:
         """The market opens now (the clock says so) and closes at `until`; waiting orders execute."""
         self.is_open, self.next_close = True, until
         self._execute()
+
+    def close_market(self, next_open: int, next_close: int) -> None:
+        """The market closes now: day orders left unfilled expire (Alpaca's rule), the others wait."""
+        self.is_open, self.next_open, self.next_close = False, next_open, next_close
+        for order in self.open_orders():
+            if order["time_in_force"] == "day":
+                order |= {"status": "expired", "expired_at": self.client.iso8601(self.now)}
 
     def move_price(self, market_id: str, price: str) -> None:
         self.prices[market_id] = D(price)

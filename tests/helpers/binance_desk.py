@@ -8,16 +8,16 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from db.enums import OrderStatus
-from db.models import ExchangeAccount, Order
+from db.models import Order
 from engine.exchanges.ccxt_feed import CcxtExchange
 from engine.exchanges.ccxt_venue import CcxtTradingVenue
-from engine.exchanges.venues import install_venue, live_venue
+from engine.exchanges.venues import install_venue
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
-from engine.users.settings import add_live, set_live_enabled
 from tests.helpers.binance_spot_sim import BinanceSpotSim
 from tests.helpers.ccxt_replay import fixture, fixture_markets
-from tests.helpers.trading import add_user, orders_of
+from tests.helpers.live_desk import offline_venue, open_live_account
+from tests.helpers.trading import orders_of
 
 # The simulator's order statuses as the database's.
 VENUE_STATUS = {
@@ -57,17 +57,10 @@ def connect(
     """The account's venue as engine.exchanges.venues builds it, its ccxt client made offline: the recorded
     markets, no rate limiter, no retry waits, and the simulator as its HTTP layer. Without `oco` the
     venue forgets binance spot's OCO lists (the stop rests, the engine takes profit)."""
-    with runtime.sessions() as s:
-        account = s.get(ExchangeAccount, account_id)
-        assert account is not None
-    venue = live_venue(runtime, account)
-    assert isinstance(venue, CcxtTradingVenue)
+    venue = offline_venue(runtime, account_id, (FAKE_KEY, FAKE_SECRET))
     client = venue.client
-    assert (client.apiKey, client.secret) == (FAKE_KEY, FAKE_SECRET)  # decrypted from the database
-    client.enableRateLimit = False
     client.set_markets(fixture_markets("binance"))
     client.extend_exchange_options(fixture("binance").get("options") or {})
-    venue.retry_wait = 0
     if not oco:
         venue.quirks = replace(venue.quirks, oco_markets=frozenset())
     if sim is None:
@@ -79,15 +72,12 @@ def connect(
 
 
 def make_desk(runtime: Runtime, commission: str, oco: bool = False) -> Desk:
-    runtime.reset_trading()
-    user_id = add_user(runtime.sessions)
-    account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
-    set_live_enabled(runtime, user_id, account.id, True)
-    venue = connect(runtime, account.id, commission=commission, oco=oco)
+    user_id, account_id = open_live_account(runtime, "binance", FAKE_KEY, FAKE_SECRET)
+    venue = connect(runtime, account_id, commission=commission, oco=oco)
     sync_markets(runtime.sessions, runtime.sources["binance"])
     sim = venue.client.fetch
     assert isinstance(sim, BinanceSpotSim)
-    return Desk(runtime, user_id, account.id, sim, venue, oco)
+    return Desk(runtime, user_id, account_id, sim, venue, oco)
 
 
 def orders_match_venue(desk: Desk, block_id: int) -> dict[int, Order]:

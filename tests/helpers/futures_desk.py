@@ -12,17 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 from db.enums import OrderStatus
-from db.models import ExchangeAccount, Order
+from db.models import Order
 from engine.exchanges.ccxt_feed import CcxtExchange
 from engine.exchanges.ccxt_venue import CcxtTradingVenue
-from engine.exchanges.venues import install_venue, live_venue
+from engine.exchanges.venues import install_venue
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
-from engine.users.settings import add_live, set_live_enabled
 from tests.helpers.binance_desk import FAKE_KEY, FAKE_SECRET
 from tests.helpers.binance_futures_sim import BinanceFuturesSim
 from tests.helpers.ccxt_replay import fixture, fixture_markets
-from tests.helpers.trading import add_user, orders_of
+from tests.helpers.live_desk import offline_venue, open_live_account
+from tests.helpers.trading import orders_of
 
 SYMBOL = "BTC/USDT:USDT"
 # The simulator's order and algo order statuses as the database's.
@@ -54,17 +54,10 @@ class FuturesDesk:
 def connect(runtime: Runtime, account_id: int, sim: BinanceFuturesSim | None = None) -> CcxtTradingVenue:
     """The account's swap venue as engine.exchanges.venues builds it, offline: the recorded markets,
     no rate limiter, no retry waits, the simulator as its HTTP layer."""
-    with runtime.sessions() as s:
-        account = s.get(ExchangeAccount, account_id)
-        assert account is not None
-    venue = live_venue(runtime, account, "swap")
-    assert isinstance(venue, CcxtTradingVenue)
+    venue = offline_venue(runtime, account_id, (FAKE_KEY, FAKE_SECRET), "swap")
     client = venue.client
-    assert (client.apiKey, client.secret) == (FAKE_KEY, FAKE_SECRET)  # decrypted from the database
-    client.enableRateLimit = False
     client.set_markets(fixture_markets("binance"))
     client.extend_exchange_options(fixture("binance").get("options") or {})
-    venue.retry_wait = 0
     if sim is None:
         sim = BinanceFuturesSim(client, price="100000", wallet="10000")
     sim.client, client.fetch = client, sim
@@ -74,15 +67,12 @@ def connect(runtime: Runtime, account_id: int, sim: BinanceFuturesSim | None = N
 
 
 def make_futures_desk(runtime: Runtime) -> FuturesDesk:
-    runtime.reset_trading()
-    user_id = add_user(runtime.sessions)
-    account = add_live(runtime, user_id, "binance", "binance", FAKE_KEY, FAKE_SECRET)
-    set_live_enabled(runtime, user_id, account.id, True)
-    venue = connect(runtime, account.id)
+    user_id, account_id = open_live_account(runtime, "binance", FAKE_KEY, FAKE_SECRET)
+    venue = connect(runtime, account_id)
     sync_markets(runtime.sessions, runtime.sources["binance"])
     sim = venue.client.fetch
     assert isinstance(sim, BinanceFuturesSim)
-    return FuturesDesk(runtime, user_id, account.id, sim, venue)
+    return FuturesDesk(runtime, user_id, account_id, sim, venue)
 
 
 def orders_match_venue(desk: FuturesDesk, block_id: int) -> dict[str, Order]:

@@ -1,6 +1,6 @@
-"""The fault harness (tests/helpers/faults.py) on a binance perpetual: a block at 5x isolated on the
-futures simulator (tests/helpers/futures_desk.py, REDUCE_ONLY) is played with a crash at every
-commit and around every venue call that changes orders (create, cancel), then restarted: new
+"""The fault harness (tests/helpers/desk_faults.py) on a binance perpetual: a block at 5x isolated
+on the futures simulator (tests/helpers/futures_desk.py, REDUCE_ONLY) is played with a crash at
+every commit and around every venue call that changes orders (create, cancel), then restarted: new
 runtime, new session factory, new ccxt venue (no memory of the leverage it set) over the same
 database and the same simulated exchange. `chaos_run` plays a script under random venue errors
 instead (tests/helpers/faults.Chaos) and checks the same once the venue calms down.
@@ -14,27 +14,18 @@ targets for no more; and a crashed run ends as the crash-free one.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from db.enums import EntryType, MarginMode, OrderRole, OrderStatus, Side, TradeStatus
-from db.models import Block, Fill, NotificationOutbox, Order, Trade
-from db.session import make_session_factory
+from db.enums import EntryType, MarginMode, OrderRole, OrderStatus, Side
 from engine.blocks.commands import submit_block
-from engine.blocks.sync import recover, sync_tick
+from engine.blocks.sync import sync_tick
 from engine.exchanges.venues import install_venue
-from engine.notify.api import save_url
 from engine.runtime import Runtime
-from tests.helpers.faults import Boundaries, Chaos, Crash, crashing_sessions, wipe
+from tests.helpers import desk_faults
+from tests.helpers.desk_faults import Harness, Hook, Hooked, Outcome, Step, World
 from tests.helpers.futures_desk import SYMBOL, FuturesDesk, connect, filled_of, make_futures_desk
-from tests.helpers.oco_faults import Hooked
 from tests.helpers.trading import D, request
 
-Step = tuple[Any, ...]
 # The exchange's word -> what the database may say after a step.
 _ALLOWED = {
     "NEW": {OrderStatus.ACCEPTED, OrderStatus.PENDING_CANCEL},
@@ -44,40 +35,16 @@ _ALLOWED = {
     "CANCELED": {OrderStatus.CANCELED},
     "EXPIRED": {OrderStatus.EXPIRED},
 }
-_UNSETTLED = (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED)
 
 
-@dataclass
-class FuturesWorld:
-    """One run: a desk (user, live binance account, futures simulator) on the emptied database."""
-
-    base: Runtime
-    desk: FuturesDesk
-
-    @classmethod
-    def fresh(cls, base: Runtime) -> FuturesWorld:
-        wipe(base)
-        desk = make_futures_desk(base)
-        save_url(base, desk.user_id, "json://127.0.0.1:9/")  # events are booked (never sent here)
-        return cls(base, desk)
-
-    def engine(
-        self, sessions: sessionmaker[Session], before: Callable[[str], None], after: Callable[[str], None]
-    ) -> Runtime:
-        runtime = Runtime(self.base.settings, self.base.db, sessions, {})
-        venue = connect(runtime, self.desk.account_id, self.desk.sim)
-        hooked = Hooked(venue, before, after)
-        # For "swap" only, as in production: fills a crash left to record after the block closed
-        # are fetched from the venue of the block's own market type (engine.blocks.sync).
-        install_venue(runtime, self.desk.account_id, hooked, "swap")
-        return runtime
-
-    def find_block(self) -> int | None:
-        with self.base.sessions() as s:
-            return s.scalar(select(Block.id).where(Block.user_id == self.desk.user_id))
+def _install(runtime: Runtime, desk: FuturesDesk, before: Hook, after: Hook) -> None:
+    venue = connect(runtime, desk.account_id, desk.sim)
+    # For "swap" only, as in production: fills a crash left to record after the block closed
+    # are fetched from the venue of the block's own market type (engine.blocks.sync).
+    install_venue(runtime, desk.account_id, Hooked(venue, before, after), "swap")
 
 
-def run_step(world: FuturesWorld, runtime: Runtime, step: Step, resume: bool) -> None:
+def run_step(world: World, runtime: Runtime, step: Step, resume: bool) -> None:
     """("submit", side) places a market block of two trades at 5x isolated; ("price", p) trades
     the market at p and ticks."""
     desk = world.desk
@@ -98,43 +65,16 @@ def run_step(world: FuturesWorld, runtime: Runtime, step: Step, resume: bool) ->
     sync_tick(runtime)
 
 
-def play(world: FuturesWorld, boundaries: Boundaries, script: list[Step], starts: list[int] | None = None) -> None:
-    """Run the script; on a Crash, restart, recover, run the interrupted step again, then the rest."""
-    noop: Callable[[str], None] = lambda _name: None  # noqa: E731
-    runtime = world.engine(
-        crashing_sessions(world.base, boundaries),
-        lambda name: boundaries.hit(f"before {name}"),
-        lambda name: boundaries.hit(f"after {name}"),
-    )
-    rest = list(script)
-    while rest:
-        step = rest.pop(0)
-        if starts is not None:
-            starts.append(len(boundaries.seen))
-        boundaries.changed()
-        try:
-            run_step(world, runtime, step, resume=False)
-        except Crash:
-            runtime = world.engine(make_session_factory(world.base.db), noop, noop)
-            recover(runtime)
-            run_step(world, runtime, step, resume=True)
-        check_truth(world)
-
-
 def _status(venue: dict[str, Any]) -> str:
     return str(venue.get("status") or venue["algoStatus"])
 
 
-def check_truth(world: FuturesWorld) -> None:
+def check_truth(world: World) -> None:
     sim = world.desk.sim
     assert max(sim.posts.values(), default=0) <= 1, sim.posts
-    with world.base.sessions() as s:
-        query = select(Order).join(Block, Block.id == Order.block_id).where(Block.user_id == world.desk.user_id)
-        orders = list(s.scalars(query.order_by(Order.id)))
-        trades = list(s.scalars(select(Trade).join(Block).where(Block.user_id == world.desk.user_id)))
+    orders, trades = world.orders(), world.trades()
     known = {o.client_order_id for o in orders}
-    on_venue = {o["clientOrderId"] for o in sim.orders.values() if not o["clientOrderId"].startswith("algo")}
-    assert on_venue | {a["clientAlgoId"] for a in sim.algos.values()} <= known, "an order the engine does not know"
+    assert set(_venue_ids(world.desk)) <= known, "an order the engine does not know"
     for order in orders:
         venue = sim.by_client_id(order.client_order_id)
         if venue is None:
@@ -160,72 +100,20 @@ def check_truth(world: FuturesWorld) -> None:
     assert abs(sim.position(SYMBOL).amount) == held_in_all, (sim.position(SYMBOL), held_in_all)
 
 
-def outcome(world: FuturesWorld) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
-    """(trades' status, reason, P&L), the client ids on the exchange (block id taken out), and the
-    notifications booked; every order's fills recorded."""
-    user_id = world.desk.user_id
-    with world.base.sessions() as s:
-        trades = list(s.scalars(select(Trade).join(Block).where(Block.user_id == user_id).order_by(Trade.index)))
-        fills = s.execute(select(Fill.order_id, Fill.amount)).all()
-        orders = list(s.scalars(select(Order).join(Block, Block.id == Order.block_id).where(Block.user_id == user_id)))
-        titles = s.scalars(select(NotificationOutbox.title).where(NotificationOutbox.user_id == user_id))
-        notices = sorted(title.split(" #")[0] for title in titles)
-    filled: Counter[int] = Counter()
-    for order_id, amount in fills:
-        filled[order_id] += amount
-    for order in orders:
-        assert filled[order.id] == order.filled, f"fills of {order.client_order_id} not recorded"
-    sim = world.desk.sim
-    cids = [o["clientOrderId"] for o in sim.orders.values() if not o["clientOrderId"].startswith("algo")]
-    cids += [a["clientAlgoId"] for a in sim.algos.values()]
-    return (
-        [(t.status, t.close_reason, t.realized_pnl) for t in trades],
-        sorted(c.split("-", 1)[1] for c in cids),
-        notices,
-    )
+def _venue_ids(desk: FuturesDesk) -> list[str]:
+    """Our orders' client ids: ordinary ones (a triggered stop's actual order is the venue's) and algo ones."""
+    cids = [o["clientOrderId"] for o in desk.sim.orders.values() if not o["clientOrderId"].startswith("algo")]
+    return cids + [a["clientAlgoId"] for a in desk.sim.algos.values()]
 
 
-def crash_everywhere(
-    base: Runtime,
-    script: list[Step],
-    from_step: int = 0,
-    part: int = 0,
-    parts: int = 1,
-) -> tuple[list[tuple[Any, ...]], list[str], list[str]]:
-    """The script crash-free, then once per boundary of the steps from `from_step` on with a crash
-    there: each run holds the checks after every step and ends as the crash-free run, whose outcome
-    is returned. `part` of `parts`: every parts-th boundary only."""
-    counter, starts = Boundaries(), []
-    reference = FuturesWorld.fresh(base)
-    play(reference, counter, script, starts)
-    expected = outcome(reference)
-    assert len(counter.seen) - starts[from_step] > 5, counter.seen
-    for k in counter.points(starts[from_step] + 1)[part::parts]:
-        world = FuturesWorld.fresh(base)
-        play(world, Boundaries(crash_at=k), script)
-        got = outcome(world)
-        assert got == expected, f"crash at boundary {k} ({counter.seen[k - 1]}): {got} != {expected}"
-    return expected
+FUTURES = Harness(make=make_futures_desk, install=_install, run_step=run_step, check=check_truth, venue_ids=_venue_ids)
+
+
+def crash_everywhere(base: Runtime, script: list[Step], from_step: int = 0, part: int = 0, parts: int = 1) -> Outcome:
+    """desk_faults.crash_everywhere on the binance perpetual."""
+    return desk_faults.crash_everywhere(base, FUTURES, script, from_step, part, parts)
 
 
 def chaos_run(base: Runtime, script: list[Step], seed: int) -> Counter[str]:
-    """Play `script` with random errors on every call that changes orders, let the venue calm down,
-    and check: nothing posted twice, the database is the venue's, every open position protected,
-    every fill recorded, nothing left unsent. The errors raised."""
-    world = FuturesWorld.fresh(base)
-    chaos = Chaos(seed, rate=0.3)
-    runtime = world.engine(make_session_factory(base.db), chaos.before, chaos.after)
-    for step in script:
-        run_step(world, runtime, step, resume=False)
-    chaos.on = False
-    for _ in range(6):  # the venue calms down: the engine catches up
-        sync_tick(runtime)
-    check_truth(world)
-    outcome(world)
-    with base.sessions() as s:
-        mine = select(Block.id).where(Block.user_id == world.desk.user_id)
-        unsent = list(s.scalars(select(Order).where(Order.block_id.in_(mine), Order.status.in_(_UNSETTLED))))
-        statuses = set(s.scalars(select(Trade.status).where(Trade.block_id.in_(mine))))
-    assert not unsent, (seed, [(o.client_order_id, o.status) for o in unsent])
-    assert statuses <= {TradeStatus.CLOSED, TradeStatus.CANCELED, TradeStatus.OPEN}, (seed, statuses)
-    return chaos.raised
+    """desk_faults.chaos_run on the binance perpetual."""
+    return desk_faults.chaos_run(base, FUTURES, script, seed)
