@@ -552,7 +552,7 @@ def preview(
         stop_price=_on_tick(req.stop_price, market),
         target_prices=tuple(_on_tick(t.price, market) for t in req.targets),
         price_tick=market.price_tick,
-        notes=tuple(_rounding_notes(req, market)),
+        notes=(*_rounding_notes(req, market), *_size_note(req, size, market)),
         margin=leverage.margin_needed(cost, req.leverage) if cost is not None and req.leverage is not None else None,
         liquidation_price=a.liquidation,
         leverage=req.leverage,
@@ -572,6 +572,15 @@ def _rounding_notes(req: BlockRequest, market: MarketInfo) -> list[FieldError]:
             shown = format_number(rounded, market.price_tick)
             notes.append(FieldError(name, f"Rounded to the tick {format_number(market.price_tick)}: {shown}."))
     return notes
+
+
+def _size_note(req: BlockRequest, size: Decimal | None, market: MarketInfo) -> list[FieldError]:
+    """Where a typed amount is off the market's amount step (10.7 shares of a whole-share stock): the
+    amount that will be traded, at the size field. Sizes the planner computes are not typed ones."""
+    if req.size_mode is not SizeMode.BASE or size is None or size <= 0 or size == req.size_value:
+        return []
+    step = _fmt(_amount_tick(market))
+    return [FieldError("size_value", f"Rounded down to the amount step {step}: {_fmt(size)}.")]
 
 
 def _on_tick(value: Decimal | None, market: MarketInfo) -> Decimal | None:

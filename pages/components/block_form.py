@@ -43,6 +43,7 @@ SERIES, RELAYOUT = "bf-series", "bf-relayout"
 T_PRICE, T_SHARE, T_REMOVE, T_FEEDBACK = "bf-target-price", "bf-target-share", "bf-target-remove", "bf-target-feedback"
 T_NOTE = "bf-target-note"
 PRICE_FIELDS = {ENTRY: "entry_price", STOP: "stop_price"}  # the plain fields that take a price
+NOTED_FIELDS = {**PRICE_FIELDS, SIZE: "size_value"}  # the plain fields with a note under them (a rounding)
 # Plain fields with an inline error: component id -> the engine's field name.
 FIELDS = {
     ENTRY: "entry_price",

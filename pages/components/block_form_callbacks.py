@@ -172,7 +172,7 @@ def _shown(shown: BlockPreview, values: bf.FormValues, blurs: tuple[Any, ...], a
 def _notes(shown: BlockPreview | None, rows: int) -> tuple[Any, ...]:
     """The preview's notes (a price rounded to the tick) under their fields: entry, stop, target rows."""
     placed = bf.place_errors(shown.notes if shown is not None else (), rows)
-    plain = [" ".join(placed.fields.get(field_id, [])) for field_id in bf.PRICE_FIELDS]
+    plain = [" ".join(placed.fields.get(field_id, [])) for field_id in bf.NOTED_FIELDS]
     return (*plain, [" ".join(m) for m in placed.rows])
 
 
@@ -200,7 +200,7 @@ def _marks(errors: tuple[FieldError, ...] | None, rows: int, attempted: Any) -> 
 @CALLBACKS.callback(
     Output(bf.PREVIEW, "children"),
     Output(bf.PREVIEW_STORE, "data"),
-    *[Output(bf.note_id(field_id), "children") for field_id in bf.PRICE_FIELDS],
+    *[Output(bf.note_id(field_id), "children") for field_id in bf.NOTED_FIELDS],
     Output({"type": bf.T_NOTE, "row": ALL}, "children"),
     *MARKS,
     *FORM_INPUTS,

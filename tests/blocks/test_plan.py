@@ -428,6 +428,16 @@ def test_preview_notes_every_price_off_the_tick_with_the_price_sent() -> None:
     assert preview(req, replace(SPOT, price_tick=None), EQUITY).notes == ()
 
 
+def test_preview_notes_a_typed_amount_off_the_amount_step_with_the_amount_traded() -> None:
+    stock = replace(SPOT, symbol="AAPL/USD", base="AAPL", quote="USD", amount_tick=D(1), min_amount=D(1))
+    typed = replace(LONG, symbol="AAPL/USD", size_mode=SizeMode.BASE, size_value=D("10.7"), targets=targets("110"))
+    p = preview(typed, stock, EQUITY)
+    assert p.size == D(10)
+    assert p.notes == (FieldError("size_value", "Rounded down to the amount step 1: 10."),)
+    assert preview(replace(typed, size_value=D(10)), stock, EQUITY).notes == ()
+    assert preview(replace(typed, size_mode=SizeMode.RISK_PCT, size_value=D(1)), stock, EQUITY).notes == ()  # computed
+
+
 def test_preview_shows_what_it_can_despite_errors() -> None:
     req = replace(LONG, targets=targets("110", "90", "140", shares=("0.5", "0.2", "0.2")))
     p = preview(req, SPOT, EQUITY)

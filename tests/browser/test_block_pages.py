@@ -265,6 +265,9 @@ def test_an_off_tick_price_is_noted_at_its_field_and_previewed_as_sent(new_page:
     expect(page.locator("#bf-entry-price-note")).to_have_text("Rounded to the tick 0.01: 35,000.12.", timeout=10_000)
     expect(page.locator("#bf-preview-entry")).to_have_text("35,000.12")
     expect(page.locator("#bf-stop-price-note")).to_have_text("")
+    expect(page.locator("#bf-size-value-note")).to_have_text("")
+    enter(page, "#bf-size-value", "0.0123456789")  # finer than the demo market's amount step
+    expect(page.locator("#bf-size-value-note")).to_contain_text("Rounded down to the amount step", timeout=10_000)
     expect(
         page.locator(f"[id='{json.dumps({'row': 1, 'type': 'bf-target-note'}, separators=(',', ':'))}']")
     ).to_have_text("Rounded to the tick 0.01: 37,000.46.")

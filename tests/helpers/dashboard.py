@@ -128,8 +128,12 @@ def signed_in(app: Dash, username: str) -> FlaskClient:
 
 
 def body_of(app: Dash, output: str) -> dict:
-    """A fresh copy of the well-formed request of the callback whose output key holds `output`."""
-    return copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
+    """A fresh copy of the well-formed request of the callback whose output key holds `output`:
+    the one holding it as a plain output first (a duplicate one's key reads `output@<hash>`)."""
+    whole = re.compile(rf"(^|\.){re.escape(output)}(\.|$)")
+    bodies = list(callback_bodies(app))
+    found = [body for key, body in bodies if whole.search(key)] or [body for key, body in bodies if output in key]
+    return copy.deepcopy(found[0])
 
 
 def post(client: FlaskClient, body: dict) -> dict:

@@ -6,7 +6,6 @@ a refused form writes no block and places no order."""
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +21,7 @@ from engine.exchanges.demo import DemoExchange
 from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from engine.users.accounts import open_paper_account
-from tests.helpers.dashboard import app_runtime, build_app, callback_bodies, login, make_user, watch_backfilled
+from tests.helpers.dashboard import app_runtime, body_of, build_app, login, make_user, watch_backfilled
 from tests.helpers.raw_blocks import PLACEABLE, RawBlock, raw_blocks
 from tests.helpers.trading import counts
 
@@ -64,7 +63,7 @@ def _rows(component: str, values: list[Any]) -> list[dict]:
 
 def crafted_body(app: Dash, output: str, case: RawBlock, ids: dict[str, int]) -> dict:
     """The callback request the browser would send, with the drawn raw values in the form's fields."""
-    body = copy.deepcopy(next(body for key, body in callback_bodies(app) if output in key))
+    body = body_of(app, output)
     for group in ("inputs", "state"):
         args = []
         for arg in body[group]:
