@@ -14,9 +14,12 @@ to one more sync. After each such sync the hub reloads what it watches (the trad
 no longer a target).
 
 What to watch comes from `load` (engine.exchanges.ticker_accounts: the database), on `refresh` and,
-soon after, on `refresh_soon` (a block submitted, an order changed). A stream that fails is reconnected
-with exponential backoff on a fresh client; a price missed meanwhile is not replayed (the next update
-carries the current one, and the sync tick stays the safety net behind both). Which exchanges stream
+soon after, on `refresh_soon` (a block submitted, an order changed). A watcher streams a fixed set of
+symbols: a new one restarts it; one no longer needed lingers LINGER_S first (the next block is often
+on the same symbol, and a restart is a gap of one subscription and the stream's next update). A
+stream that fails is reconnected with exponential backoff on a fresh client; a price missed meanwhile
+is not replayed (the next update carries the current one, and the sync tick stays the safety net
+behind both); a stream gone takes its pushed prices with it. Which exchanges stream
 tickers is data (`streams_tickers`): ccxt.pro's `has["watchTicker"]`, overridden by `TICKER_OVERRIDES`.
 """
 
@@ -43,11 +46,13 @@ log = logging.getLogger(__name__)
 
 # (account id, block ids) -> None: sync those blocks of that account now.
 TargetSyncCallback = Callable[[int, frozenset[int]], None]
-PriceCallback = Callable[[str, str, Decimal], None]  # (exchange, symbol, last price) as it arrives
+# (exchange, symbol, last price) as it arrives; None: forget the symbol's price (its stream is gone)
+PriceCallback = Callable[[str, str, Decimal | None], None]
 PublicClientFactory = Callable[[str], Any]  # exchange id -> a fresh ccxt.pro client, no credentials
 
 # ccxt exchange id -> whether its ticker stream is used, where ccxt.pro's `has` must be overruled.
 TICKER_OVERRIDES: dict[str, bool] = {}
+LINGER_S = 60.0  # a symbol no block needs any more is streamed this long still (see TickerHub._lingering)
 
 
 @cache
@@ -124,9 +129,12 @@ class TickerHub:
         make_client: PublicClientFactory,
         on_price: PriceCallback,
         backoff: Backoff | None = None,
+        linger_s: float = LINGER_S,
     ) -> None:
         self.on_sync, self.load, self.make_client, self.on_price = on_sync, load, make_client, on_price
         self.backoff = backoff or Backoff()
+        self.linger_s = linger_s
+        self._unwanted: dict[tuple[str, str], float] = {}  # (exchange, symbol) streamed, no longer wanted since
         self.state: dict[str, TickerState] = {}
         self.targets: dict[tuple[str, str], tuple[WatchedTarget, ...]] = {}
         self.syncs = 0  # syncs the callback finished
@@ -175,12 +183,31 @@ class TickerHub:
                 return
             wanted = self.load()
             self.targets = wanted.targets
+            streamed = self._lingering(wanted.symbols, time.monotonic())
             for exchange, state in list(self.state.items()):
-                if wanted.symbols.get(exchange) != state.symbols:
+                if streamed.get(exchange) != state.symbols:
                     self._unwatch(exchange)
-            for exchange, symbols in wanted.symbols.items():
+            for exchange, symbols in streamed.items():
                 if symbols and exchange not in self.state:
                     self._watch(exchange, symbols)
+
+    def _lingering(self, wanted: dict[str, frozenset[str]], now: float) -> dict[str, frozenset[str]]:
+        """The symbols to stream: the wanted ones, and those streamed now that were wanted less than
+        `linger_s` ago (a trader often opens the next block on the same symbol: no reconnection)."""
+        streamed = {}
+        for exchange in set(wanted) | set(self.state):
+            symbols = set(wanted.get(exchange, ()))
+            current = self.state[exchange].symbols if exchange in self.state else frozenset()
+            for symbol in current - symbols:
+                since = self._unwanted.setdefault((exchange, symbol), now)
+                if now - since < self.linger_s:
+                    symbols.add(symbol)
+            for symbol in symbols & set(wanted.get(exchange, ())):
+                self._unwanted.pop((exchange, symbol), None)
+            streamed[exchange] = frozenset(symbols)
+        for key in [k for k in self._unwanted if k[1] not in streamed.get(k[0], ())]:
+            del self._unwanted[key]
+        return streamed
 
     def refresh_soon(self) -> None:
         """Refresh in a worker, once however often it is asked before it begins."""
@@ -279,6 +306,8 @@ class _TickerWatcher:
             except Exception as exc:  # any stream failure: reconnect after the backoff
                 self.state.last_error = mask(client, f"{type(exc).__name__}: {exc}")[:500]
             finally:
+                for symbol in self.state.symbols:  # no stream, no pushed price: the syncs ask the venue
+                    self.hub.on_price(self.state.exchange, symbol, None)
                 if client is not None:
                     await _close(client)
             if self.served or time.monotonic() - began >= STABLE_S:

@@ -11,6 +11,7 @@ soon after a sync changed orders (`tickers_changed`), and stops it with them.
 Each pushed price is kept with its monotonic time on the runtime (`TradingState.pushed_prices`):
 `pushed_price` gives it to the sync while it is younger than FRESH_S, so the sync a push triggered
 decides on the price that triggered it, and a tick while the stream is up needs no ticker request.
+A stream lost or stopped takes its prices with it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from sqlalchemy import select
 from db.enums import LIVE_BLOCKS, AccountKind, OrderRole, OrderStatus, OrderType, ProtectionMode, TradeStatus
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.exchanges.push import Backoff, apply_options
-from engine.exchanges.push_tickers import TargetSyncCallback, TickerHub, WatchedTarget, Watchlist, streams_tickers
+from engine.exchanges.push_tickers import (
+    LINGER_S,
+    TargetSyncCallback,
+    TickerHub,
+    WatchedTarget,
+    Watchlist,
+    streams_tickers,
+)
 from engine.runtime import Runtime
 
 FRESH_S = 2.0  # a pushed price older than this is not used: the sync asks the venue's ticker
@@ -33,7 +41,9 @@ WATCHED_MODES = (ProtectionMode.STOP_RESTS, ProtectionMode.NATIVE_OCO)
 _RESTING = (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
-def start_tickers(runtime: Runtime, on_sync: TargetSyncCallback, backoff: Backoff | None = None) -> TickerHub:
+def start_tickers(
+    runtime: Runtime, on_sync: TargetSyncCallback, backoff: Backoff | None = None, linger_s: float = LINGER_S
+) -> TickerHub:
     """Start the hub (once) and stream what should be; returns the hub."""
     if runtime.tickers is None:
         hub = TickerHub(
@@ -42,6 +52,7 @@ def start_tickers(runtime: Runtime, on_sync: TargetSyncCallback, backoff: Backof
             lambda exchange: ticker_client(runtime, exchange),
             lambda exchange, symbol, price: _keep(runtime, exchange, symbol, price),
             backoff,
+            linger_s,
         )
         hub.start()
         runtime.tickers = hub
@@ -76,7 +87,10 @@ def pushed_price(runtime: Runtime, exchange: str, symbol: str) -> Decimal | None
     return pushed[1]
 
 
-def _keep(runtime: Runtime, exchange: str, symbol: str, price: Decimal) -> None:
+def _keep(runtime: Runtime, exchange: str, symbol: str, price: Decimal | None) -> None:
+    if price is None:
+        runtime.trading.pushed_prices.pop((exchange, symbol), None)
+        return
     runtime.trading.pushed_prices[(exchange, symbol)] = (time.monotonic(), price)
     runtime.trading.last_prices[(exchange, symbol)] = price
 

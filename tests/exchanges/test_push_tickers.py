@@ -30,7 +30,7 @@ from engine.exchanges.api import (
     streams_tickers,
     watchlist,
 )
-from engine.exchanges.push_tickers import last_prices
+from engine.exchanges.push_tickers import Watchlist, last_prices
 from engine.market.api import sync_markets
 from engine.runtime import Runtime
 from tests.helpers.push_desk import Desk, live_desk, wait_for
@@ -149,7 +149,7 @@ def test_the_watchlist_follows_blocks_opening_and_closing(desks: Callable[..., D
     listed = watchlist(desk.runtime)
     assert listed.symbols == {"binance": frozenset({SYMBOL})}  # streamed already: up when the entry fills
     assert listed.targets == {}  # no position yet, no target to take
-    hub = start_tickers(desk.runtime, target_sync(desk.runtime), FAST)
+    hub = start_tickers(desk.runtime, target_sync(desk.runtime), FAST, linger_s=0)
     assert hub.watched() == {"binance": frozenset({SYMBOL})}
     wait_for(lambda: desk.tickers.streams() == {"ltcusdt@miniTicker"})
 
@@ -241,3 +241,24 @@ def test_push_and_poll_end_in_the_same_state(runtime: Runtime, desks: Callable[.
     assert final_state(pushed, pushed_block) == final_state(polled, polled_block)
     report = sync_tick(runtime)  # the safety net finds nothing either path missed
     assert (report.orders_updated, report.orders_placed, report.fills_recorded, report.errors) == (0, 0, 0, [])
+
+
+def test_a_symbol_no_longer_wanted_lingers_before_its_stream_restarts() -> None:
+    from engine.exchanges.push_tickers import TickerState
+
+    hub = TickerHub(lambda _a, _b: None, no_watchlist, lambda _e: None, lambda _e, _s, _p: None, linger_s=60)
+    hub.state["binance"] = TickerState("binance", frozenset({"LTC/USDT", "BTC/USDT"}))
+    wanted = {"binance": frozenset({"BTC/USDT"})}
+    assert hub._lingering(wanted, now=1000.0) == {"binance": frozenset({"LTC/USDT", "BTC/USDT"})}
+    assert hub._lingering(wanted, now=1059.0) == {"binance": frozenset({"LTC/USDT", "BTC/USDT"})}
+    assert hub._lingering(wanted, now=1060.0) == {"binance": frozenset({"BTC/USDT"})}
+    assert hub._lingering({}, now=1061.0) == {"binance": frozenset({"LTC/USDT", "BTC/USDT"})}  # still streamed
+    hub.state["binance"] = TickerState("binance", frozenset({"BTC/USDT"}))
+    assert hub._lingering({"binance": frozenset({"ETH/USDT"})}, now=1062.0) == {
+        "binance": frozenset({"BTC/USDT", "ETH/USDT"})  # a new symbol: the restart streams both
+    }
+    hub.workers.shutdown()
+
+
+def no_watchlist() -> Watchlist:
+    return Watchlist()
