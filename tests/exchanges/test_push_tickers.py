@@ -262,3 +262,24 @@ def test_a_symbol_no_longer_wanted_lingers_before_its_stream_restarts() -> None:
 
 def no_watchlist() -> Watchlist:
     return Watchlist()
+
+
+def test_the_engine_syncs_crossed_blocks_only_while_it_is_not_deposed(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import scheduler
+    from engine.blocks.api import SyncReport
+    from engine.runtime import EngineRun
+
+    synced: list[tuple[int, set[int] | None]] = []
+
+    def sync_account(_runtime: Runtime, account_id: int, blocks: set[int] | None = None) -> SyncReport:
+        synced.append((account_id, blocks))
+        return SyncReport()
+
+    monkeypatch.setattr(scheduler.blocks, "sync_account", sync_account)
+    run = EngineRun(scheduler=None, lock=None, epoch=1)
+    scheduler._target_sync(runtime, run, 7, frozenset({3, 4}))
+    run.deposed.set()
+    scheduler._target_sync(runtime, run, 8, frozenset({5}))
+    assert synced == [(7, {3, 4})]
