@@ -51,7 +51,9 @@ PriceCallback = Callable[[str, str, Decimal | None], None]
 PublicClientFactory = Callable[[str], Any]  # exchange id -> a fresh ccxt.pro client, no credentials
 
 # ccxt exchange id -> whether its ticker stream is used, where ccxt.pro's `has` must be overruled.
-TICKER_OVERRIDES: dict[str, bool] = {}
+# alpaca: its market-data stream authenticates with an account's keys (ccxt.pro's watch_ticker signs
+# in first); this hub streams public data without credentials, so the tick watches alpaca's targets.
+TICKER_OVERRIDES: dict[str, bool] = {"alpaca": False}
 LINGER_S = 60.0  # a symbol no block needs any more is streamed this long still (see TickerHub._lingering)
 
 
@@ -349,7 +351,12 @@ class _TickerWatcher:
 
 
 def _calls(client: Any, symbols: list[str]) -> list[Callable[[], Coroutine[Any, Any, Any]]]:
-    """One `watch_tickers` over every symbol where the exchange has it, else one `watch_ticker` each."""
-    if client.has.get("watchTickers"):
-        return [lambda: client.watch_tickers(symbols)]
-    return [lambda symbol=symbol: client.watch_ticker(symbol) for symbol in symbols]
+    """One `watch_tickers` per market type where the exchange has it (a venue streams spot and
+    contracts apart: ccxt routes a call by its first symbol), else one `watch_ticker` per symbol."""
+    if not client.has.get("watchTickers"):
+        return [lambda symbol=symbol: client.watch_ticker(symbol) for symbol in symbols]
+    by_type: dict[str, list[str]] = {}
+    for symbol in symbols:
+        market = (client.markets or {}).get(symbol) or {}
+        by_type.setdefault(str(market.get("type")), []).append(symbol)
+    return [lambda group=group: client.watch_tickers(group) for group in by_type.values()]

@@ -121,6 +121,7 @@ def test_last_prices_reads_one_ticker_or_a_dict_of_them_exactly() -> None:
 def test_binance_streams_tickers_by_ccxt_pro_has_and_the_table_overrides_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert streams_tickers("binance")
     assert not streams_tickers("no-such-exchange")
+    assert not streams_tickers("alpaca")  # its ticker stream wants an account's keys
     streams_tickers.cache_clear()
     monkeypatch.setitem(TICKER_OVERRIDES, "binance", False)
     try:
@@ -283,3 +284,31 @@ def test_the_engine_syncs_crossed_blocks_only_while_it_is_not_deposed(
     run.deposed.set()
     scheduler._target_sync(runtime, run, 8, frozenset({5}))
     assert synced == [(7, {3, 4})]
+
+
+def test_one_watch_tickers_per_market_type_else_one_watch_ticker_per_symbol() -> None:
+    from engine.exchanges.push_tickers import _calls
+
+    class Client:
+        def __init__(self, batched: bool) -> None:
+            self.has = {"watchTickers": batched}
+            self.markets = {
+                "BTC/USDT": {"type": "spot"},
+                "LTC/USDT": {"type": "spot"},
+                "BTC/USDT:USDT": {"type": "swap"},
+            }
+            self.asked: list[object] = []
+
+        def watch_tickers(self, symbols: list[str]) -> None:
+            self.asked.append(tuple(symbols))
+
+        def watch_ticker(self, symbol: str) -> None:
+            self.asked.append(symbol)
+
+    symbols = ["BTC/USDT", "BTC/USDT:USDT", "LTC/USDT"]
+    batched, single = Client(True), Client(False)
+    for client in (batched, single):
+        for call in _calls(client, symbols):
+            call()
+    assert batched.asked == [("BTC/USDT", "LTC/USDT"), ("BTC/USDT:USDT",)]
+    assert single.asked == symbols
