@@ -114,7 +114,7 @@ def main() -> int:
             ticker.join()
         finally:
             stop_push(runtime)
-            desk.stream.stop()
+            desk.stop()
         push_p50, push_p95 = _p50_p95(pushed)
         poll_p50, poll_p95 = _p50_p95(polled)
         print(f"push (fill -> stop resting): p50 {push_p50 * 1000:.0f} ms, p95 {push_p95 * 1000:.0f} ms")

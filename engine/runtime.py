@@ -49,6 +49,9 @@ class TradingState:
     # (exchange, symbol) -> the last price a sync tick's ticker gave: open trades' unrealized P&L
     # in the blocks table without a ticker call per page refresh
     last_prices: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    # (exchange, symbol) -> (monotonic time, last price) a ticker stream pushed
+    # (engine.exchanges.ticker_accounts): the sync uses it instead of a ticker request while fresh
+    pushed_prices: dict[tuple[str, str], tuple[float, Decimal]] = field(default_factory=dict)
     # account id -> ms of its last funding fetch (engine.portfolio.funding): a block closed since is
     # still asked about once
     funding_fetched: dict[int, int] = field(default_factory=dict)
@@ -93,6 +96,8 @@ class Runtime:
     # The engine's push watchers (engine.exchanges.push.PushHub) while it runs them, and ccxt.pro
     # settings per exchange id merged into each watcher's client (tests point its urls at a local server).
     push: Any = None
+    # The ticker watchers of emulated targets (engine.exchanges.push_tickers.TickerHub) while they run.
+    tickers: Any = None
     push_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def submit(self, job_id: str, func: Callable[..., Any], *args: Any) -> bool:

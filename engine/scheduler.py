@@ -10,7 +10,8 @@ notification outbox delivered every few seconds (engine.notify: its own job, so 
 never delays a sync); one-off backfills submitted by the pages or at start-up
 (resuming any that a restart interrupted); and, after the recovery tick, the push watchers
 (engine.exchanges.push: a live account's order update syncs that account at once,
-`blocks.api.sync_account`), their set of accounts refreshed every PUSH_REFRESH_S.
+`blocks.api.sync_account`) and the ticker watchers (engine.exchanges.push_tickers: a pushed price
+reaching a target the engine takes itself syncs that block at once), refreshed every PUSH_REFRESH_S.
 
 Exactly one engine per database: only the holder of the engine lock (engine.lock) runs one. Every
 process that starts the engine keeps a watch thread: without the lock it stands by and tries
@@ -214,6 +215,10 @@ def _start_push(runtime: Runtime, run: EngineRun) -> None:
     except Exception:
         log.exception("push watchers could not start; the sync tick alone follows the orders")
         return
+    try:
+        exchanges.start_tickers(runtime, lambda account_id, ids: _target_sync(runtime, run, account_id, ids))
+    except Exception:
+        log.exception("ticker watchers could not start; the sync tick alone watches the targets")
     every = IntervalTrigger(seconds=PUSH_REFRESH_S)
     run.scheduler.add_job(exchanges.refresh_push, every, id="push-watchers", args=[runtime])
 
@@ -232,6 +237,20 @@ def _push_sync(runtime: Runtime, run: EngineRun, account_id: int, gap: bool) -> 
             report.orders_placed,
             report.fills_recorded,
         )
+
+
+def _target_sync(runtime: Runtime, run: EngineRun, account_id: int, block_ids: frozenset[int]) -> None:
+    """A ticker watcher's request: a pushed price reached these blocks' targets; sync them now."""
+    if run.deposed.is_set():
+        return
+    report = blocks.sync_account(runtime, account_id, blocks=set(block_ids))
+    log.info(
+        "target sync of account %d, blocks %s: %d placed, %d canceled",
+        account_id,
+        sorted(block_ids),
+        report.orders_placed,
+        report.orders_canceled,
+    )
 
 
 def _notify(runtime: Runtime) -> None:

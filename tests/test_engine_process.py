@@ -132,10 +132,12 @@ def test_the_scheduler_recovers_first_then_runs_every_engine_job_and_stops(
         assert wanted <= {job.id for job in started.get_jobs()}
         assert "bracket recovery" in caplog.text
         assert quiet.push is not None  # the push watchers run with the engine (no live account: none watched)
+        assert quiet.tickers is not None  # and the ticker watchers of emulated targets
     finally:
         scheduler.stop(quiet)
     assert not scheduler.running(quiet)
     assert quiet.push is None  # and stop with it
+    assert quiet.tickers is None
     other = EngineLock(make_engine(runtime.settings.database_url), tmp_path)
     assert other.acquire()  # released on stop
     other.release()

@@ -41,6 +41,7 @@ from db.enums import EXIT_ROLES, CloseReason, OrderRole, OrderStatus, OrderType,
 from engine.blocks.oco import LEG_ROLES
 from engine.blocks.pnl import breakeven_price
 from engine.blocks.views import BlockView, OrderView, TradeView, average_of
+from engine.common.targets import target_reached
 
 MAX_SL_REJECTS = 3
 
@@ -142,7 +143,7 @@ def _close_trigger(
         return CloseReason.TIME
     if block.stops_from_fill_bar and not trade.of_role(OrderRole.SL):
         return None  # the first stop goes first: the venue books it on the path since the entry filled
-    if last is not None and _watches_target(block, trade) and _reached(block.side, last, trade):
+    if last is not None and _watches_target(block, trade) and target_reached(block.side, last, trade.target_price):
         return CloseReason.TARGET
     stop_reason = CloseReason.STOP if stop == block.stop_price else CloseReason.BREAKEVEN
     if not _has_sl(trade, trade.open_amount, stop):
@@ -161,10 +162,6 @@ def _watches_target(block: BlockView, trade: TradeView) -> bool:
     if block.protection is ProtectionMode.NATIVE_OCO:
         return not any(o.type is OrderType.LIMIT for o in _settled(trade, OrderRole.TP))
     return True
-
-
-def _reached(side: Side, last: Decimal, trade: TradeView) -> bool:
-    return last >= trade.target_price if side is Side.LONG else last <= trade.target_price
 
 
 def _past_stop(side: Side, last: Decimal, stop: Decimal) -> bool:

@@ -18,10 +18,11 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from db.enums import OrderRole, OrderStatus, ProtectionMode, Side, TradeStatus
+from db.enums import OrderRole, OrderStatus, ProtectionMode, TradeStatus
 from db.models import Block, Trade
 from engine.blocks.states import LIVE_BLOCKS
 from engine.blocks.store import LiveOrder, to_ms
+from engine.common.targets import target_reached
 
 FULL_PASS_TICKS = 20
 _IN_FLIGHT = frozenset(
@@ -66,7 +67,7 @@ def needs_attention(
                 status is TradeStatus.OPEN
                 and mode is not ProtectionMode.REDUCE_ONLY
                 and last is not None
-                and (last >= target if side is Side.LONG else last <= target)
+                and target_reached(side, last, target)
             )
         )
         if due:

@@ -2,7 +2,8 @@
 
 Per account, rate-limit aware: the paper venue first replays its price feed (fills happen on real
 candles); then ONE `fetch_orders_by_client_ids` for all its sent, unfinished orders (the venue falls
-back to one request per order when it has no batch call); ONE ticker per symbol for target watching;
+back to one request per order when it has no batch call); ONE ticker per symbol for target watching
+(none where a ticker stream pushed a fresh price: engine.exchanges.ticker_accounts);
 ONE `fetch_my_trades` (since the oldest order that filled) when something filled (fetched before the
 brackets decide when a buy filled without a word on its fees: its fills say what the fee took of the
 coin, binance spot's order queries do not). Orders move only through engine.blocks.states; the bracket
@@ -61,6 +62,8 @@ from engine.exchanges.api import (
     account_venue,
     engine_clock,
     feed_for,
+    pushed_price,
+    tickers_changed,
 )
 from engine.runtime import Runtime, TradingState
 
@@ -193,6 +196,7 @@ class AccountSync:
         self.filled: list[VenueOrder] = []  # venue orders whose fills must be recorded
         self.changed_blocks: set[int] = set()  # blocks whose orders the venue changed this tick
         self.touched_seen = 0  # executor answers already taken into self.filled
+        self._live = account.kind is AccountKind.LIVE
 
     def run(self, recovering: bool) -> None:
         with self.sessions() as s:
@@ -211,6 +215,8 @@ class AccountSync:
         self.report.orders_placed += executor.stats.placed
         self.report.orders_canceled += executor.stats.canceled
         self.report.errors += executor.stats.errors
+        if self._live and (self.changed_blocks or executor.stats.placed or executor.stats.canceled):
+            tickers_changed(self.runtime)  # an entry filled, a trade closed: the watched targets follow
 
     # --- steps ---
 
@@ -274,9 +280,15 @@ class AccountSync:
         remember({row.client_order_id: row.symbol for row in s.execute(query)})
 
     def _prices(self, symbols: list[str]) -> dict[str, Decimal]:
+        """The last price per symbol: a live account's fresh pushed one (the price a ticker stream just
+        gave, maybe the one that asked for this sync), else the feed's ticker."""
         feed = feed_for(self.runtime, self.account)
         prices = {}
         for symbol in symbols:
+            pushed = pushed_price(self.runtime, self.account.exchange, symbol) if self._live else None
+            if pushed is not None:
+                prices[symbol] = pushed
+                continue
             try:
                 last = to_decimal(feed.fetch_ticker(symbol).last)
                 if self.account.kind is not AccountKind.REPLAY:  # a replay's prices are of the past

@@ -57,6 +57,14 @@ def pushes(exchange_id: str) -> bool:
     return bool(exchange_class().has.get("watchOrders"))
 
 
+def apply_options(client: Any, options: dict[str, Any] | None) -> Any:
+    """Merge `options` (runtime.push_options of the exchange: tests point its urls at a local
+    server) into the ccxt.pro client's attributes; returns the client."""
+    for key, value in (options or {}).items():
+        setattr(client, key, client.deep_extend(getattr(client, key, None) or {}, value))
+    return client
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Seconds to wait before reconnect number `failures` (0 first): initial, doubling, capped."""

@@ -3,7 +3,8 @@
 The engine starts the hub with its sync callback (`start_push`), refreshes the set of watched
 accounts now and then (`refresh_push`: live trading on, not disabled, credentials stored, an
 exchange that `pushes`; an account switched off stops being watched), and stops it with itself
-(`stop_push`). The hub lives on the runtime (`runtime.push`).
+(`stop_push`). The hub lives on the runtime (`runtime.push`). The ticker watchers of emulated targets
+(engine.exchanges.ticker_accounts) are refreshed and stopped with it.
 
 A watcher's client is a ccxt.pro exchange with the account's decrypted credentials, extended by
 `runtime.push_options[exchange]` (tests point its websocket urls at a local server there). It takes
@@ -18,7 +19,8 @@ from sqlalchemy import select
 
 from db.enums import AccountKind
 from db.models import ExchangeAccount
-from engine.exchanges.push import Backoff, PushHub, SyncCallback, pushes
+from engine.exchanges.push import Backoff, PushHub, SyncCallback, apply_options, pushes
+from engine.exchanges.ticker_accounts import refresh_tickers, stop_tickers
 from engine.exchanges.venues import credentials
 from engine.runtime import Runtime
 
@@ -34,13 +36,16 @@ def start_push(runtime: Runtime, on_sync: SyncCallback, backoff: Backoff | None 
 
 
 def stop_push(runtime: Runtime) -> None:
+    """Stop the order watchers and the ticker watchers (engine.exchanges.ticker_accounts)."""
     hub, runtime.push = runtime.push, None
     if hub is not None:
         hub.stop()
+    stop_tickers(runtime)
 
 
 def refresh_push(runtime: Runtime) -> None:
-    """Watch the accounts that should be watched, and only those."""
+    """Watch the accounts that should be watched, and only those; refresh the ticker watchers too."""
+    refresh_tickers(runtime)
     hub: PushHub | None = runtime.push
     if hub is None:
         return
@@ -81,11 +86,9 @@ def pro_client(runtime: Runtime, account_id: int, exchange: str, config: dict[st
     and the markets of the account's trading venue when it has loaded them."""
     import ccxt.pro
 
-    client = getattr(ccxt.pro, exchange)({**config, "enableRateLimit": True})
-    options = runtime.push_options.get(exchange)
-    if options:
-        for key, value in options.items():
-            setattr(client, key, client.deep_extend(getattr(client, key, None) or {}, value))
+    client = apply_options(
+        getattr(ccxt.pro, exchange)({**config, "enableRateLimit": True}), runtime.push_options.get(exchange)
+    )
     venues = runtime.trading.venues
     venue = venues.get((account_id, "spot")) or venues.get((account_id, None))
     loaded = getattr(venue, "client", None)

@@ -46,7 +46,7 @@ def desks(runtime: Runtime) -> Iterator[Callable[[str], Desk]]:
     stop_push(runtime)
     runtime.push_options.clear()
     for desk in made:
-        desk.stream.stop()
+        desk.stop()
 
 
 def push_to_engine(runtime: Runtime) -> PushHub:
