@@ -80,6 +80,9 @@ class Plan:
     series_id: int
     accounts: dict[str, int]  # username -> account id
     last_close: float
+    # The preview callback's output key as the server declares it (read from /_dash-dependencies,
+    # as dash-renderer does): its duplicate outputs carry a hash Dash makes of its inputs.
+    preview_output: str = ""
 
 
 def prepare(runtime: Any, sessions: int) -> Plan:
@@ -98,6 +101,9 @@ def prepare(runtime: Any, sessions: int) -> Plan:
         raise SystemExit("the backfill stored no candles")
     candles = market.chart_candles(runtime, first.id, series.id, window.start_ms, window.end_ms)
     return Plan(series.id, accounts, candles.close[-1])
+
+
+PREVIEW_OUTPUT_START = "..bf-preview.children...bf-preview-store.data..."
 
 
 def _value(ident: Any, prop: str, value: Any) -> dict:
@@ -160,21 +166,32 @@ def preview_body(plan: Plan, account_id: int, nudge: int) -> dict:
     inputs.append(_value("bf-series", "data", {"series_id": plan.series_id, "status": "done"}))
     inputs += [_value(i, "n_blur", 1) for i in ("bf-entry-price", "bf-stop-price", "bf-size-value")]
     inputs += [[_value({"row": 0, "type": kind}, "n_blur", 1)] for kind in ("bf-target-price", "bf-target-share")]
-    note = {"row": 0, "type": "bf-target-note"}
     return {
-        "output": "..bf-preview.children...bf-preview-store.data...bf-entry-price-note.children..."
-        'bf-stop-price-note.children...{"row":["ALL"],"type":"bf-target-note"}.children..',
-        "outputs": [
-            {"id": "bf-preview", "property": "children"},
-            {"id": "bf-preview-store", "property": "data"},
-            {"id": "bf-entry-price-note", "property": "children"},
-            {"id": "bf-stop-price-note", "property": "children"},
-            [{"id": note, "property": "children"}],
-        ],
+        "output": plan.preview_output,
+        "outputs": outputs_of(plan.preview_output),
         "inputs": inputs,
         "state": [_value("bf-attempted", "data", False), _value("chart-replay", "data", None)],
         "changedPropIds": ["bf-entry-price.value"],
     }
+
+
+def preview_output(dependencies: list[dict]) -> str:
+    """The preview callback's output key among the server's callbacks (GET /_dash-dependencies)."""
+    return next(d["output"] for d in dependencies if d["output"].startswith(PREVIEW_OUTPUT_START))
+
+
+def outputs_of(key: str) -> list[Any]:
+    """A request's `outputs` for an output key, as dash-renderer sends them: a pattern output (ALL)
+    for the one target row the bench's form has."""
+    outputs: list[Any] = []
+    for part in key.strip(".").split("..."):
+        ident, prop = part.rsplit(".", 1)
+        if ident.startswith("{"):
+            row = {k: 0 if v == ["ALL"] else v for k, v in json.loads(ident).items()}
+            outputs.append([{"id": row, "property": prop}])
+        else:
+            outputs.append({"id": ident, "property": prop})
+    return outputs
 
 
 def sign_in(base: str, username: str) -> requests.Session:
@@ -348,6 +365,8 @@ def main() -> None:
         try:
             wait_healthy(base, server, log_path)
             clients = {name: sign_in(base, name) for name in plan.accounts}
+            first = next(iter(clients.values()))
+            plan.preview_output = preview_output(first.get(f"{base}/_dash-dependencies", timeout=30).json())
             print(f"signed in {len(clients)} sessions; load average before: {_load()}")
             out = Samples()
             args.deadline = time.monotonic() + args.seconds

@@ -12,7 +12,7 @@ import pytest
 from dash import Dash
 
 from bench.chart_drag import drag_body, drag_key
-from bench.load import Plan, blocks_body, draw_body, preview_body
+from bench.load import Plan, blocks_body, draw_body, preview_body, preview_output
 from engine.config import Settings
 from engine.runtime import Runtime
 from tests.helpers.dashboard import build_app
@@ -30,11 +30,17 @@ def _name(ident: object) -> object:
     return ident["type"] if isinstance(ident, dict) else ident
 
 
-@pytest.mark.parametrize(
-    "body", [draw_body(Plan(1, {}, 100.0)), blocks_body(1), preview_body(Plan(1, {}, 100.0), 1, 0)]
-)
+@pytest.mark.parametrize("body", [draw_body(Plan(1, {}, 100.0)), blocks_body(1)])
 def test_each_bench_request_matches_its_callback(app: Dash, body: dict) -> None:
     _matches(app, body)
+
+
+def test_the_preview_request_is_built_from_the_servers_callbacks(app: Dash) -> None:
+    """As the bench reads them from /_dash-dependencies (dash-renderer's source)."""
+    key = preview_output([{"output": key} for key in app.callback_map])
+    body = preview_body(Plan(1, {}, 100.0, key), 1, 0)
+    _matches(app, body)
+    assert len(body["outputs"]) == key.count("...") + 1
 
 
 def test_the_chart_drag_bench_request_matches_its_callback(app: Dash) -> None:
