@@ -153,7 +153,7 @@ def test_reads_run_a_few_statements(client: FlaskClient, desk: dict, app: Dash) 
     def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         statements.append(statement)
 
-    paths = {"/blocks?status=all": 3, "/accounts": 5, "/positions": 4, f"/series/{desk['trader_series']}/candles": 5}
+    paths = {"/blocks?status=all": 3, "/accounts": 5, "/positions": 4, f"/series/{desk['trader_series']}/candles": 4}
     db = app_runtime(app).db
     api(client, "GET", "/me", desk["trader_read"])  # stamps the token's last use (once a minute)
     event.listen(db, "before_cursor_execute", count)
