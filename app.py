@@ -6,6 +6,7 @@ gunicorn and `python app.py` get the one built from the environment.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -103,12 +104,22 @@ def start_background_engine(runtime: Runtime) -> None:
     scheduler.start(runtime)
 
 
+def freeze_heap() -> None:
+    """Move everything the start made (modules, the Dash app, its callbacks: some 400,000 objects)
+    out of the garbage collector's reach. Otherwise each full collection walks them all, about 300 ms
+    with every request thread stopped: the tail of the API's latency under load (docs/benchmarks.md).
+    What the start left as garbage is collected first; later garbage is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 def __getattr__(name: str) -> Any:
     # Built lazily so that importing this module (tests, tools) does not start an app; gunicorn's
     # `app:server` and `python app.py` trigger the build.
     if name in ("app", "server"):
         built = create_app()
         globals().update(app=built, server=built.server)
+        freeze_heap()
         return globals()[name]
     if name == "celery_app":
         # `celery -A app:celery_app worker`: the worker builds the app (never its engine) so the
@@ -129,4 +140,5 @@ if __name__ == "__main__":
     # jobs; Python's default would end the process on the spot.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     application = create_app()
+    freeze_heap()
     application.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

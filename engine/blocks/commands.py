@@ -35,13 +35,13 @@ from db.enums import (
 )
 from db.models import Block, ExchangeAccount, Order, Trade
 from engine.blocks.bounds import request_problems
-from engine.blocks.executor import fence_for
+from engine.blocks.executor import Fence, fence_for
 from engine.blocks.plan import BlockPlan, BlockPreview, BlockRejected, BlockRequest, FieldError, plan_block, preview
 from engine.blocks.queries import BlockAccessError, owned_block
 from engine.blocks.resting import protection_note
 from engine.blocks.states import OrderEvent, is_block_terminal, is_open, is_trade_terminal, transition_order
 from engine.blocks.store import client_order_id, from_ms
-from engine.blocks.sync import sync_account
+from engine.blocks.sync import sync_account, sync_loaded
 from engine.common.precision import multiply, to_decimal
 from engine.common.symbols import split_symbol
 from engine.exchanges.api import (
@@ -92,10 +92,11 @@ def submit_block(
     now = now_ms if now_ms is not None else engine_clock(runtime, account)()
     plan = plan_block(req, market, ready.equity, ready.free)
     mode = protection_mode(venue.capabilities, market.type)
-    block_id = _write_block(runtime, user_id, account, req, plan, mode, now, within)
+    block_id, fence = _write_block(runtime, user_id, account, req, plan, mode, now, within)
     log.info("block %d submitted: %s %s %s", block_id, plan.side.value, plan.total_amount, plan.symbol)
     if drive:  # this block's orders alone: a submit's latency does not grow with the account's other blocks
-        drive_account(runtime, account.id, block_id, now_ms, only_block=True)
+        # The account and the fence as just read: the send re-reads the database's epoch as it claims.
+        drive_account(runtime, account.id, block_id, now_ms, only_block=True, loaded=(account, fence))
     return block_id
 
 
@@ -247,10 +248,12 @@ def _write_block(
     mode: ProtectionMode,
     now_ms: int,
     within: Callable[[Session, int], None] | None = None,
-) -> int:
-    """The block, its trades and their entry intents (and the caller's `within`): one transaction."""
+) -> tuple[int, Fence]:
+    """The block, its trades and their entry intents (and the caller's `within`): one transaction.
+    Returns the block's id and the fence its intents were written under."""
     with runtime.sessions.begin() as s:
-        epoch = fence_for(runtime, s).epoch  # the intents' fencing epoch (engine.blocks.executor)
+        fence = fence_for(runtime, s)
+        epoch = fence.epoch  # the intents' fencing epoch (engine.blocks.executor)
         block = Block(
             user_id=user_id,
             account_id=account.id,
@@ -287,7 +290,7 @@ def _write_block(
         if within is not None:
             within(s, block.id)
             s.flush()  # a unique key the caller writes fails here, inside the block's transaction
-        return block.id
+        return block.id, fence
 
 
 def _request_cancel(s: Session, block: Block, close_positions: bool) -> None:
@@ -328,12 +331,22 @@ def entry_intent(
 
 
 def drive_account(
-    runtime: Runtime, account_id: int, block_id: int, now_ms: int | None, only_block: bool = False
+    runtime: Runtime,
+    account_id: int,
+    block_id: int,
+    now_ms: int | None,
+    only_block: bool = False,
+    loaded: tuple[ExchangeAccount, Fence] | None = None,
 ) -> None:
     """Send and follow up right away (`only_block`: that block's orders alone); a failure here is not
-    a refusal: the block exists, the sync tick retries, and the error is shown on the block."""
+    a refusal: the block exists, the sync tick retries, and the error is shown on the block.
+    `loaded`: the account and fence the caller has just read (sync.sync_loaded)."""
+    blocks = {block_id} if only_block else None
     try:
-        sync_account(runtime, account_id, now_ms, {block_id} if only_block else None)
+        if loaded is not None:
+            sync_loaded(runtime, loaded[0], now_ms, blocks, loaded[1])
+        else:
+            sync_account(runtime, account_id, now_ms, blocks)
     except Exception as exc:
         log.warning("block %d: immediate sync failed: %s", block_id, exc)
         with runtime.sessions.begin() as s:

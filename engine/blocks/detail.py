@@ -25,7 +25,7 @@ from db.enums import (
     TradeStatus,
 )
 from db.models import Block, ExchangeAccount, Fill, FundingPayment, Order, Trade
-from engine.blocks.queries import owned_block
+from engine.blocks.queries import BlockAccessError
 from engine.blocks.states import LIVE_BLOCKS
 from engine.common.pnl import funding_counted
 from engine.common.precision import wide_context
@@ -205,8 +205,15 @@ def list_blocks(runtime: Runtime, user_id: int, live: bool | None = None, limit:
 def block_detail(runtime: Runtime, user_id: int, block_id: int) -> BlockDetail:
     """One of the user's blocks with its trades, orders and fills (BlockAccessError otherwise)."""
     with runtime.sessions() as s:
-        block = owned_block(s, user_id, block_id)
-        exchange = s.scalar(select(ExchangeAccount.exchange).where(ExchangeAccount.id == block.account_id))
+        # The block with its account's exchange in one query (the API answers every creation with this).
+        found = s.execute(
+            select(Block, ExchangeAccount.exchange)
+            .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+            .where(Block.id == block_id, Block.user_id == user_id)
+        ).first()
+        if found is None:
+            raise BlockAccessError(block_id)
+        block, exchange = found
         summary = _summaries(s, [(block, str(exchange))])[0]
         orders = s.scalars(select(Order).where(Order.block_id == block_id).order_by(Order.id))
         order_records = tuple(

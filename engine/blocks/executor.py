@@ -217,7 +217,7 @@ class Executor(OcoExecution):
                 if not claimed:
                     return  # a concurrent sender took it
                 self._check_fence(s, order_id)
-                request = self._request(s, row, self.symbol(s, row.block_id))
+                request = self._request(s, row)
         except FencedError:
             return
         try:
@@ -308,12 +308,16 @@ class Executor(OcoExecution):
         except VenueError:
             return None
 
-    def _request(self, s: Session, row: Order, symbol: str) -> OrderRequest:
+    def _request(self, s: Session, row: Order) -> OrderRequest:
         leverage, margin_mode = None, None
         if row.role is OrderRole.ENTRY:  # the venue is set for the symbol with the entry, never after
+            # One read of the block for its symbol too: the session keeps no strong reference to a
+            # block `symbol` loaded, so asking it first would read the row twice.
             block = s.get(Block, row.block_id)
             assert block is not None
+            self._symbols[row.block_id] = block.symbol
             leverage, margin_mode = block.leverage, block.margin_mode
+        symbol = self.symbol(s, row.block_id)
         return OrderRequest(
             client_order_id=row.client_order_id,
             symbol=symbol,

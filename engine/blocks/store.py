@@ -119,9 +119,15 @@ def _order_view(row: tuple) -> OrderView:  # type: ignore[type-arg]
     )
 
 
-def load_live(session: Session, account_id: int | None = None, block_ids: list[int] | None = None) -> Loaded:
+def load_live(
+    session: Session,
+    account_id: int | None = None,
+    block_ids: list[int] | None = None,
+    account: tuple[str, AccountKind] | None = None,
+) -> Loaded:
     """Live (PENDING/ACTIVE) blocks of `account_id`, or the blocks `block_ids`, with trades and orders.
-    Plain column selects: no ORM objects, so a tick over thousands of orders stays cheap."""
+    Plain column selects: no ORM objects, so a tick over thousands of orders stays cheap. `account`:
+    the exchange and kind of `account_id` when the caller has them (not read again)."""
     query = select(Block)
     if block_ids is not None:
         query = query.where(Block.id.in_(block_ids))
@@ -144,7 +150,8 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
     orders_by_trade: dict[int, list[OrderView]] = defaultdict(list)
     for row in session.execute(select(*_ORDER_COLUMNS).where(Order.block_id.in_(chosen)).order_by(Order.id)):
         orders_by_trade[row[0]].append(_order_view(tuple(row)))
-    markets, paper = _market_terms(session, blocks)
+    known = {account_id: account} if account is not None and account_id is not None else None
+    markets, paper = _market_terms(session, blocks, known)
     views, stored = [], {}
     for block in blocks:
         tick, amount_tick, fee = markets.get(block.symbol, (None, None, DEFAULT_FEE))
@@ -189,18 +196,22 @@ def load_live(session: Session, account_id: int | None = None, block_ids: list[i
 
 
 def _market_terms(
-    session: Session, blocks: list[Block]
+    session: Session, blocks: list[Block], known: dict[int, tuple[str, AccountKind]] | None = None
 ) -> tuple[dict[str, tuple[Decimal | None, Decimal | None, Decimal]], set[int]]:
     """Price tick, amount tick and taker fee per symbol of the blocks' exchange(s); and which of the
-    blocks' accounts are simulated, paper or replay (their venue books stops from the entry's fill bar)."""
+    blocks' accounts are simulated, paper or replay (their venue books stops from the entry's fill bar).
+    `known`: account id -> (exchange, kind) of the blocks' one account, given by the caller."""
     from db.models import ExchangeAccount
 
     account_ids = {b.account_id for b in blocks}
-    accounts = session.execute(
-        select(ExchangeAccount.id, ExchangeAccount.exchange, ExchangeAccount.kind).where(
-            ExchangeAccount.id.in_(account_ids)
-        )
-    ).all()
+    if known is not None and account_ids <= known.keys():
+        accounts = [(i, exchange, kind) for i, (exchange, kind) in known.items() if i in account_ids]
+    else:
+        accounts = session.execute(
+            select(ExchangeAccount.id, ExchangeAccount.exchange, ExchangeAccount.kind).where(
+                ExchangeAccount.id.in_(account_ids)
+            )
+        ).all()
     exchanges = {exchange for _id, exchange, _kind in accounts}
     paper = {account_id for account_id, _exchange, kind in accounts if kind is not AccountKind.LIVE}
     symbols = {b.symbol for b in blocks}

@@ -30,7 +30,7 @@ from db.enums import AccountKind, OrderStatus, Side
 from db.models import Block, ExchangeAccount, Fill, Market, Order
 from engine.blocks import market_hours
 from engine.blocks.answers import apply_venue_order, set_fees, venue_fees
-from engine.blocks.executor import MAX_ATTEMPTS, Executor, fence_for, mark_unknown
+from engine.blocks.executor import MAX_ATTEMPTS, Executor, Fence, fence_for, mark_unknown
 from engine.blocks.pnl import FeeParts, fee_parts
 from engine.blocks.rules import decide
 from engine.blocks.screening import FULL_PASS_TICKS, needs_attention
@@ -117,14 +117,26 @@ def sync_account(
     """Reconcile and drive one account now (after a submit or a cancel). Errors propagate. `blocks`:
     only these blocks' orders (an amend: its latency does not grow with the account's other blocks,
     which the regular tick keeps reconciling)."""
-    state = runtime.trading
-    report = SyncReport(accounts=1)
     with runtime.sessions() as s:
         account = s.get(ExchangeAccount, account_id)
     if account is None:
         raise LookupError(f"no exchange account {account_id}")
-    with state.account_lock(account_id):
-        AccountSync(runtime, state, account, now_ms, report, blocks).run(recovering=False)
+    return sync_loaded(runtime, account, now_ms, blocks)
+
+
+def sync_loaded(
+    runtime: Runtime,
+    account: ExchangeAccount,
+    now_ms: int | None = None,
+    blocks: set[int] | None = None,
+    fence: Fence | None = None,
+) -> SyncReport:
+    """`sync_account` of an account the caller has just read (a submit: not read again), under
+    `fence` when the caller has just read it too (else fence_for's, as the tick does)."""
+    state = runtime.trading
+    report = SyncReport(accounts=1)
+    with state.account_lock(account.id):
+        AccountSync(runtime, state, account, now_ms, report, blocks, fence).run(recovering=False)
     return report
 
 
@@ -187,9 +199,11 @@ class AccountSync:
         now_ms: int | None,
         report: SyncReport,
         only: set[int] | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.runtime, self.state, self.account, self.report = runtime, state, account, report
         self.only = only  # these blocks alone (sync_account's `blocks`), else every live block
+        self.fence = fence  # None: fence_for's when the tick starts
         self.sessions = runtime.sessions
         self.now = now_ms if now_ms is not None else engine_clock(runtime, account)()
         self.venue: TradingVenue = account_venue(runtime, account, _market_types(runtime, account, self.now))
@@ -201,7 +215,7 @@ class AccountSync:
     def run(self, recovering: bool) -> None:
         with self.sessions() as s:
             symbols = self._symbols(s)
-            fence = fence_for(self.runtime, s)
+            fence = self.fence or fence_for(self.runtime, s)
         self._replay_feed(symbols)
         executor = Executor(self.sessions, self.venue, self.state, fence)
         live = self._reconcile(executor)
@@ -302,12 +316,13 @@ class AccountSync:
     def _settled(self, block_ids: set[int] | None) -> Loaded:
         """Settle (write trade and block statuses) and load the blocks (all live ones for None)."""
         ids = None if block_ids is None else sorted(block_ids)
+        terms = (self.account.exchange, self.account.kind)
         with self.sessions.begin() as s:
-            loaded = load_live(s, self.account.id, ids)
+            loaded = load_live(s, self.account.id, ids, terms)
             changed = write_settlement(s, loaded, self.now)
         if changed:
             with self.sessions() as s:
-                loaded = load_live(s, self.account.id, ids)
+                loaded = load_live(s, self.account.id, ids, terms)
         return loaded
 
     def _focus(self, live: list[LiveOrder], prices: dict[str, Decimal], everything: bool) -> set[int] | None:

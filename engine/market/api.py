@@ -24,6 +24,7 @@ from engine.market.chart import (
     timeframes,
     watched,
     watchlist,
+    window_candles,
 )
 from engine.market.chart_prefs import (
     MAX_INDICATORS,
@@ -158,4 +159,5 @@ __all__ = [
     "watch",
     "watched",
     "watchlist",
+    "window_candles",
 ]

@@ -146,6 +146,24 @@ def recent_window(
     return Window(max(stored.start_ms, stored.end_ms - span), stored.end_ms)
 
 
+def window_candles(
+    runtime: Runtime, user_id: int, series_id: int, start_ms: int | None = None, end_ms: int | None = None
+) -> ChartCandles | None:
+    """Candles of a watched series over [start_ms, end_ms) at its own timeframe, within the point
+    budget; a bound left None is recent_window's (the newest candles). None when nothing is stored.
+    What `recent_window` then `chart_candles` give, with the watchlist entry read once and the
+    candles on one connection (the REST API's candles read)."""
+    entry = watched(runtime, user_id, series_id)
+    step, budget = tf_ms(entry.timeframe), runtime.settings.point_budget
+    with runtime.db.connect() as conn:
+        stored = candle_range(conn, entry.series_id, step)
+        if stored is None:
+            return None
+        first, end = stored[0], stored[1] + step
+        start = start_ms if start_ms is not None else max(first, end - budget * step)
+        return read_candles(conn, series_id, entry.timeframe, start, end_ms if end_ms is not None else end, budget)
+
+
 def stored_levels(timeframe: str) -> tuple[str, ...]:
     """The levels a series of `timeframe` is stored at: its own and the pyramid's above it."""
     return (timeframe, *levels_above(timeframe))

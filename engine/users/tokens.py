@@ -23,7 +23,6 @@ from db.models import ApiToken, User
 from engine.runtime import Runtime
 from engine.users.activity import as_utc
 from engine.users.directory import UserView
-from engine.users.directory import _view as user_view
 from engine.users.passwords import UserError
 
 SCOPES = ("read", "trade")
@@ -132,34 +131,55 @@ def _split(token: str) -> str | None:
     return parts[1]
 
 
+# The token and its user in one query of plain columns (no ORM objects: every API request runs it first).
+_AUTH_COLUMNS = (
+    ApiToken.id,
+    ApiToken.scope,
+    ApiToken.token_hash,
+    ApiToken.revoked_at,
+    ApiToken.last_used_at,
+    User.id,
+    User.username,
+    User.role,
+    User.is_active,
+    User.theme,
+    User.timezone,
+    User.session_version,
+    User.last_seen_at,
+)
+
+
 def authenticate(runtime: Runtime, token: str, now: datetime | None = None) -> TokenUser | None:
     """The enabled user and scope of a live token, else None (unknown, revoked, disabled user)."""
     prefix = _split(token) if len(token) <= 200 else None
-    # The token and its user in one query: every API request runs this first.
-    found = select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.prefix == prefix)
+    found = select(*_AUTH_COLUMNS).join(User, User.id == ApiToken.user_id).where(ApiToken.prefix == prefix)
     with runtime.sessions() as s:
-        pair = s.execute(found).first() if prefix else None
-        row, user = (pair[0], user_view(pair[1])) if pair is not None else (None, None)
+        row = s.execute(found).first() if prefix else None
     presented = _hash(token)
     if not hmac.compare_digest(presented, row.token_hash if row is not None else _DUMMY_HASH) or row is None:
         return None
-    if row.revoked_at is not None:
+    token_id, scope, _digest, revoked_at, last_used_at, *person = row
+    if revoked_at is not None:
         return None
-    if user is None or not user.is_active:
+    user_id, username, role, is_active, theme, timezone, session_version, last_seen_at = person
+    if not is_active:
         return None
-    _stamp(runtime, row, now or datetime.now(UTC))
-    return TokenUser(user, row.scope, row.id)
+    user = UserView(
+        user_id, username, Role(role), is_active, theme, timezone, session_version or 0, as_utc(last_seen_at)
+    )
+    _stamp(runtime, token_id, last_used_at, now or datetime.now(UTC))
+    return TokenUser(user, scope, token_id)
 
 
-def _stamp(runtime: Runtime, row: ApiToken, now: datetime) -> None:
-    used = as_utc(row.last_used_at)
+def _stamp(runtime: Runtime, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    used = as_utc(last_used_at)
     if used is not None and used > now - USED_EVERY:
         return
     with runtime.sessions.begin() as s:  # the WHERE repeats the test: parallel calls write once
         s.execute(
             update(ApiToken)
             .where(
-                ApiToken.id == row.id,
+                ApiToken.id == token_id,
                 or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USED_EVERY),
             )
             .values(last_used_at=now)

@@ -57,3 +57,24 @@ def test_a_markets_ticks_are_read_for_the_readout(runtime: Runtime, watching: di
     ticks = charts.market_ticks(runtime, "demo", "BTC/USDT")
     assert ticks.price is not None
     assert charts.market_ticks(runtime, "demo", "NOPE/USDT") == charts.Ticks()
+
+
+def test_window_candles_read_what_the_recent_window_then_the_chart_read_give(
+    runtime: Runtime, watching: dict[str, int]
+) -> None:
+    user, series = watching["user"], watching["series"]
+    window = charts.recent_window(runtime, user, series)
+    assert window is not None
+    assert charts.window_candles(runtime, user, series) == charts.chart_candles(
+        runtime, user, series, window.start_ms, window.end_ms
+    )
+    start, end = window.end_ms - 600_000, window.end_ms - 120_000
+    ranged = charts.window_candles(runtime, user, series, start, end)
+    assert ranged == charts.chart_candles(runtime, user, series, start, end)
+    assert ranged is not None
+    assert len(ranged) == 8
+    with pytest.raises(charts.NotWatchedError):
+        charts.window_candles(runtime, watching["other"], series)
+    empty = make_user(runtime, "empty", Role.ANALYST)
+    unfilled = charts.jobs.watch(runtime, empty.id, "demo", "ETH/USDT", "1m")  # watched, nothing stored
+    assert charts.window_candles(runtime, empty.id, unfilled.id) is None

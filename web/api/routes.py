@@ -209,16 +209,13 @@ def candles(series_id: int, query: sc.CandlesQuery) -> Any:
     if series_id > sc.MAX_ID:
         return _not_found("series")
     try:
-        window = market.recent_window(runtime, user_id, series_id)
-        if window is None:
-            return sc.CandlesOut(
-                timeframe="", requested="", coarser=False, ts=[], open=[], high=[], low=[], close=[], volume=[]
-            )
-        start = query.start if query.start is not None else window.start_ms
-        end = query.end if query.end is not None else window.end_ms
-        read = market.chart_candles(runtime, user_id, series_id, start, end)
+        read = market.window_candles(runtime, user_id, series_id, query.start, query.end)
     except market.NotWatchedError:
         return _not_found("series")
+    if read is None:
+        return sc.CandlesOut(
+            timeframe="", requested="", coarser=False, ts=[], open=[], high=[], low=[], close=[], volume=[]
+        )
     return sc.CandlesOut.model_validate(read)
 
 

@@ -153,7 +153,7 @@ def test_reads_run_a_few_statements(client: FlaskClient, desk: dict, app: Dash) 
     def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         statements.append(statement)
 
-    paths = {"/blocks?status=all": 3, "/accounts": 5, "/positions": 4, f"/series/{desk['trader_series']}/candles": 5}
+    paths = {"/blocks?status=all": 3, "/accounts": 5, "/positions": 4, f"/series/{desk['trader_series']}/candles": 4}
     db = app_runtime(app).db
     api(client, "GET", "/me", desk["trader_read"])  # stamps the token's last use (once a minute)
     event.listen(db, "before_cursor_execute", count)
@@ -162,6 +162,41 @@ def test_reads_run_a_few_statements(client: FlaskClient, desk: dict, app: Dash) 
             statements.clear()
             assert api(client, "GET", path, desk["trader_read"]).status_code == 200
             assert len(statements) <= most, (path, statements)
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+
+
+# What a creation runs with the engine off (as in a web worker that runs none), a resting limit
+# long on the paper venue: the token (1); the account, market, its margin and the balance (4); the
+# epoch and the block, trade and intent (4); the sync of the block: its symbols, the feed cursor and
+# its live orders (3), the send (13: claim with the entry check and the epoch, the block, the paper
+# venue's 6, the answer), the settlement (4); the detail it answers with (5).
+CREATION_STATEMENTS = 34
+LIST_STATEMENTS = 4  # the token; the blocks with their exchange, their trades, their funding
+
+
+def test_a_creation_and_the_block_list_run_a_pinned_number_of_statements(
+    client: FlaskClient, desk: dict, app: Dash
+) -> None:
+    """Pinned, so that a statement added to the API's hottest paths is a decision, not a drift: under
+    50 clients the latency is mostly the work per request (docs/benchmarks.md, issue 13)."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    # Not counted: the first use builds the paper venue and stamps the token's last use.
+    assert api(client, "POST", "/blocks", desk["trader_trade"], block(desk)).status_code == 201
+    db = app_runtime(app).db
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        placed = api(client, "POST", "/blocks", desk["trader_trade"], block(desk))
+        assert placed.status_code == 201, placed.get_json()
+        assert len(statements) == CREATION_STATEMENTS, statements
+        statements.clear()
+        listed = api(client, "GET", "/blocks?status=all", desk["trader_trade"])
+        assert len(listed.get_json()["blocks"]) == 2
+        assert len(statements) == LIST_STATEMENTS, statements
     finally:
         event.remove(db, "before_cursor_execute", count)
 
