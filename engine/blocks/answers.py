@@ -20,7 +20,7 @@ class FencedError(Exception):
 def venue_fees(vo: VenueOrder) -> FeeParts | None:
     """The order's fees as the books need them (valued at its average), or None when the venue's
     answer says nothing about fees (binance spot order queries carry no commission): the fees known
-    so far then stand, and the fills tell the rest (engine.blocks.sync.fees_from_fills)."""
+    so far then stand, and the fills tell the rest (engine.blocks.fills.fees_from_fills)."""
     if not vo.fee and vo.fee_currency is None:
         return None
     return fee_parts(vo.fee, vo.fee_currency, vo.symbol, vo.average)
