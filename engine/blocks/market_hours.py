@@ -49,8 +49,12 @@ def hold_for_open(sessions: sessionmaker[Session], order_id: int, was: OrderStat
 
 
 def sent(s: Session, row: Order) -> None:
-    """The order reached the venue: the waiting note goes from the order and its block."""
+    """The order reached the venue: the waiting note goes from the order and its block (the block is
+    read only when the order had waited: every send passes here)."""
+    waited = (row.last_error or "").startswith(WAITING)
     row.last_error = None
+    if not waited:
+        return
     block = s.get(Block, row.block_id)
     if block is not None and (block.last_error or "").startswith(WAITING):
         block.last_error = None
