@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app import freeze_heap
 from bench._common import database_label, parse_args, percentiles, print_ratio, scratch_engine
 from bench._desk import SYMBOL, demo_desk
 from db.enums import EntryType, OrderStatus, Side, SizeMode
@@ -62,6 +63,7 @@ def main() -> int:
     with scratch_engine() as engine:
         print(f"database: {database_label(engine)}; {blocks} blocks x 4 targets")
         runtime = build(engine, blocks)
+        freeze_heap()  # as the served app does once started: full collections skip the start's objects
         orders = working(runtime)
         if len(orders) != blocks * 4:
             print(f"expected {blocks * 4} resting stops, found {len(orders)}")
