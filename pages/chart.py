@@ -196,8 +196,12 @@ def symbol_options(exchange: str | None, search: str | None, current: str | None
     prevent_initial_call=True,  # the layout has the first exchange's: nothing pending on page load
 )
 @require_role(*READERS)
-def timeframe_options(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:
-    return timeframe_choice(exchange, current)
+def timeframe_options(exchange: str | None, current: str | None) -> tuple[list[str], Any]:
+    # The value is written only when the exchange lacks it: an answer that arrives after the chart
+    # moved to another timeframe (the bar follows it in the browser) must not set back the one it
+    # was asked with (a CI run saw the box stay at 1m over a 15m chart).
+    options, shown = timeframe_choice(exchange, current)
+    return options, no_update if shown == current else shown
 
 
 def timeframe_choice(exchange: str | None, current: str | None) -> tuple[list[str], str | None]:

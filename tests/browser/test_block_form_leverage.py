@@ -61,7 +61,7 @@ def runtime(app: Dash) -> Runtime:
 
 def open_perpetual(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "perp-trader", ready=CHART_DRAWN)
-    page.get_by_text("BTC/USDT:USDT", exact=True).click()  # the watchlist's entry
+    page.locator("#watchlist").get_by_text("BTC/USDT:USDT", exact=True).click()  # the watchlist's entry
     expect(page.locator("#bf-derivatives")).to_be_visible(timeout=15_000)
 
 
@@ -100,7 +100,7 @@ def test_a_spot_chart_offers_no_leverage_and_ignores_what_was_typed_for_a_perpet
     page = new_page()
     open_perpetual(page, base_url)
     enter(page, "#bf-leverage", "20")
-    page.get_by_text("BTC/USDT", exact=True).click()
+    page.locator("#watchlist").get_by_text("BTC/USDT", exact=True).click()  # the entry, not the symbol box
     expect(page.locator("#bf-derivatives")).to_be_hidden(timeout=10_000)
     fill_form(page, "35000", "34500", ("36000",))
     expect(page.locator("#bf-preview-size")).to_have_text("0.01 BTC", timeout=10_000)
