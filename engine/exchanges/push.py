@@ -45,16 +45,20 @@ SYNC_THREADS = 4  # syncs of different accounts run side by side; one account's,
 
 
 @cache
+def pro_has(exchange_id: str, feature: str) -> bool:
+    """Whether ccxt.pro's class of the exchange says it has `feature` ("watchOrders", ...)."""
+    import ccxt.pro
+
+    exchange_class = getattr(ccxt.pro, exchange_id, None)
+    return exchange_class is not None and bool(exchange_class().has.get(feature))
+
+
+@cache
 def pushes(exchange_id: str) -> bool:
     """Whether the engine watches this exchange's orders: the override, else ccxt.pro's `has`."""
     if exchange_id in PUSH_OVERRIDES:
         return PUSH_OVERRIDES[exchange_id]
-    import ccxt.pro
-
-    exchange_class = getattr(ccxt.pro, exchange_id, None)
-    if exchange_class is None:
-        return False
-    return bool(exchange_class().has.get("watchOrders"))
+    return pro_has(exchange_id, "watchOrders")
 
 
 def apply_options(client: Any, options: dict[str, Any] | None) -> Any:

@@ -40,7 +40,17 @@ from db.enums import Side
 from engine.common.precision import to_decimal
 from engine.common.targets import target_reached
 from engine.exchanges.ccxt_orders import mask
-from engine.exchanges.push import LOOP_TIMEOUT_S, STABLE_S, SYNC_THREADS, Backoff, _cancel, _close, _connected, _spawn
+from engine.exchanges.push import (
+    LOOP_TIMEOUT_S,
+    STABLE_S,
+    SYNC_THREADS,
+    Backoff,
+    _cancel,
+    _close,
+    _connected,
+    _spawn,
+    pro_has,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +72,7 @@ def streams_tickers(exchange_id: str) -> bool:
     """Whether the engine streams this exchange's tickers: the override, else ccxt.pro's `has`."""
     if exchange_id in TICKER_OVERRIDES:
         return TICKER_OVERRIDES[exchange_id]
-    import ccxt.pro
-
-    exchange_class = getattr(ccxt.pro, exchange_id, None)
-    if exchange_class is None:
-        return False
-    return bool(exchange_class().has.get("watchTicker"))
+    return pro_has(exchange_id, "watchTicker")
 
 
 @dataclass(frozen=True)
