@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -125,22 +124,37 @@ def test_the_first_figure_is_asked_for_with_the_first_callbacks_not_after_the_wa
     new_page: NewPage, base_url: str
 ) -> None:
     """Dash holds a callback until every callback upstream of its inputs has answered: the first
-    draw must have none that runs on page load (it once waited on four, ~190 ms before candles)."""
+    draw must have none that runs on page load (it once waited on four, ~190 ms before candles).
+    The watchlist's answer is held back until the draw is asked for, so a slow machine cannot
+    make the order of the two a race."""
     page = new_page()
     sign_in(page, base_url, "admin")
-    sent: dict[str, float] = {}
-    answered: dict[str, float] = {}
+    held: list[Any] = []
 
     def output(request: Any) -> str:
         return json.loads(request.post_data or "{}").get("output", "") if "update-component" in request.url else ""
 
-    page.on("request", lambda r: sent.setdefault(output(r), time.monotonic()))
-    page.on("requestfinished", lambda r: answered.setdefault(output(r), time.monotonic()))
-    page.goto(base_url + "/")
+    def hold_watchlist(route: Any) -> None:
+        if output(route.request).startswith("..watchlist.children"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", hold_watchlist)
+
+    def is_draw(request: Any) -> bool:
+        return output(request).startswith("..chart-graph.figure...chart-view.data")
+
+    try:
+        with page.expect_request(is_draw, timeout=15_000):
+            page.goto(base_url + "/")
+    except Exception as error:  # Playwright's TimeoutError
+        raise AssertionError("the first draw waited for the watchlist's answer") from error
+    assert held, "the watchlist was asked for and held"
+    for route in held:
+        route.continue_()
+    page.unroute("**/_dash-update-component*")
     wait_for_candles(page)
-    draw = next(k for k in sent if k.startswith("..chart-graph.figure...chart-view.data"))
-    watchlist = next(k for k in answered if k.startswith("..watchlist.children"))
-    assert sent[draw] < answered[watchlist], "the first draw waited for the watchlist's answer"
     page.context.close()
 
 
