@@ -20,7 +20,7 @@ from engine.market.markets import sync_markets
 from engine.runtime import Runtime
 from tests.helpers.alpaca_sim import AlpacaSim
 from tests.helpers.live_desk import offline_venue, open_live_account
-from tests.helpers.trading import orders_of
+from tests.helpers.live_desk import orders_match_venue as match_venue
 
 FAKE_KEY = "fake-alpaca-api-key-not-real-0001"
 FAKE_SECRET = "fake-alpaca-secret-not-real-0001"
@@ -88,19 +88,10 @@ def make_alpaca_desk(runtime: Runtime, is_open: bool = False) -> AlpacaDesk:
 
 
 def orders_match_venue(desk: AlpacaDesk, block_id: int) -> dict[str, Order]:
-    """Assert every sent order of the block is on the exchange with the same status, fill and id
-    (an order still INITIALIZED was never sent); the block's orders by their exchange order id."""
-    by_venue_id = {}
-    for order in orders_of(desk.runtime.sessions, block_id):
-        venue = desk.sim.by_client_id(order.client_order_id)
-        if order.status is OrderStatus.INITIALIZED:
-            assert venue is None, order.client_order_id
-            continue
-        assert venue is not None, order.client_order_id
-        assert (order.status, order.filled, order.exchange_order_id) == (
-            VENUE_STATUS[venue["status"]],
-            Decimal(venue["filled_qty"]),
-            venue["id"],
-        ), order.client_order_id
-        by_venue_id[venue["id"]] = order
-    return by_venue_id
+    """Every sent order of the block is on the exchange as we have it (live_desk.orders_match_venue)."""
+    return match_venue(
+        desk.runtime,
+        block_id,
+        desk.sim.by_client_id,
+        lambda o: (VENUE_STATUS[o["status"]], Decimal(o["filled_qty"]), o["id"]),
+    )

@@ -17,7 +17,7 @@ from engine.runtime import Runtime
 from tests.helpers.binance_spot_sim import BinanceSpotSim
 from tests.helpers.ccxt_replay import fixture, fixture_markets
 from tests.helpers.live_desk import offline_venue, open_live_account
-from tests.helpers.trading import orders_of
+from tests.helpers.live_desk import orders_match_venue as match_venue
 
 # The simulator's order statuses as the database's.
 VENUE_STATUS = {
@@ -81,19 +81,10 @@ def make_desk(runtime: Runtime, commission: str, oco: bool = False) -> Desk:
 
 
 def orders_match_venue(desk: Desk, block_id: int) -> dict[int, Order]:
-    """Assert every sent order of the block is on the exchange with the same status, fill and id
-    (an order still INITIALIZED was never sent); the block's orders by their exchange order id."""
-    by_venue_id = {}
-    for order in orders_of(desk.runtime.sessions, block_id):
-        venue = desk.sim.by_client_id(order.client_order_id)
-        if order.status is OrderStatus.INITIALIZED:
-            assert venue is None, order.client_order_id
-            continue
-        assert venue is not None, order.client_order_id
-        assert (order.status, order.filled, order.exchange_order_id) == (
-            VENUE_STATUS[venue["status"]],
-            Decimal(venue["executedQty"]),
-            venue["orderId"],
-        ), order.client_order_id
-        by_venue_id[venue["orderId"]] = order
-    return by_venue_id
+    """Every sent order of the block is on the exchange as we have it (live_desk.orders_match_venue)."""
+    return match_venue(
+        desk.runtime,
+        block_id,
+        desk.sim.by_client_id,
+        lambda o: (VENUE_STATUS[o["status"]], Decimal(o["executedQty"]), o["orderId"]),
+    )

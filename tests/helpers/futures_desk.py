@@ -22,7 +22,7 @@ from tests.helpers.binance_desk import FAKE_KEY, FAKE_SECRET
 from tests.helpers.binance_futures_sim import BinanceFuturesSim
 from tests.helpers.ccxt_replay import fixture, fixture_markets
 from tests.helpers.live_desk import offline_venue, open_live_account
-from tests.helpers.trading import orders_of
+from tests.helpers.live_desk import orders_match_venue as match_venue
 
 SYMBOL = "BTC/USDT:USDT"
 # The simulator's order and algo order statuses as the database's.
@@ -76,22 +76,17 @@ def make_futures_desk(runtime: Runtime) -> FuturesDesk:
 
 
 def orders_match_venue(desk: FuturesDesk, block_id: int) -> dict[str, Order]:
-    """Assert every sent order of the block is on the exchange with the same status, fill and id
-    (an order still INITIALIZED was never sent); the block's orders by their exchange order id."""
-    by_venue_id = {}
-    for order in orders_of(desk.runtime.sessions, block_id):
-        venue = desk.sim.by_client_id(order.client_order_id)
-        if order.status is OrderStatus.INITIALIZED:
-            assert venue is None, order.client_order_id
-            continue
-        assert venue is not None, order.client_order_id
-        assert (order.status, order.filled, order.exchange_order_id) == (
-            VENUE_STATUS[venue.get("status") or venue["algoStatus"]],
-            filled_of(desk.sim, venue),
-            str(venue.get("orderId") or venue["algoId"]),
-        ), order.client_order_id
-        by_venue_id[str(venue.get("orderId") or venue["algoId"])] = order
-    return by_venue_id
+    """Every sent order of the block is on the exchange as we have it (live_desk.orders_match_venue)."""
+    return match_venue(desk.runtime, block_id, desk.sim.by_client_id, lambda o: _view(desk.sim, o))
+
+
+def _view(sim: BinanceFuturesSim, order: dict[str, Any]) -> tuple[OrderStatus, Decimal, str]:
+    """A futures order or algo (conditional) order: their status and id fields differ."""
+    return (
+        VENUE_STATUS[order.get("status") or order["algoStatus"]],
+        filled_of(sim, order),
+        str(order.get("orderId") or order["algoId"]),
+    )
 
 
 def filled_of(sim: BinanceFuturesSim, venue: dict[str, Any]) -> Decimal:
