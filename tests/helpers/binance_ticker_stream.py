@@ -16,52 +16,39 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.helpers.binance_spot_sim import BinanceSpotSim
+from tests.helpers.local_ws import LocalWebSocketServer
 
 WS_PATH = "/stream/ws"
 EVENTS = {"miniTicker": "24hrMiniTicker", "ticker": "24hrTicker"}
 
 
-class BinanceTickerStream:
+class BinanceTickerStream(LocalWebSocketServer):
     """The public ticker streams of one simulated market; `url` is the base ccxt appends its index to."""
 
     def __init__(self, sim: BinanceSpotSim, every_s: float | None = 1.0) -> None:
+        super().__init__("binance-ticker-stream", WS_PATH + "/{index}", WS_PATH)
         self.sim = sim
         self.every_s = every_s
         self.subscriptions = 0  # SUBSCRIBE requests answered
         self.sent = 0  # ticker events written
         self.drops = 0  # drop() calls
         self._sockets: dict[web.WebSocketResponse, set[str]] = {}  # socket -> its streams
-        self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._thread = threading.Thread(target=self._loop.run_forever, name="binance-ticker-stream", daemon=True)
-        self.url = ""
 
     # --- the test's controls ---
 
-    def start(self) -> str:
-        self._thread.start()
-        self.url = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(10)
-        return self.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
     def publish(self) -> None:
         """Send the simulator's current price on every subscribed stream (waits until it is written)."""
-        asyncio.run_coroutine_threadsafe(self._send_all(), self._loop).result(10)
+        self.run(self._send_all())
 
     def drop(self) -> None:
         self.drops += 1
-        asyncio.run_coroutine_threadsafe(self._close_all(), self._loop).result(10)
+        self.run(self._close_all())
 
     def streams(self) -> set[str]:
         """The streams subscribed now, over every connection."""
@@ -73,24 +60,14 @@ class BinanceTickerStream:
 
     # --- the server ---
 
-    async def _serve(self) -> str:
-        app = web.Application()
-        app.router.add_get(WS_PATH + "/{index}", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+    async def on_start(self) -> None:
         if self.every_s:
             self._tasks.append(asyncio.ensure_future(self._every()))
-        return f"ws://127.0.0.1:{port}{WS_PATH}"
 
-    async def _shutdown(self) -> None:
+    async def on_stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await self._close_all()
-        assert self._runner is not None
-        await self._runner.cleanup()
 
     async def _every(self) -> None:
         assert self.every_s
@@ -121,7 +98,7 @@ class BinanceTickerStream:
             "b": last, "a": last, "v": "1000.00000000", "q": "100000.00000000", "O": now - 86_400_000, "C": now,
         }  # fmt: skip
 
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets[ws] = set()

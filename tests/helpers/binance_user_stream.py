@@ -22,15 +22,17 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.helpers.binance_spot_sim import BinanceSpotSim
+from tests.helpers.local_ws import LocalWebSocketServer
 
 WS_PATH = "/ws-api/v3"
 SUBSCRIBE = "userDataStream.subscribe.signature"
 
 
-class BinanceUserStream:
+class BinanceUserStream(LocalWebSocketServer):
     """The user-data stream of one simulated Binance spot account; `url` is its ws-api address."""
 
     def __init__(self, sim: BinanceSpotSim) -> None:
+        super().__init__("binance-user-stream", WS_PATH, WS_PATH)
         self.sim = sim
         self.lock = threading.RLock()  # the engine's threads and the test both drive the simulator
         self.seen = {oid: _mark(o) for oid, o in sim.orders.items()}
@@ -39,24 +41,10 @@ class BinanceUserStream:
         self.drops = 0  # connections closed by drop_before_next_event
         self._drop = False
         self._sockets: set[web.WebSocketResponse] = set()
-        self._loop = asyncio.new_event_loop()
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="binance-user-stream", daemon=True)
-        self.url = ""
         sim.client.fetch = self._fetch
 
     # --- the test's controls ---
-
-    def start(self) -> str:
-        self._thread.start()
-        self.url = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(10)
-        return self.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
 
     def move_price(self, price: str) -> list[str]:
         with self.lock:
@@ -95,24 +83,14 @@ class BinanceUserStream:
         assert self._queue is not None
         self._queue.put_nowait(event)
 
-    async def _serve(self) -> str:
+    async def on_start(self) -> None:
         self._queue = asyncio.Queue()
-        app = web.Application()
-        app.router.add_get(WS_PATH, self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
         self._sender = asyncio.ensure_future(self._send_events())
-        return f"ws://127.0.0.1:{port}{WS_PATH}"
 
-    async def _shutdown(self) -> None:
+    async def on_stop(self) -> None:
         self._sender.cancel()
         for ws in list(self._sockets):
             await ws.close()
-        assert self._runner is not None
-        await self._runner.cleanup()
 
     async def _send_events(self) -> None:
         assert self._queue is not None
@@ -129,7 +107,7 @@ class BinanceUserStream:
                 await ws.send_str(json.dumps({"subscriptionId": 0, "event": event}))
                 self.sent.append(event)
 
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         try:
