@@ -109,12 +109,8 @@ class PushHub:
 
     def start(self) -> None:
         with self._guard:
-            if self._thread is not None:
-                return
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._thread = threading.Thread(target=loop.run_forever, name="push-watchers", daemon=True)
-            self._thread.start()
+            if self._thread is None:
+                self._loop, self._thread = start_loop("push-watchers")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel every watcher (each closes its stream, a sync in flight ends first), then end the
@@ -126,10 +122,7 @@ class PushHub:
             for account_id in list(self.state):
                 self.unwatch(account_id, timeout)
             self._loop = self._thread = None
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        if not thread.is_alive():
-            loop.close()
+        end_loop(loop, thread, timeout)
         self.workers.shutdown(wait=True)
 
     def watched(self) -> set[int]:
@@ -153,11 +146,7 @@ class PushHub:
             state = self.state.pop(account_id, None)
             if state is None or state.task is None or self._loop is None:
                 return
-            # Waits for the task itself to end (its stream closed), not just for the cancel to be asked.
-            ended = asyncio.run_coroutine_threadsafe(_cancel(state.task), self._loop)
-            try:
-                ended.result(timeout)
-            except TimeoutError:
+            if not end_task(self._loop, state.task, timeout):
                 log.warning("push: the watcher of account %d did not end within %.0f s", account_id, timeout)
         log.info(
             "push: stopped watching account %d (%d connections, %d updates, %d syncs)",
@@ -266,6 +255,32 @@ async def _connected(client: Any, pending: asyncio.Future[Any]) -> None:
         await asyncio.wait([pending, *waiting], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for extra in waiting:
             extra.cancel()
+
+
+def start_loop(name: str) -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    """A new event loop running forever on a daemon thread named `name` (a hub's watchers run there)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
+    thread.start()
+    return loop, thread
+
+
+def end_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, timeout: float) -> None:
+    """Stop the loop and wait for its thread; the loop is closed once the thread has ended."""
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout)
+    if not thread.is_alive():
+        loop.close()
+
+
+def end_task(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None], timeout: float) -> bool:
+    """Cancel a watcher's task and wait for the task itself to end (its stream closed), not just for
+    the cancel to be asked; False when it had not ended within `timeout`."""
+    try:
+        asyncio.run_coroutine_threadsafe(_cancel(task), loop).result(timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _spawn(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -45,11 +45,13 @@ from engine.exchanges.push import (
     STABLE_S,
     SYNC_THREADS,
     Backoff,
-    _cancel,
     _close,
     _connected,
     _spawn,
+    end_loop,
+    end_task,
     pro_has,
+    start_loop,
 )
 
 log = logging.getLogger(__name__)
@@ -155,12 +157,8 @@ class TickerHub:
 
     def start(self) -> None:
         with self._guard:
-            if self._thread is not None:
-                return
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._thread = threading.Thread(target=loop.run_forever, name="ticker-watchers", daemon=True)
-            self._thread.start()
+            if self._thread is None:
+                self._loop, self._thread = start_loop("ticker-watchers")
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel every watcher and syncer (a sync in flight ends first), then end the loop and its thread."""
@@ -172,10 +170,7 @@ class TickerHub:
                 self._unwatch(exchange, timeout)
             self._loop = self._thread = None
         asyncio.run_coroutine_threadsafe(self._end_syncers(), loop).result(timeout)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        if not thread.is_alive():
-            loop.close()
+        end_loop(loop, thread, timeout)
         self.workers.shutdown(wait=True)
 
     def watched(self) -> dict[str, frozenset[str]]:
@@ -240,10 +235,7 @@ class TickerHub:
         state = self.state.pop(exchange, None)
         if state is None or state.task is None or self._loop is None:
             return
-        ended = asyncio.run_coroutine_threadsafe(_cancel(state.task), self._loop)
-        try:
-            ended.result(timeout)
-        except TimeoutError:
+        if not end_task(self._loop, state.task, timeout):
             log.warning("push: the ticker watcher of %s did not end within %.0f s", exchange, timeout)
         log.info(
             "push: stopped streaming %s tickers (%d connections, %d updates)", exchange, state.connects, state.updates
