@@ -9,7 +9,7 @@ scheduler wires: `blocks.api.sync_account`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -17,36 +17,16 @@ import pytest
 from db.enums import EntryType, OrderRole, OrderStatus, TradeStatus
 from db.models import ExchangeAccount
 from engine.blocks.api import submit_block, sync_account, sync_tick
-from engine.exchanges.api import PUSH_OVERRIDES, Backoff, PushHub, pushes, refresh_push, start_push, stop_push
-from engine.market.api import sync_markets
+from engine.exchanges.api import PUSH_OVERRIDES, Backoff, PushHub, pushes, refresh_push, start_push
 from engine.runtime import Runtime
 from engine.users.api import set_live_enabled
-from tests.helpers.push_desk import FAKE_KEY, FAKE_SECRET, Desk, live_desk, wait_for
+from tests.helpers.push_desk import FAKE_KEY, FAKE_SECRET, Desk, wait_for
 from tests.helpers.trading import orders_of, request, trades_of
 
 D = Decimal
 SYMBOL = "LTC/USDT"
 TICK_S = 5.0  # engine.scheduler.SYNC_EVERY_S: a push must beat the tick by far
 FAST = Backoff(initial=0.05, cap=0.2)
-
-
-@pytest.fixture
-def desks(runtime: Runtime) -> Iterator[Callable[[str], Desk]]:
-    runtime.reset_trading()
-    made: list[Desk] = []
-
-    def make(user: str) -> Desk:
-        desk = live_desk(runtime, user)
-        if not made:
-            sync_markets(runtime.sessions, runtime.sources["binance"])
-        made.append(desk)
-        return desk
-
-    yield make
-    stop_push(runtime)
-    runtime.push_options.clear()
-    for desk in made:
-        desk.stop()
 
 
 def push_to_engine(runtime: Runtime) -> PushHub:

@@ -11,7 +11,7 @@ callback is what the scheduler wires: `blocks.api.sync_account` for the crossed 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -31,34 +31,14 @@ from engine.exchanges.api import (
     watchlist,
 )
 from engine.exchanges.push_tickers import Watchlist, last_prices
-from engine.market.api import sync_markets
 from engine.runtime import Runtime
-from tests.helpers.push_desk import Desk, live_desk, wait_for
+from tests.helpers.push_desk import Desk, wait_for
 from tests.helpers.trading import block_of, orders_of, request, trades_of
 
 D = Decimal
 SYMBOL = "LTC/USDT"
 TICK_S = 5.0  # engine.scheduler.SYNC_EVERY_S: a pushed price must beat the tick by far
 FAST = Backoff(initial=0.05, cap=0.2)
-
-
-@pytest.fixture
-def desks(runtime: Runtime) -> Iterator[Callable[..., Desk]]:
-    runtime.reset_trading()
-    made: list[Desk] = []
-
-    def make(user: str, oco: bool = False) -> Desk:
-        desk = live_desk(runtime, user, oco=oco)
-        if not made:
-            sync_markets(runtime.sessions, runtime.sources["binance"])
-        made.append(desk)
-        return desk
-
-    yield make
-    stop_push(runtime)
-    runtime.push_options.clear()
-    for desk in made:
-        desk.stop()
 
 
 def target_sync(runtime: Runtime) -> Callable[[int, frozenset[int]], None]:
@@ -143,7 +123,7 @@ def test_a_pushed_price_serves_the_sync_only_while_fresh(runtime: Runtime, monke
 
 
 def test_the_watchlist_follows_blocks_opening_and_closing(desks: Callable[..., Desk]) -> None:
-    desk = desks("alice")
+    desk = desks("alice", oco=False)
     assert watchlist(desk.runtime).symbols == {}
     req = request(entry="99", stop="95", targets=("105",), size="1", entry_type=EntryType.LIMIT, symbol=SYMBOL)
     pending = submit_block(desk.runtime, desk.user_id, desk.account_id, req)
@@ -179,7 +159,7 @@ def test_an_oco_list_resting_takes_the_target_itself(desks: Callable[..., Desk])
 
 
 def test_a_target_crossed_on_the_stream_exits_well_before_the_next_tick(desks: Callable[..., Desk]) -> None:
-    desk = desks("alice")
+    desk = desks("alice", oco=False)
     block_id = open_trade(desk)
     hub = start_tickers(desk.runtime, target_sync(desk.runtime), FAST)
     wait_for(lambda: desk.tickers.streams() and watched_blocks(hub) == {block_id})
@@ -199,7 +179,7 @@ def test_a_target_crossed_on_the_stream_exits_well_before_the_next_tick(desks: C
 
 
 def test_a_killed_stream_reconnects_and_still_exits(desks: Callable[..., Desk]) -> None:
-    desk = desks("alice")
+    desk = desks("alice", oco=False)
     block_id = open_trade(desk)
     hub = start_tickers(desk.runtime, target_sync(desk.runtime), FAST)
     wait_for(lambda: desk.tickers.streams() and watched_blocks(hub) == {block_id})
@@ -216,7 +196,7 @@ def test_a_killed_stream_reconnects_and_still_exits(desks: Callable[..., Desk]) 
 
 
 def test_the_tick_is_the_safety_net_while_no_stream_is_up(desks: Callable[..., Desk]) -> None:
-    desk = desks("alice")
+    desk = desks("alice", oco=False)
     block_id = open_trade(desk)  # no ticker hub at all
     desk.move_price("105")
     sync_tick(desk.runtime)
@@ -226,7 +206,7 @@ def test_the_tick_is_the_safety_net_while_no_stream_is_up(desks: Callable[..., D
 
 
 def test_push_and_poll_end_in_the_same_state(runtime: Runtime, desks: Callable[..., Desk]) -> None:
-    pushed = desks("alice")
+    pushed = desks("alice", oco=False)
     pushed_block = open_trade(pushed)
     hub = start_tickers(runtime, target_sync(runtime), FAST)
     wait_for(lambda: pushed.tickers.streams() and watched_blocks(hub) == {pushed_block})
@@ -234,7 +214,7 @@ def test_push_and_poll_end_in_the_same_state(runtime: Runtime, desks: Callable[.
     wait_for(lambda: trades_of(runtime.sessions, pushed_block)[0].status is TradeStatus.CLOSED)
     stop_push(runtime)
 
-    polled = desks("bob")
+    polled = desks("bob", oco=False)
     polled_block = open_trade(polled)
     polled.move_price("105")
     sync_account(runtime, polled.account_id)  # what the tick does: the REST ticker, then the same rules
