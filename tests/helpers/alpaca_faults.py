@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 
 from db.enums import EntryType, OrderRole, OrderStatus
-from engine.blocks.commands import submit_block
 from engine.blocks.sync import sync_tick
 from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
@@ -51,14 +50,11 @@ def run_step(world: World, runtime: Runtime, step: Step, resume: bool) -> None:
     tick; ("price", p) trades the stock at p and ticks."""
     desk = world.desk
     if step[0] == "submit":
-        if world.find_block() is None:  # a crash before the commit: the trader submits again
-            req = request(
-                None, "190", ("210.25", "220"), step[1], entry_type=EntryType.MARKET, symbol=SYMBOL,
-                breakeven_after_first_target=True,
-            )  # fmt: skip
-            submit_block(runtime, desk.user_id, desk.account_id, req)
-        else:
-            sync_tick(runtime)
+        req = request(
+            None, "190", ("210.25", "220"), step[1], entry_type=EntryType.MARKET, symbol=SYMBOL,
+            breakeven_after_first_target=True,
+        )  # fmt: skip
+        world.submit_once(runtime, req)
         return
     if not resume:
         if step[0] == "open":

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.enums import OrderStatus, TradeStatus
 from db.models import Block, Fill, NotificationOutbox, Order, Trade
 from db.session import make_session_factory
+from engine.blocks.api import BlockRequest, submit_block
 from engine.blocks.sync import recover, sync_tick
 from engine.notify.api import save_url
 from engine.runtime import Runtime
@@ -90,6 +91,14 @@ class World:
     def find_block(self) -> int | None:
         with self.base.sessions() as s:
             return s.scalar(select(Block.id).where(Block.user_id == self.desk.user_id))
+
+    def submit_once(self, runtime: Runtime, req: BlockRequest) -> None:
+        """A crash before the block's commit left nothing: the trader submits again. After it, the
+        block stands and the engine's tick goes on from what the crash left."""
+        if self.find_block() is None:
+            submit_block(runtime, self.desk.user_id, self.desk.account_id, req)
+        else:
+            sync_tick(runtime)
 
     def orders(self) -> list[Order]:
         with self.base.sessions() as s:

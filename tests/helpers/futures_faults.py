@@ -17,7 +17,6 @@ from collections import Counter
 from typing import Any
 
 from db.enums import EntryType, MarginMode, OrderRole, OrderStatus, Side
-from engine.blocks.commands import submit_block
 from engine.blocks.sync import sync_tick
 from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
@@ -49,16 +48,13 @@ def run_step(world: World, runtime: Runtime, step: Step, resume: bool) -> None:
     the market at p and ticks."""
     desk = world.desk
     if step[0] == "submit":
-        if world.find_block() is None:  # a crash before the commit: the trader submits again
-            long = step[1] == "long"
-            stop, targets = ("95000", ("105000", "110000")) if long else ("105000", ("95000", "90000"))
-            req = request(
-                None, stop, targets, "0.02", side=Side(step[1]), entry_type=EntryType.MARKET, symbol=SYMBOL,
-                breakeven_after_first_target=True, leverage=5, margin_mode=MarginMode.ISOLATED,
-            )  # fmt: skip
-            submit_block(runtime, desk.user_id, desk.account_id, req)
-        else:
-            sync_tick(runtime)
+        long = step[1] == "long"
+        stop, targets = ("95000", ("105000", "110000")) if long else ("105000", ("95000", "90000"))
+        req = request(
+            None, stop, targets, "0.02", side=Side(step[1]), entry_type=EntryType.MARKET, symbol=SYMBOL,
+            breakeven_after_first_target=True, leverage=5, margin_mode=MarginMode.ISOLATED,
+        )  # fmt: skip
+        world.submit_once(runtime, req)
         return
     if not resume:
         desk.sim.move_price(step[1])

@@ -17,7 +17,6 @@ from collections import Counter
 
 from db.enums import EntryType, OrderRole, OrderStatus
 from engine.blocks.amend import amend_block
-from engine.blocks.commands import submit_block
 from engine.blocks.sync import sync_tick
 from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
@@ -46,14 +45,11 @@ def run_step(world: World, runtime: Runtime, step: Step, resume: bool) -> None:
     ticks; ("amend", change, applied) amends (not again when `applied(trades)`: it took)."""
     desk = world.desk
     if step[0] == "submit":
-        if world.find_block() is None:  # a crash before the commit: the trader submits again
-            req = request(
-                None, "95", ("105", "110"), "2", entry_type=EntryType.MARKET, symbol="LTC/USDT",
-                breakeven_after_first_target=True,
-            )  # fmt: skip
-            submit_block(runtime, desk.user_id, desk.account_id, req)
-        else:
-            sync_tick(runtime)
+        req = request(
+            None, "95", ("105", "110"), "2", entry_type=EntryType.MARKET, symbol="LTC/USDT",
+            breakeven_after_first_target=True,
+        )  # fmt: skip
+        world.submit_once(runtime, req)
         return
     if step[0] == "amend":
         block_id = world.find_block()
