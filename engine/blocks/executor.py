@@ -28,25 +28,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.enums import OrderRole, OrderStatus, OrderType, ProtectionMode
+from db.enums import OrderRole, OrderStatus, ProtectionMode
 from db.models import Block, EngineState, Order, Trade
 from engine.blocks import market_hours
 from engine.blocks.answers import FencedError, apply_venue_order
 from engine.blocks.market_hours import hold_for_open
 from engine.blocks.oco_exec import OcoExecution
 from engine.blocks.rules import Action, CancelOrder, CloseTrade, MoveStop, PlaceOco, PlaceOrder
+from engine.blocks.sequencing import contingent_on, entry_may_go, waiting_entries
 from engine.blocks.states import (
     OrderEvent,
     is_order_terminal,
     transition_order,
 )
-from engine.blocks.store import client_order_id, seq_of
+from engine.blocks.store import client_order_id
 from engine.blocks.views import BlockView
 from engine.exchanges.api import (
     InsufficientFunds,
@@ -204,7 +204,7 @@ class Executor(OcoExecution):
                 if row is None or row.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
                     return
                 was = row.status
-                if row.role is OrderRole.ENTRY and row.status is OrderStatus.INITIALIZED and not _entry_may_go(s, row):
+                if row.role is OrderRole.ENTRY and row.status is OrderStatus.INITIALIZED and not entry_may_go(s, row):
                     return
                 status = row.status
                 if status is OrderStatus.INITIALIZED:
@@ -279,8 +279,8 @@ class Executor(OcoExecution):
             row = s.get(Order, order_id)
             assert row is not None
             apply_venue_order(row, answer)
-            waiting = _waiting_entries(s, row) if row.role is OrderRole.ENTRY and is_order_terminal(row.status) else []
-        for waiting_id in waiting:  # an amend's replacement entry may go now (see _entry_may_go)
+            waiting = waiting_entries(s, row) if row.role is OrderRole.ENTRY and is_order_terminal(row.status) else []
+        for waiting_id in waiting:  # an amend's replacement entry may go now (see sequencing.entry_may_go)
             self.send(waiting_id)
 
     # --- helpers ---
@@ -367,65 +367,3 @@ class Executor(OcoExecution):
             if row is not None:
                 row.last_error = message[:2000]
         self.stats.errors.append(f"{order_id}: {message}")
-
-
-def contingent_on(s: Session, row: Order) -> str | None:
-    """The client order id of the entry whose fill this stop or resting target protects, when it is
-    the trade's first of its role to reach the venue: the order a venue with one-triggers-other
-    orders would have held since that fill (OrderRequest.contingent_on). None for market orders, for
-    replacements (a moved or resized stop, a moved target: they did not exist back then) and while
-    no entry has filled. One query."""
-    if row.role not in (OrderRole.SL, OrderRole.TP) or row.type is OrderType.MARKET:
-        return None
-    earlier = (Order.role == row.role) & (Order.id < row.id) & Order.exchange_order_id.is_not(None)
-    rows = s.execute(
-        select(Order.role, Order.client_order_id)
-        .where(Order.trade_id == row.trade_id, Order.id != row.id)
-        .where(((Order.role == OrderRole.ENTRY) & (Order.filled > 0)) | earlier)
-        .order_by(Order.id.desc())
-    ).all()
-    if any(role == row.role for role, _cid in rows):
-        return None
-    return next((cid for _role, cid in rows), None)
-
-
-# --- an amend's replacement entries (engine.blocks.amend) ---
-
-
-def _entry_may_go(s: Session, row: Order) -> bool:
-    """Whether an entry intent may be sent now. Not while an entry of its block is being canceled (an
-    amend replaces it: the two must never rest together, or both could fill). A replacement (seq > 1)
-    asks for what its trade has left unfilled once the old entry is gone, and is withdrawn when nothing
-    is (the old one filled before its cancel landed). Changes here commit with the caller's claim."""
-    busy = s.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.block_id == row.block_id, Order.role == OrderRole.ENTRY)
-        .where(Order.status == OrderStatus.PENDING_CANCEL)
-    )
-    if busy:
-        return False
-    if seq_of(row.client_order_id) == 1:
-        return True
-    filled = s.scalar(
-        select(func.coalesce(func.sum(Order.filled), 0)).where(
-            Order.trade_id == row.trade_id, Order.role == OrderRole.ENTRY, Order.id != row.id
-        )
-    )
-    trade = s.get(Trade, row.trade_id)
-    assert trade is not None
-    left = trade.amount - Decimal(filled or 0)
-    if left <= 0:
-        row.status = transition_order(row.status, OrderEvent.CANCEL)
-        row.last_error = "not sent: the entry it replaces filled the trade"
-        return False
-    row.amount = min(row.amount, left)
-    return True
-
-
-def _waiting_entries(s: Session, row: Order) -> list[int]:
-    """Entry intents of the block that wait for canceled entries to be gone."""
-    query = select(Order.id).where(
-        Order.block_id == row.block_id, Order.role == OrderRole.ENTRY, Order.status == OrderStatus.INITIALIZED
-    )
-    return list(s.scalars(query.order_by(Order.id)))

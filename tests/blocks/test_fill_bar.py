@@ -12,7 +12,7 @@ from sqlalchemy import select
 from db.enums import CloseReason, EntryType, OrderRole, OrderStatus, Side, TradeStatus
 from db.models import Order
 from engine.blocks.api import submit_block
-from engine.blocks.executor import contingent_on
+from engine.blocks.sequencing import contingent_on
 from engine.blocks.sync import sync_tick
 from engine.runtime import Runtime
 from tests.helpers.trading import D, PathFeed, fills_of, orders_of, request, setup, trades_of
