@@ -126,9 +126,13 @@ def timed(func: Callable[[], object]) -> float:
 def percentiles(func: Callable[[], object], repeat: int) -> tuple[float, float]:
     """(p50, p95) in seconds of `repeat` calls of `func`, after one warm-up call."""
     func()
-    samples = sorted(timed(func) for _ in range(repeat))
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return statistics.median(samples), p95
+    return p50_p95([timed(func) for _ in range(repeat)])
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    """(median, p95) of the samples, the p95 being the sample at the nearest rank."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def print_ratio(baseline_s: float, ours_s: float) -> None:

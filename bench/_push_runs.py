@@ -5,7 +5,6 @@ with the stream on, then with the sync tick alone, each event at a random moment
 from __future__ import annotations
 
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -15,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bench._common import database_label, print_ratio, scratch_engine
+from bench._common import database_label, p50_p95, print_ratio, scratch_engine
 from db.enums import LIVE_BLOCKS, EntryType, Side, SizeMode
 from db.models import Block
 from db.session import make_session_factory
@@ -89,8 +88,8 @@ def push_against_poll(desk: Desk, one: One, quick: bool) -> tuple[list[float], l
 
 def report(label: str, pushed: list[float], polled: list[float]) -> None:
     """The two runs' p50 and p95, the target, and the closing `ratio:` line (poll / push, p95)."""
-    push_p50, push_p95 = _p50_p95(pushed)
-    poll_p50, poll_p95 = _p50_p95(polled)
+    push_p50, push_p95 = p50_p95(pushed)
+    poll_p50, poll_p95 = p50_p95(polled)
     print(f"{label}: p50 {push_p50 * 1000:.0f} ms, p95 {push_p95 * 1000:.0f} ms")
     print(f"baseline, poll only: p50 {poll_p50 * 1000:.0f} ms, p95 {poll_p95 * 1000:.0f} ms")
     met = push_p95 <= TARGET_P95_S
@@ -101,8 +100,3 @@ def report(label: str, pushed: list[float], polled: list[float]) -> None:
 def _tick_loop(runtime: Runtime, stopping: threading.Event) -> None:
     while not stopping.wait(SYNC_EVERY_S):
         sync_tick(runtime)
-
-
-def _p50_p95(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]

@@ -13,7 +13,6 @@ baseline / ours (p95): what the page's part costs on top of the engine's.
 from __future__ import annotations
 
 import logging
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 
 from app import create_app
-from bench._common import app_database_url, database_label, parse_args, print_ratio, scratch_engine, timed
+from bench._common import app_database_url, database_label, p50_p95, parse_args, print_ratio, scratch_engine, timed
 from bench._desk import NOW, SYMBOL
 from bench.amend import resting_stops
 from db.enums import EntryType, Role, Side, SizeMode
@@ -111,11 +110,7 @@ def interleaved(ours: Callable[[], object], base: Callable[[], object], runs: in
     for _ in range(runs):
         samples[0].append(timed(ours))
         samples[1].append(timed(base))
-    return tuple(_p50_p95(sorted(s)) for s in samples)
-
-
-def _p50_p95(samples: list[float]) -> tuple[float, float]:
-    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return tuple(p50_p95(s) for s in samples)
 
 
 def main() -> int:

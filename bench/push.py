@@ -18,7 +18,6 @@ from bench._common import parse_args
 from bench._push_runs import SYNC_EVERY_S, any_live, bench_desk, limit_long, push_against_poll, report
 from engine.blocks.api import submit_block, sync_account
 from engine.exchanges.api import start_push
-from engine.runtime import Runtime
 from tests.helpers.push_desk import Desk, wait_for
 
 
@@ -50,14 +49,10 @@ def one_fill(desk: Desk, before_fill: Callable[[], None]) -> float:
 def main() -> int:
     args = parse_args(__doc__ or "")
     with bench_desk() as desk:
-        start_push(desk.runtime, lambda account_id, _gap: _sync(desk.runtime, account_id))
+        start_push(desk.runtime, lambda account_id, _gap: sync_account(desk.runtime, account_id))
         pushed, polled = push_against_poll(desk, one_fill, args.quick)
     report("push (fill -> stop resting)", pushed, polled)
     return 0
-
-
-def _sync(runtime: Runtime, account_id: int) -> None:
-    sync_account(runtime, account_id)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from bench._common import parse_args
 from bench._push_runs import SYNC_EVERY_S, any_live, bench_desk, limit_long, push_against_poll, report
 from engine.blocks.api import submit_block, sync_account
 from engine.exchanges.api import start_tickers
-from engine.runtime import Runtime
 from tests.helpers.push_desk import Desk, wait_for
 
 
@@ -55,14 +54,10 @@ def one_crossing(desk: Desk, before_cross: Callable[[], None]) -> float:
 def main() -> int:
     args = parse_args(__doc__ or "")
     with bench_desk(oco=False) as desk:
-        start_tickers(desk.runtime, lambda account_id, ids: _sync(desk.runtime, account_id, ids))
+        start_tickers(desk.runtime, lambda account_id, ids: sync_account(desk.runtime, account_id, blocks=set(ids)))
         pushed, polled = push_against_poll(desk, one_crossing, args.quick)
     report("watchTicker (target crossed -> exit sent)", pushed, polled)
     return 0
-
-
-def _sync(runtime: Runtime, account_id: int, block_ids: frozenset[int]) -> None:
-    sync_account(runtime, account_id, blocks=set(block_ids))
 
 
 if __name__ == "__main__":

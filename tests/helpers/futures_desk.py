@@ -83,10 +83,15 @@ def orders_match_venue(desk: FuturesDesk, block_id: int) -> dict[str, Order]:
 def _view(sim: BinanceFuturesSim, order: dict[str, Any]) -> tuple[OrderStatus, Decimal, str]:
     """A futures order or algo (conditional) order: their status and id fields differ."""
     return (
-        VENUE_STATUS[order.get("status") or order["algoStatus"]],
+        VENUE_STATUS[raw_status(order)],
         filled_of(sim, order),
         str(order.get("orderId") or order["algoId"]),
     )
+
+
+def raw_status(order: dict[str, Any]) -> str:
+    """The simulator's status of an order ("status") or algo order ("algoStatus")."""
+    return str(order.get("status") or order["algoStatus"])
 
 
 def filled_of(sim: BinanceFuturesSim, venue: dict[str, Any]) -> Decimal:

@@ -14,7 +14,6 @@ targets for no more; and a crashed run ends as the crash-free one.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from db.enums import EntryType, MarginMode, OrderRole, OrderStatus, Side
 from engine.blocks.sync import sync_tick
@@ -22,7 +21,7 @@ from engine.exchanges.venues import install_venue
 from engine.runtime import Runtime
 from tests.helpers import desk_faults
 from tests.helpers.desk_faults import Harness, Hook, Hooked, Outcome, Step, World
-from tests.helpers.futures_desk import SYMBOL, FuturesDesk, connect, filled_of, make_futures_desk
+from tests.helpers.futures_desk import SYMBOL, FuturesDesk, connect, filled_of, make_futures_desk, raw_status
 from tests.helpers.trading import D, request
 
 # The exchange's word -> what the database may say after a step.
@@ -61,10 +60,6 @@ def run_step(world: World, runtime: Runtime, step: Step, resume: bool) -> None:
     sync_tick(runtime)
 
 
-def _status(venue: dict[str, Any]) -> str:
-    return str(venue.get("status") or venue["algoStatus"])
-
-
 def check_truth(world: World) -> None:
     sim = world.desk.sim
     assert max(sim.posts.values(), default=0) <= 1, sim.posts
@@ -76,7 +71,7 @@ def check_truth(world: World) -> None:
         if venue is None:
             assert order.status in (OrderStatus.INITIALIZED, OrderStatus.CANCELED, OrderStatus.REJECTED), order
             continue
-        assert order.status in _ALLOWED[_status(venue)], (order.client_order_id, order.status, _status(venue))
+        assert order.status in _ALLOWED[raw_status(venue)], (order.client_order_id, order.status, raw_status(venue))
         assert order.filled == filled_of(sim, venue), order.client_order_id
     held_in_all = D(0)
     for trade in trades:
@@ -85,7 +80,7 @@ def check_truth(world: World) -> None:
         sold = sum((o.filled for o in mine if o.role is not OrderRole.ENTRY), D(0))
         held_in_all += held - sold
         exits = [sim.by_client_id(o.client_order_id) for o in mine if o.role is not OrderRole.ENTRY]
-        resting = [v for v in exits if v is not None and _status(v) in ("NEW", "PARTIALLY_FILLED")]
+        resting = [v for v in exits if v is not None and raw_status(v) in ("NEW", "PARTIALLY_FILLED")]
         stops = [D(v["quantity"]) for v in resting if "algoId" in v]
         targets = [D(v["origQty"]) - D(v["executedQty"]) for v in resting if "algoId" not in v]
         assert all(v["reduceOnly"] for v in resting), trade.id
