@@ -13,7 +13,8 @@ worker's GIL: the part that queues under load), the SQL statements and the conne
 objects are frozen out of the garbage collector as in the server (app.freeze_heap) unless
 `--no-freeze`; the full collections during the timed requests are counted.
 
-    .venv/bin/python -m bench.api_requests [--repeat N] [--no-freeze] [--profile KIND]
+    .venv/bin/python -m bench.api_requests [--repeat N] [--no-freeze] [--profile KIND [--sort tottime]]
+                                          [--statements KIND]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pstats
 import statistics
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,13 +69,16 @@ class Pauses:
 
 
 class Counter:
-    """Statements and pool checkouts on one engine while attached."""
+    """Statements and pool checkouts on one engine while attached; with `trace`, each statement's
+    first line and the project function that issued it."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine, self.statements, self.checkouts = engine, 0, 0
+    def __init__(self, engine: Any, trace: list[str] | None = None) -> None:
+        self.engine, self.statements, self.checkouts, self.trace = engine, 0, 0, trace
 
-    def _statement(self, *_args: Any) -> None:
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.statements += 1
+        if self.trace is not None:
+            self.trace.append(f"{_issuer():48s} {' '.join(statement.split())[:110]}")
 
     def _checkout(self, *_args: Any) -> None:
         self.checkouts += 1
@@ -88,8 +93,24 @@ class Counter:
         event.remove(self.engine.pool, "checkout", self._checkout)
 
 
-def measure(call: Callable[[], Any], engine: Any, repeat: int, profile: cProfile.Profile | None) -> dict[str, Any]:
+def _issuer() -> str:
+    """The innermost frame of the project's own code (engine/, web/, db/) on the stack."""
+    for frame in traceback.extract_stack()[::-1]:
+        name = frame.filename
+        if "site-packages" not in name and any(f"/{part}/" in name for part in ("engine", "web", "db")):
+            return f"{Path(name).parent.name}/{Path(name).name}:{frame.lineno} {frame.name}"
+    return "?"
+
+
+def measure(
+    call: Callable[[], Any], engine: Any, repeat: int, profile: cProfile.Profile | None, trace: bool = False
+) -> dict[str, Any]:
     call()  # warm-up
+    if trace:
+        lines: list[str] = []
+        with Counter(engine, lines):
+            call()
+        print("\n".join(lines))
     times, cpu, statements, checkouts = [], [], [], []
     for _ in range(repeat):
         with Counter(engine) as counted:
@@ -117,6 +138,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed requests of each kind (default 30)")
     parser.add_argument("--profile", choices=KINDS, help="print cProfile's top functions of this kind")
+    parser.add_argument("--statements", choices=KINDS, help="print each statement of one request of this kind")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (cumulative, tottime)")
     parser.add_argument("--no-freeze", action="store_true", help="leave the start's objects to the collector")
     args = parser.parse_args()
     if not 1 <= args.repeat <= 200:
@@ -165,7 +188,7 @@ def main() -> None:
         profile = cProfile.Profile() if args.profile else None
         with Pauses() as pauses:
             for kind, call in calls.items():
-                got = measure(call, db, args.repeat, profile if kind == args.profile else None)
+                got = measure(call, db, args.repeat, profile if kind == args.profile else None, kind == args.statements)
                 print(
                     f"{kind:9s} p50 {got['p50']:6.1f} ms  p95 {got['p95']:6.1f} ms  cpu {got['cpu']:6.1f} ms  "
                     f"statements {got['statements']:4.0f}  checkouts {got['checkouts']:3.0f}"
@@ -174,7 +197,7 @@ def main() -> None:
         print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if profile is not None:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(45)
             print(out.getvalue())
         app.server.config["TRADEBLOCK_RUNTIME"].db.dispose()
         runtime.db.dispose()

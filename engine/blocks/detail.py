@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -120,57 +121,119 @@ class BlockDetail:
     fills: tuple[FillRecord, ...]
 
 
-def _trade(t: Trade) -> TradeRecord:
-    return TradeRecord(
-        t.id,
-        t.index,
-        t.status,
-        t.amount,
-        t.target_price,
-        t.stop_price,
-        t.entry_filled,
-        t.entry_average,
-        t.exit_filled,
-        t.exit_average,
-        t.fees,
-        t.realized_pnl,
-        t.close_reason,
+# Plain columns, statements built once (docs/benchmarks.md, "statements built once"): the API lists
+# up to LIST_MAX blocks with their trades, and answers every creation with block_detail.
+_BLOCK_COLUMNS = (
+    Block.id,
+    Block.account_id,
+    ExchangeAccount.exchange,
+    Block.symbol,
+    Block.side,
+    Block.entry_type,
+    Block.entry_price,
+    Block.stop_price,
+    Block.size_mode,
+    Block.size_value,
+    Block.total_amount,
+    Block.risk,
+    Block.status,
+    Block.last_error,
+    Block.created_at,
+    Block.closed_at,
+)
+_USER_BLOCKS = (
+    select(*_BLOCK_COLUMNS, Block.leverage, Block.margin_mode)
+    .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
+    .where(Block.user_id == bindparam("user_id"))
+)
+_NEWEST = (Block.id.desc(),)
+_LISTS = {  # `live`: True pending and active only, False finished only, None all
+    None: _USER_BLOCKS.order_by(*_NEWEST).limit(bindparam("limit")),
+    True: _USER_BLOCKS.where(Block.status.in_(LIVE_BLOCKS)).order_by(*_NEWEST).limit(bindparam("limit")),
+    False: _USER_BLOCKS.where(Block.status.not_in(LIVE_BLOCKS)).order_by(*_NEWEST).limit(bindparam("limit")),
+}
+_ONE_BLOCK = _USER_BLOCKS.where(Block.id == bindparam("block_id"))
+_TRADES = (
+    select(
+        Trade.block_id,
+        Trade.id,
+        Trade.index,
+        Trade.status,
+        Trade.amount,
+        Trade.target_price,
+        Trade.stop_price,
+        Trade.entry_filled,
+        Trade.entry_average,
+        Trade.exit_filled,
+        Trade.exit_average,
+        Trade.fees,
+        Trade.realized_pnl,
+        Trade.close_reason,
     )
-
-
-def _summary(b: Block, exchange: str, trades: list[Trade], funding: Decimal) -> BlockSummary:
-    return BlockSummary(
-        b.id,
-        b.account_id,
-        exchange,
-        b.symbol,
-        b.side,
-        b.entry_type,
-        b.entry_price,
-        b.stop_price,
-        b.size_mode,
-        b.size_value,
-        b.total_amount,
-        b.risk,
-        b.status,
-        b.last_error,
-        b.created_at,
-        b.closed_at,
-        tuple(_trade(t) for t in trades),
-        b.leverage,
-        b.margin_mode,
-        funding,
+    .where(Trade.block_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Trade.index)
+)
+_FUNDING = select(FundingPayment.block_id, FundingPayment.symbol, FundingPayment.currency, FundingPayment.amount).where(
+    FundingPayment.block_id.in_(bindparam("ids", expanding=True))
+)
+_ORDERS = (
+    select(
+        Order.id,
+        Order.trade_id,
+        Order.role,
+        Order.type,
+        Order.side,
+        Order.amount,
+        Order.price,
+        Order.stop_price,
+        Order.status,
+        Order.filled,
+        Order.average,
+        Order.fee,
+        Order.client_order_id,
+        Order.last_error,
     )
+    .where(Order.block_id == bindparam("block_id"))
+    .order_by(Order.id)
+)
+_FILLS = (
+    select(
+        Fill.id,
+        Fill.order_id,
+        Fill.trade_id,
+        Fill.role,
+        Fill.price,
+        Fill.amount,
+        Fill.fee,
+        Fill.fee_currency,
+        Fill.realized_pnl,
+        Fill.ts,
+    )
+    .join(Order, Order.id == Fill.order_id)
+    .where(Order.block_id == bindparam("block_id"))
+    .order_by(Fill.ts, Fill.id)
+)
+_SUMMARY_FIELDS = len(_BLOCK_COLUMNS)
 
 
-def _summaries(s: Session, found: list[tuple[Block, str]]) -> list[BlockSummary]:
-    ids = [b.id for b, _ in found]
-    trades: dict[int, list[Trade]] = {i: [] for i in ids}
+def _summaries(s: Session, rows: list[Row[Any]]) -> list[BlockSummary]:
+    """Blocks (rows of _USER_BLOCKS) with their trades and funding: two queries whatever the count."""
+    ids = [row.id for row in rows]
+    trades: dict[int, list[TradeRecord]] = {i: [] for i in ids}
     if ids:
-        for trade in s.scalars(select(Trade).where(Trade.block_id.in_(ids)).order_by(Trade.index)):
-            trades[trade.block_id].append(trade)
+        for block_id, *fields in s.connection().execute(_TRADES, {"ids": ids}):
+            trades[block_id].append(TradeRecord(*fields))
     funding = block_funding(s, ids)
-    return [_summary(b, exchange, trades[b.id], funding.get(b.id, Decimal(0))) for b, exchange in found]
+    return [
+        BlockSummary(
+            *row[:_SUMMARY_FIELDS],
+            tuple(trades[row.id]),
+            row.leverage,
+            row.margin_mode,
+            funding.get(row.id, Decimal(0)),
+        )
+        for row in rows
+    ]
 
 
 def block_funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
@@ -178,11 +241,7 @@ def block_funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
     out: dict[int, Decimal] = {}
     if not ids:
         return out
-    rows = s.execute(
-        select(FundingPayment.block_id, FundingPayment.symbol, FundingPayment.currency, FundingPayment.amount).where(
-            FundingPayment.block_id.in_(ids)
-        )
-    )
+    rows = s.connection().execute(_FUNDING, {"ids": ids})
     with wide_context():
         for block_id, symbol, currency, amount in rows:
             if block_id is not None and funding_counted(symbol, currency):
@@ -192,59 +251,20 @@ def block_funding(s: Session, ids: list[int]) -> dict[int, Decimal]:
 
 def list_blocks(runtime: Runtime, user_id: int, live: bool | None = None, limit: int = LIST_MAX) -> list[BlockSummary]:
     """The user's blocks with their trades, newest first; `live` True: pending and active only,
-    False: finished only, None: all. Two queries whatever the count."""
-    query = select(Block, ExchangeAccount.exchange).join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
-    query = query.where(Block.user_id == user_id)
-    if live is not None:
-        query = query.where(Block.status.in_(LIVE_BLOCKS) if live else Block.status.not_in(LIVE_BLOCKS))
+    False: finished only, None: all. Three queries whatever the count."""
     with runtime.sessions() as s:
-        found = [(b, str(exchange)) for b, exchange in s.execute(query.order_by(Block.id.desc()).limit(limit))]
-        return _summaries(s, found)
+        rows = s.connection().execute(_LISTS[live], {"user_id": user_id, "limit": limit}).all()
+        return _summaries(s, rows)
 
 
 def block_detail(runtime: Runtime, user_id: int, block_id: int) -> BlockDetail:
     """One of the user's blocks with its trades, orders and fills (BlockAccessError otherwise)."""
     with runtime.sessions() as s:
-        # The block with its account's exchange in one query (the API answers every creation with this).
-        found = s.execute(
-            select(Block, ExchangeAccount.exchange)
-            .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
-            .where(Block.id == block_id, Block.user_id == user_id)
-        ).first()
+        connection = s.connection()
+        found = connection.execute(_ONE_BLOCK, {"user_id": user_id, "block_id": block_id}).first()
         if found is None:
             raise BlockAccessError(block_id)
-        block, exchange = found
-        summary = _summaries(s, [(block, str(exchange))])[0]
-        orders = s.scalars(select(Order).where(Order.block_id == block_id).order_by(Order.id))
-        order_records = tuple(
-            OrderRecord(
-                o.id,
-                o.trade_id,
-                o.role,
-                o.type,
-                o.side,
-                o.amount,
-                o.price,
-                o.stop_price,
-                o.status,
-                o.filled,
-                o.average,
-                o.fee,
-                o.client_order_id,
-                o.last_error,
-            )
-            for o in orders
-        )
-        fills = s.scalars(
-            select(Fill)
-            .join(Order, Order.id == Fill.order_id)
-            .where(Order.block_id == block_id)
-            .order_by(Fill.ts, Fill.id)
-        )
-        fill_records = tuple(
-            FillRecord(
-                f.id, f.order_id, f.trade_id, f.role, f.price, f.amount, f.fee, f.fee_currency, f.realized_pnl, f.ts
-            )
-            for f in fills
-        )
-        return BlockDetail(summary, order_records, fill_records)
+        summary = _summaries(s, [found])[0]
+        orders = tuple(OrderRecord(*row) for row in connection.execute(_ORDERS, {"block_id": block_id}))
+        fills = tuple(FillRecord(*row) for row in connection.execute(_FILLS, {"block_id": block_id}))
+        return BlockDetail(summary, orders, fills)

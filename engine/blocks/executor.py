@@ -87,11 +87,16 @@ class Fence:
     deposed: Callable[[], bool] = _never
 
 
+# Built once (docs/benchmarks.md, "statements built once"): a statement built per call pays for
+# its construction and cache key every time, about half of a small query's CPU.
+_EPOCH = select(EngineState.epoch).where(EngineState.id == 1)
+
+
 def database_epoch(s: Session) -> int:
     """engine_state.epoch (0 before any engine ever ran on this database)."""
     # A plain read: an epoch raised after it is the case of a takeover after the claim's commit,
     # which the client order id covers (see the module docstring); a row lock would add a write per send.
-    return s.execute(select(EngineState.epoch).where(EngineState.id == 1)).scalar() or 0
+    return s.connection().execute(_EPOCH).scalar() or 0
 
 
 def fence_for(runtime: Runtime, s: Session) -> Fence:

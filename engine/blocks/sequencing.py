@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.enums import OrderRole, OrderStatus, OrderType
@@ -36,17 +36,22 @@ def contingent_on(s: Session, row: Order) -> str | None:
     return next((cid for _role, cid in rows), None)
 
 
+# Built once (docs/benchmarks.md, "statements built once"): a statement built per call pays for
+# its construction and cache key every time, about half of a small query's CPU.
+_ENTRIES_CANCELING = (
+    select(func.count())
+    .select_from(Order)
+    .where(Order.block_id == bindparam("block_id"), Order.role == OrderRole.ENTRY)
+    .where(Order.status == OrderStatus.PENDING_CANCEL)
+)
+
+
 def entry_may_go(s: Session, row: Order) -> bool:
     """Whether an entry intent may be sent now. Not while an entry of its block is being canceled (an
     amend replaces it: the two must never rest together, or both could fill). A replacement (seq > 1)
     asks for what its trade has left unfilled once the old entry is gone, and is withdrawn when nothing
     is (the old one filled before its cancel landed). Changes here commit with the caller's claim."""
-    busy = s.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.block_id == row.block_id, Order.role == OrderRole.ENTRY)
-        .where(Order.status == OrderStatus.PENDING_CANCEL)
-    )
+    busy = s.scalar(_ENTRIES_CANCELING, {"block_id": row.block_id})
     if busy:
         return False
     if seq_of(row.client_order_id) == 1:

@@ -8,13 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from db.enums import AccountKind, BlockStatus, OrderRole, OrderStatus
-from db.models import Block, Market, Order, Trade
+from db.models import Block, ExchangeAccount, Market, Order, Trade
 from engine.blocks.states import LIVE_BLOCKS, ORDER_TERMINAL
 from engine.blocks.views import BlockView, OrderView, TradeFigures, TradeView, settle_block, settle_trade
 
@@ -128,27 +129,17 @@ def load_live(
     """Live (PENDING/ACTIVE) blocks of `account_id`, or the blocks `block_ids`, with trades and orders.
     Plain column selects: no ORM objects, so a tick over thousands of orders stays cheap. `account`:
     the exchange and kind of `account_id` when the caller has them (not read again)."""
-    query = select(Block)
-    if block_ids is not None:
-        query = query.where(Block.id.in_(block_ids))
-    else:
-        query = query.where(Block.status.in_(LIVE_BLOCKS))
-    if account_id is not None:
-        query = query.where(Block.account_id == account_id)
-    blocks = list(session.scalars(query.order_by(Block.id)))
+    block_query, trade_query, order_query = _live_queries(block_ids is not None, account_id is not None)
+    params = {"ids": block_ids, "account_id": account_id}
+    blocks = list(session.scalars(block_query, params))
     if not blocks:
         return Loaded([], {}, {})
-    chosen = select(Block.id).where(Block.id.in_([b.id for b in blocks]))
-    if block_ids is None:  # the same filter again, instead of a parameter per block
-        chosen = select(Block.id).where(Block.status.in_(LIVE_BLOCKS))
-        if account_id is not None:
-            chosen = chosen.where(Block.account_id == account_id)
+    connection = session.connection()
     trades_by_block: dict[int, list[tuple]] = defaultdict(list)  # type: ignore[type-arg]
-    trade_query = select(*_TRADE_COLUMNS).where(Trade.block_id.in_(chosen)).order_by(Trade.block_id, Trade.index)
-    for row in session.execute(trade_query):
+    for row in connection.execute(trade_query, params):
         trades_by_block[row[0]].append(tuple(row))
     orders_by_trade: dict[int, list[OrderView]] = defaultdict(list)
-    for row in session.execute(select(*_ORDER_COLUMNS).where(Order.block_id.in_(chosen)).order_by(Order.id)):
+    for row in connection.execute(order_query, params):
         orders_by_trade[row[0]].append(_order_view(tuple(row)))
     known = {account_id: account} if account is not None and account_id is not None else None
     markets, paper = _market_terms(session, blocks, known)
@@ -195,31 +186,45 @@ def load_live(
     return Loaded(views, stored, {b.id: b.account_id for b in blocks})
 
 
+_ACCOUNT_TERMS = select(ExchangeAccount.id, ExchangeAccount.exchange, ExchangeAccount.kind).where(
+    ExchangeAccount.id.in_(bindparam("ids", expanding=True))
+)
+_MARKET_TERMS = select(Market.symbol, Market.price_tick, Market.amount_tick, Market.taker_fee).where(
+    Market.exchange.in_(bindparam("exchanges", expanding=True)), Market.symbol.in_(bindparam("symbols", expanding=True))
+)
+
+
+@cache
+def _live_queries(by_ids: bool, by_account: bool) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """load_live's blocks, trades and orders statements for one shape of its arguments (parameters
+    `ids`, `account_id`), built once (docs/benchmarks.md, "statements built once"). The trades and
+    orders repeat the blocks' filter instead of taking a parameter per block."""
+    where = [Block.id.in_(bindparam("ids", expanding=True))] if by_ids else [Block.status.in_(LIVE_BLOCKS)]
+    if by_account:
+        where.append(Block.account_id == bindparam("account_id"))
+    chosen = select(Block.id).where(*where)
+    return (
+        select(Block).where(*where).order_by(Block.id),
+        select(*_TRADE_COLUMNS).where(Trade.block_id.in_(chosen)).order_by(Trade.block_id, Trade.index),
+        select(*_ORDER_COLUMNS).where(Order.block_id.in_(chosen)).order_by(Order.id),
+    )
+
+
 def _market_terms(
     session: Session, blocks: list[Block], known: dict[int, tuple[str, AccountKind]] | None = None
 ) -> tuple[dict[str, tuple[Decimal | None, Decimal | None, Decimal]], set[int]]:
     """Price tick, amount tick and taker fee per symbol of the blocks' exchange(s); and which of the
     blocks' accounts are simulated, paper or replay (their venue books stops from the entry's fill bar).
     `known`: account id -> (exchange, kind) of the blocks' one account, given by the caller."""
-    from db.models import ExchangeAccount
-
     account_ids = {b.account_id for b in blocks}
     if known is not None and account_ids <= known.keys():
         accounts = [(i, exchange, kind) for i, (exchange, kind) in known.items() if i in account_ids]
     else:
-        accounts = session.execute(
-            select(ExchangeAccount.id, ExchangeAccount.exchange, ExchangeAccount.kind).where(
-                ExchangeAccount.id.in_(account_ids)
-            )
-        ).all()
+        accounts = session.connection().execute(_ACCOUNT_TERMS, {"ids": sorted(account_ids)}).all()
     exchanges = {exchange for _id, exchange, _kind in accounts}
     paper = {account_id for account_id, _exchange, kind in accounts if kind is not AccountKind.LIVE}
     symbols = {b.symbol for b in blocks}
-    rows = session.execute(
-        select(Market.symbol, Market.price_tick, Market.amount_tick, Market.taker_fee).where(
-            Market.exchange.in_(exchanges), Market.symbol.in_(symbols)
-        )
-    )
+    rows = session.connection().execute(_MARKET_TERMS, {"exchanges": sorted(exchanges), "symbols": sorted(symbols)})
     terms = {
         symbol: (tick, amount_tick, fee if fee is not None else DEFAULT_FEE) for symbol, tick, amount_tick, fee in rows
     }
@@ -295,6 +300,14 @@ class LiveOrder(NamedTuple):
 def live_order_rows(session: Session, account_id: int, block_ids: set[int] | None = None) -> list[LiveOrder]:
     """The account's unfinished orders (of `block_ids` only, when given), INITIALIZED ones included,
     as plain rows (most ticks change none of them, so no ORM objects are built)."""
+    query = _live_orders_query(block_ids is not None)
+    params = {"account_id": account_id, "ids": sorted(block_ids or ())}
+    return [LiveOrder(*row) for row in session.connection().execute(query, params)]
+
+
+@cache
+def _live_orders_query(by_ids: bool) -> Select[Any]:
+    """live_order_rows' statement, with or without its `ids` filter, built once."""
     query = (
         select(
             Order.id,
@@ -312,9 +325,7 @@ def live_order_rows(session: Session, account_id: int, block_ids: set[int] | Non
             Order.stop_price,
         )
         .join(Block, Block.id == Order.block_id)
-        .where(Block.account_id == account_id, Order.status.not_in(ORDER_TERMINAL))
+        .where(Block.account_id == bindparam("account_id"), Order.status.not_in(ORDER_TERMINAL))
         .order_by(Order.id)
     )
-    if block_ids is not None:
-        query = query.where(Order.block_id.in_(sorted(block_ids)))
-    return [LiveOrder(*row) for row in session.execute(query)]
+    return query.where(Order.block_id.in_(bindparam("ids", expanding=True))) if by_ids else query

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.enums import AccountKind, OrderStatus
@@ -184,6 +184,13 @@ def _market_types(runtime: Runtime, account: ExchangeAccount, now_ms: int) -> di
         return {row.symbol: row.type for row in s.execute(query)}
 
 
+# Built once (docs/benchmarks.md, "statements built once"): the account's live symbols, of `ids` only.
+_LIVE_SYMBOLS = (
+    select(Block.symbol).where(Block.account_id == bindparam("account_id"), Block.status.in_(LIVE_BLOCKS)).distinct()
+)
+_LIVE_SYMBOLS_OF = _LIVE_SYMBOLS.where(Block.id.in_(bindparam("ids", expanding=True)))
+
+
 class AccountSync:
     """One tick of one account (see the module docstring)."""
 
@@ -231,10 +238,9 @@ class AccountSync:
     # --- steps ---
 
     def _symbols(self, s: Session) -> list[str]:
-        query = select(Block.symbol).where(Block.account_id == self.account.id, Block.status.in_(LIVE_BLOCKS))
-        if self.only is not None:
-            query = query.where(Block.id.in_(sorted(self.only)))
-        return sorted(set(s.scalars(query.distinct())))
+        query = _LIVE_SYMBOLS_OF if self.only is not None else _LIVE_SYMBOLS
+        params = {"account_id": self.account.id, "ids": sorted(self.only or ())}
+        return sorted(set(s.connection().execute(query, params).scalars()))
 
     def _replay_feed(self, symbols: list[str]) -> None:
         replay = getattr(self.venue, "sync_with_feed", None)

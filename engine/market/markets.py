@@ -13,7 +13,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Market, utcnow
@@ -72,8 +72,13 @@ def ticks(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str,
     return out
 
 
+# Built once (docs/benchmarks.md, "statements built once"): a statement built per call pays for
+# its construction and cache key every time, about half of a small query's CPU.
+_MARKET = select(Market).where(Market.exchange == bindparam("exchange"), Market.symbol == bindparam("symbol"))
+
+
 def get_market(session: Session, exchange: str, symbol: str) -> MarketInfo | None:
-    row = session.scalar(select(Market).where(Market.exchange == exchange, Market.symbol == symbol))
+    row = session.scalar(_MARKET, {"exchange": exchange, "symbol": symbol})
     return None if row is None else to_info(row)
 
 
