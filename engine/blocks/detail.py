@@ -5,7 +5,7 @@ BlockAccessError, like everywhere."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -122,27 +122,14 @@ class BlockDetail:
 
 
 # Plain columns, statements built once (docs/benchmarks.md, "statements built once"): the API lists
-# up to LIST_MAX blocks with their trades, and answers every creation with block_detail.
-_BLOCK_COLUMNS = (
-    Block.id,
-    Block.account_id,
-    ExchangeAccount.exchange,
-    Block.symbol,
-    Block.side,
-    Block.entry_type,
-    Block.entry_price,
-    Block.stop_price,
-    Block.size_mode,
-    Block.size_value,
-    Block.total_amount,
-    Block.risk,
-    Block.status,
-    Block.last_error,
-    Block.created_at,
-    Block.closed_at,
-)
+# up to LIST_MAX blocks with their trades, and answers every creation with block_detail. Each
+# record's fields name the columns it is read from.
+def _columns(model: type[Any], record: type[Any], skip: tuple[str, ...] = ()) -> list[Any]:
+    return [getattr(model, f.name) for f in fields(record) if f.name not in skip]
+
+
 _USER_BLOCKS = (
-    select(*_BLOCK_COLUMNS, Block.leverage, Block.margin_mode)
+    select(*_columns(Block, BlockSummary, ("exchange", "trades", "funding")), ExchangeAccount.exchange)
     .join(ExchangeAccount, ExchangeAccount.id == Block.account_id)
     .where(Block.user_id == bindparam("user_id"))
 )
@@ -154,66 +141,20 @@ _LISTS = {  # `live`: True pending and active only, False finished only, None al
 }
 _ONE_BLOCK = _USER_BLOCKS.where(Block.id == bindparam("block_id"))
 _TRADES = (
-    select(
-        Trade.block_id,
-        Trade.id,
-        Trade.index,
-        Trade.status,
-        Trade.amount,
-        Trade.target_price,
-        Trade.stop_price,
-        Trade.entry_filled,
-        Trade.entry_average,
-        Trade.exit_filled,
-        Trade.exit_average,
-        Trade.fees,
-        Trade.realized_pnl,
-        Trade.close_reason,
-    )
+    select(Trade.block_id, *_columns(Trade, TradeRecord))
     .where(Trade.block_id.in_(bindparam("ids", expanding=True)))
     .order_by(Trade.index)
 )
 _FUNDING = select(FundingPayment.block_id, FundingPayment.symbol, FundingPayment.currency, FundingPayment.amount).where(
     FundingPayment.block_id.in_(bindparam("ids", expanding=True))
 )
-_ORDERS = (
-    select(
-        Order.id,
-        Order.trade_id,
-        Order.role,
-        Order.type,
-        Order.side,
-        Order.amount,
-        Order.price,
-        Order.stop_price,
-        Order.status,
-        Order.filled,
-        Order.average,
-        Order.fee,
-        Order.client_order_id,
-        Order.last_error,
-    )
-    .where(Order.block_id == bindparam("block_id"))
-    .order_by(Order.id)
-)
+_ORDERS = select(*_columns(Order, OrderRecord)).where(Order.block_id == bindparam("block_id")).order_by(Order.id)
 _FILLS = (
-    select(
-        Fill.id,
-        Fill.order_id,
-        Fill.trade_id,
-        Fill.role,
-        Fill.price,
-        Fill.amount,
-        Fill.fee,
-        Fill.fee_currency,
-        Fill.realized_pnl,
-        Fill.ts,
-    )
+    select(*_columns(Fill, FillRecord))
     .join(Order, Order.id == Fill.order_id)
     .where(Order.block_id == bindparam("block_id"))
     .order_by(Fill.ts, Fill.id)
 )
-_SUMMARY_FIELDS = len(_BLOCK_COLUMNS)
 
 
 def _summaries(s: Session, rows: list[Row[Any]]) -> list[BlockSummary]:
@@ -225,13 +166,7 @@ def _summaries(s: Session, rows: list[Row[Any]]) -> list[BlockSummary]:
             trades[block_id].append(TradeRecord(*fields))
     funding = block_funding(s, ids)
     return [
-        BlockSummary(
-            *row[:_SUMMARY_FIELDS],
-            tuple(trades[row.id]),
-            row.leverage,
-            row.margin_mode,
-            funding.get(row.id, Decimal(0)),
-        )
+        BlockSummary(**row._mapping, trades=tuple(trades[row.id]), funding=funding.get(row.id, Decimal(0)))
         for row in rows
     ]
 
