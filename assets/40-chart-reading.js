@@ -407,6 +407,17 @@
       attach(view, figure, 0);
       return view ? view.series_id + "-" + view.timeframe : null;
     },
+    // A live update's or a zoom's answer (pages/chart.py CHART_ANSWER) goes to the figure it was
+    // read for only: one that answers after another timeframe or series was drawn would put its
+    // candles and its view on that chart.
+    answer: function (answer, view) {
+      if (!answer || !view || answer.for !== view.drawn) { return [noUpdate(), noUpdate(), noUpdate()]; }
+      return [
+        answer.figure === null ? noUpdate() : answer.figure,
+        answer.view, // null: the series is no longer watched
+        answer.status === null ? noUpdate() : answer.status,
+      ];
+    },
     // The bar shows the chart's exchange, symbol and timeframe; unchanged values are not set again.
     syncBar: function (view, exchange, symbol, timeframe) {
       if (!view) { return [noUpdate(), noUpdate(), noUpdate()]; }

@@ -79,6 +79,10 @@ dash.register_page(__name__, path="/", title="Tradeblock", name="Chart", roles=R
 LIVE_EVERY_MS = 3_000
 PROGRESS_EVERY_MS = 700
 SERIES_REDRAW = "series-redraw"
+# A live update's or a zoom's answer with the figure it was read for (chart-view's "drawn"): applied
+# in the browser to that figure only, never to one drawn since (a timeframe clicked while the answer
+# was on its way would get the old timeframe's candles and view).
+CHART_ANSWER = "chart-answer"
 MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
 
 
@@ -119,6 +123,7 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=chart_focus.STORE, data=chart_view_callbacks.focus_for(query)),
             dcc.Store(id="series-state"),  # the series drawn and its backfill status
             dcc.Store(id=SERIES_REDRAW),  # series-state, when the chart must be drawn again for it
+            dcc.Store(id=CHART_ANSWER),
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
             dcc.Store(id=chart_view_callbacks.HOOK),
             dcc.Store(id="watch-version", data=0),
@@ -301,31 +306,35 @@ def draw_chart(
     return figure, view, chart_view_callbacks.status(entry, candles, level)
 
 
+def answer(read_for: dict, figure: Any, view: dict | None, status: Any = None) -> dict:
+    """CHART_ANSWER's data: a patch of the figure (None: none), the new chart-view (None: the series
+    is no longer watched) and status line (None: unchanged), for the figure of `read_for`."""
+    return {"for": read_for.get("drawn"), "figure": figure, "view": view, "status": status}
+
+
 @callback(
-    Output("chart-graph", "figure", allow_duplicate=True),
-    Output("chart-view", "data", allow_duplicate=True),
-    Output("chart-status", "children", allow_duplicate=True),
+    Output(CHART_ANSWER, "data", allow_duplicate=True),
     Input("chart-graph", "relayoutData"),
     State("chart-view", "data"),
     State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def follow_zoom(relayout: dict | None, view: dict | None, replay: dict | None = None) -> tuple[Any, ...]:
+def follow_zoom(relayout: dict | None, view: dict | None, replay: dict | None = None) -> Any:
     """Re-read the window a zoom or pan left in view, within the point budget."""
     window = figures.visible_range(relayout)
     if not view or window is None:
-        return no_update, no_update, no_update
+        return no_update
     runtime, user = current_runtime(), current_view()
     series_id = view.get("series_id")
     try:
         entry = market.watched(runtime, user.id, series_id)
     except market.NotWatchedError:
-        return no_update, None, no_update
+        return answer(view, None, None)
     if window == "auto":
         stored = market.stored_window(runtime, user.id, series_id)
         if stored is None:
-            return no_update, no_update, no_update
+            return no_update
         start, end = stored.start_ms, stored.end_ms
     else:
         start, end = window  # type: ignore[misc]
@@ -338,7 +347,7 @@ def follow_zoom(relayout: dict | None, view: dict | None, replay: dict | None = 
     new_view = chart_view_callbacks.view_data(entry, candles, level, last)
     new_view["replay"] = None if until is None else view.get("replay")
     patch = figures.replace_data(candles, tuple(new_view["last"]) if new_view["last"] else None)
-    return patch, new_view, chart_view_callbacks.status(entry, candles, level)
+    return answer(view, patch, new_view, chart_view_callbacks.status(entry, candles, level))
 
 
 @callback(
@@ -352,26 +361,38 @@ def follow_theme(dark: bool | None) -> Any:
 
 
 @callback(
-    Output("chart-graph", "figure", allow_duplicate=True),
-    Output("chart-view", "data", allow_duplicate=True),
+    Output(CHART_ANSWER, "data", allow_duplicate=True),
     Input("live-poll", "n_intervals"),
     State("chart-view", "data"),
     State(chart_replay.REPLAY, "data"),
     prevent_initial_call=True,
 )
 @require_role(*READERS)
-def live_update(_tick: int, view: dict | None, replay: dict | None = None) -> tuple[Any, Any]:
+def live_update(_tick: int, view: dict | None, replay: dict | None = None) -> Any:
+    """The candles after the chart's newest: a patch of its figure and its new chart-view."""
     if not view or view.get("last_ts") is None:
-        return no_update, no_update
+        return no_update
     runtime, user = current_runtime(), current_view()
     if chart_replay.cursor_for(runtime, user.id, replay, view.get("exchange", ""), view.get("symbol", "")):
-        return no_update, no_update  # a replay's chart moves with its clock, not the wall's
+        return no_update  # a replay's chart moves with its clock, not the wall's
     try:
         tail = market.candles_since(runtime, user.id, view["series_id"], view["level"], int(view["last_ts"]))
     except market.NotWatchedError:
-        return no_update, None
+        return answer(view, None, None)
     if not tail.ts:
-        return no_update, no_update
+        return no_update
     tick = Decimal(view["tick"]) if view.get("tick") else None
     patch, count = figures.append_data(tail, int(view["count"]), int(view["last_ts"]), view.get("first_ts"), tick)
-    return patch, {**view, "count": count, "last_ts": tail.ts[-1], "last": [tail.ts[-1], tail.close[-1]]}
+    new_view = {**view, "count": count, "last_ts": tail.ts[-1], "last": [tail.ts[-1], tail.close[-1]]}
+    return answer(view, patch, new_view)
+
+
+dash.clientside_callback(
+    ClientsideFunction("tradeblockChart", "answer"),  # assets/40-chart-reading.js
+    Output("chart-graph", "figure", allow_duplicate=True),
+    Output("chart-view", "data", allow_duplicate=True),
+    Output("chart-status", "children", allow_duplicate=True),
+    Input(CHART_ANSWER, "data"),
+    State("chart-view", "data"),
+    prevent_initial_call=True,
+)

@@ -10,9 +10,11 @@ The demo exchange's clock is a list the tests move forward: each minute is a new
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -236,6 +238,44 @@ def test_one_click_timeframes_change_the_chart_and_the_url_bookmarks_it(
     expect(other.locator("#chart-timeframes .active")).to_have_text("1h")
     assert [e.timeframe for e in charts.watchlist(runtime, desk["trader"])] == ["1m"]
     other.context.close()
+
+
+def test_a_live_update_that_answers_after_another_timeframe_is_drawn_is_dropped(
+    new_page: NewPage, base_url: str
+) -> None:
+    """A live update asked for the 1m chart that answers after the 15m chart was drawn (a CI run saw
+    it: the bar went back to 1m over a 15m chart, the 1m candles appended to it) changes nothing."""
+    page = open_chart(new_page, base_url)
+    held: list[Any] = []
+
+    def hold_live(route: Any) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        inputs = [i for i in body.get("inputs", []) if isinstance(i, dict)]  # an ALL input is a list
+        if any(i.get("id") == "live-poll" for i in inputs) and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", hold_live)
+    wait_for_js(page, "true", timeout=1_000)
+    CLOCK[0] = NOW + 60_000  # a new minute: the held update will bring a 1m candle
+    deadline = time.monotonic() + 15
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert held, "a live update was asked for"
+    page.get_by_role("button", name="15m", exact=True).click()
+    expect(page.locator("#chart-status")).to_contain_text("BTC/USDT · demo · 15m", timeout=10_000)
+    wait_for_js(page, f"{GD}.data[0].x.every(x => x % 900000 === 0)", timeout=10_000)
+    with page.expect_response(
+        lambda r: "update-component" in r.url and r.request.post_data == held[0].request.post_data
+    ):
+        held[0].continue_()
+    page.unroute("**/_dash-update-component*")
+    page.wait_for_timeout(500)  # the clientside guard has run
+    assert page.evaluate(f"{GD}.data[0].x.every(x => x % 900000 === 0)"), "1m candles on the 15m chart"
+    expect(page.locator("#bar-timeframe")).to_contain_text("15m")
+    expect(page.locator("#chart-timeframes .active")).to_have_text("15m")
+    page.context.close()
 
 
 def test_the_readout_last_price_and_crosshair_read_in_the_markets_precision_and_the_users_zone(
