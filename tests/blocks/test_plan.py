@@ -20,10 +20,9 @@ from engine.blocks.plan import (
     compute_size,
     plan_block,
     preview,
-    split_amount,
     validate_block,
 )
-from engine.common.precision import is_multiple_of_tick, wide_context
+from engine.common.precision import is_multiple_of_tick, split_amount, wide_context
 from engine.exchanges.base import MarketInfo
 
 D = Decimal
