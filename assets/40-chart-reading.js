@@ -407,7 +407,7 @@
       attach(view, figure, 0);
       return view ? view.series_id + "-" + view.timeframe : null;
     },
-    // A live update's or a zoom's answer (pages/chart.py CHART_ANSWER) goes to the figure it was
+    // A live update's or a zoom's answer (pages/chart.py LIVE_ANSWER, ZOOM_ANSWER) goes to the figure it was
     // read for only: one that answers after another timeframe or series was drawn would put its
     // candles and its view on that chart.
     answer: function (answer, view) {

@@ -79,10 +79,11 @@ dash.register_page(__name__, path="/", title="Tradeblock", name="Chart", roles=R
 LIVE_EVERY_MS = 3_000
 PROGRESS_EVERY_MS = 700
 SERIES_REDRAW = "series-redraw"
-# A live update's or a zoom's answer with the figure it was read for (chart-view's "drawn"): applied
-# in the browser to that figure only, never to one drawn since (a timeframe clicked while the answer
-# was on its way would get the old timeframe's candles and view).
-CHART_ANSWER = "chart-answer"
+# A live update's and a zoom's answers, each with the figure it was read for (chart-view's "drawn"):
+# applied in the browser to that figure only, never to one drawn since (a timeframe clicked while
+# the answer was on its way would get the old timeframe's candles and view). A store each: Dash runs
+# a callback once for two sets of its input in a row, so one store would lose one of the two answers.
+LIVE_ANSWER, ZOOM_ANSWER = "chart-live-answer", "chart-zoom-answer"
 MARGIN = 0.1  # share of the visible window also loaded on each side, so a short pan shows candles
 
 
@@ -123,7 +124,8 @@ def layout(**query: Any) -> html.Div:
             dcc.Store(id=chart_focus.STORE, data=chart_view_callbacks.focus_for(query)),
             dcc.Store(id="series-state"),  # the series drawn and its backfill status
             dcc.Store(id=SERIES_REDRAW),  # series-state, when the chart must be drawn again for it
-            dcc.Store(id=CHART_ANSWER),
+            dcc.Store(id=LIVE_ANSWER),
+            dcc.Store(id=ZOOM_ANSWER),
             dcc.Store(id="chart-view"),  # what the figure holds: level, count, newest candle
             dcc.Store(id=chart_view_callbacks.HOOK),
             dcc.Store(id="watch-version", data=0),
@@ -307,13 +309,13 @@ def draw_chart(
 
 
 def answer(read_for: dict, figure: Any, view: dict | None, status: Any = None) -> dict:
-    """CHART_ANSWER's data: a patch of the figure (None: none), the new chart-view (None: the series
+    """LIVE_ANSWER's or ZOOM_ANSWER's data: a patch of the figure (None: none), the new chart-view (None: the series
     is no longer watched) and status line (None: unchanged), for the figure of `read_for`."""
     return {"for": read_for.get("drawn"), "figure": figure, "view": view, "status": status}
 
 
 @callback(
-    Output(CHART_ANSWER, "data", allow_duplicate=True),
+    Output(ZOOM_ANSWER, "data"),
     Input("chart-graph", "relayoutData"),
     State("chart-view", "data"),
     State(chart_replay.REPLAY, "data"),
@@ -361,7 +363,7 @@ def follow_theme(dark: bool | None) -> Any:
 
 
 @callback(
-    Output(CHART_ANSWER, "data", allow_duplicate=True),
+    Output(LIVE_ANSWER, "data"),
     Input("live-poll", "n_intervals"),
     State("chart-view", "data"),
     State(chart_replay.REPLAY, "data"),
@@ -387,12 +389,13 @@ def live_update(_tick: int, view: dict | None, replay: dict | None = None) -> An
     return answer(view, patch, new_view)
 
 
-dash.clientside_callback(
-    ClientsideFunction("tradeblockChart", "answer"),  # assets/40-chart-reading.js
-    Output("chart-graph", "figure", allow_duplicate=True),
-    Output("chart-view", "data", allow_duplicate=True),
-    Output("chart-status", "children", allow_duplicate=True),
-    Input(CHART_ANSWER, "data"),
-    State("chart-view", "data"),
-    prevent_initial_call=True,
-)
+for _answers in (LIVE_ANSWER, ZOOM_ANSWER):
+    dash.clientside_callback(
+        ClientsideFunction("tradeblockChart", "answer"),  # assets/40-chart-reading.js
+        Output("chart-graph", "figure", allow_duplicate=True),
+        Output("chart-view", "data", allow_duplicate=True),
+        Output("chart-status", "children", allow_duplicate=True),
+        Input(_answers, "data"),
+        State("chart-view", "data"),
+        prevent_initial_call=True,
+    )
